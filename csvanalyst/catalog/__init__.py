@@ -1,0 +1,1 @@
+"""Datasets: registry, ingest + schema sniffing, profiling, the demo generator."""

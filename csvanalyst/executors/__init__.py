@@ -1,0 +1,1 @@
+"""Sandboxes that run the runner: local, docker, microsandbox, kubernetes."""

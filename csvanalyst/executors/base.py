@@ -1,0 +1,90 @@
+"""The Executor seam: every backend carries one JSON request in and one JSON result out.
+
+The JSON shapes are the runner protocol (see csvanalyst/runner/protocol.md); these pydantic models are
+the host-side view of it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+from csvanalyst.catalog.schema import TableSource
+
+RunStatus = Literal["ok", "error", "rejected", "timeout", "oom", "sandbox_error"]
+
+
+class Limits(BaseModel):
+    max_rows: int = 10_000
+    max_output_bytes: int = 64 * 1024 * 1024
+    timeout_s: float = 60.0
+    memory_mb: int = 4096
+    threads: int = 2
+
+
+class RunRequest(BaseModel):
+    kind: Literal["sql", "python"] = "sql"
+    code: str
+    tables: dict[str, TableSource]
+    limits: Limits = Field(default_factory=Limits)
+
+
+class ResultColumn(BaseModel):
+    name: str
+    type: str
+
+
+class RunError(BaseModel):
+    code: str
+    message: str
+    hint: str = ""
+
+
+class RunResult(BaseModel):
+    status: RunStatus
+    columns: list[ResultColumn] = Field(default_factory=list)
+    rows: list[list[Any]] = Field(default_factory=list)
+    row_count: int = 0
+    truncated: bool = False
+    stdout: str = ""
+    chart: dict[str, Any] | None = None
+    timings: dict[str, float] = Field(default_factory=dict)  # milliseconds: setup_ms, query_ms, total_ms
+    error: RunError | None = None
+    executor: str = ""
+
+
+@runtime_checkable
+class Executor(Protocol):
+    name: str
+
+    def run(self, request: RunRequest) -> RunResult: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+_BACKENDS: dict[str, str] = {
+    "local": "csvanalyst.executors.local:LocalExecutor",
+}
+
+
+def names() -> list[str]:
+    """Registered backend names; imports nothing."""
+    return list(_BACKENDS)
+
+
+def load(name: str, **options: Any) -> Executor:
+    """Instantiate a backend by name, with a clear error when it is unknown or unusable."""
+    from csvanalyst.errors import UsageError
+
+    target = _BACKENDS.get(name)
+    if target is None:
+        raise UsageError(f"Unknown sandbox {name!r}.", hint=f"Choose one of: {', '.join(names())}.")
+    module_name, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    return cls(**options)

@@ -1,0 +1,1 @@
+"""QueryPlan DSL, its compiler to DuckDB SQL (sqlglot builders), and the SQL policy."""

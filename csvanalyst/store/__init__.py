@@ -1,0 +1,1 @@
+"""SQLite store: datasets, run capsules, threads. WAL mode, numbered migrations."""

@@ -1,0 +1,47 @@
+"""Opening the SQLite store: WAL, foreign keys, busy timeout, migrations applied once per process."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from csvanalyst.errors import EnvironmentProblem
+from csvanalyst.store import migrations
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the store at `path`, with migrations applied."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA synchronous=NORMAL")
+        migrations.apply(db)
+    except (OSError, sqlite3.Error) as exc:
+        raise EnvironmentProblem(
+            f"Cannot open the store at {path}: {exc}.",
+            hint="Check that CSVANALYST_HOME points to a writable directory.",
+        ) from exc
+    return db
+
+
+def open_default() -> sqlite3.Connection:
+    from csvanalyst.config import get_settings
+
+    return connect(get_settings().store_path)
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """An explicit write transaction: all or nothing, so a crash never leaves half a change."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

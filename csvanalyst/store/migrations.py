@@ -1,0 +1,64 @@
+"""Numbered migrations; each runs once, inside a transaction, and is recorded in `migrations`."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+def _001_initial(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE datasets (
+            name TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,            -- demo | user
+            source_path TEXT NOT NULL,       -- the CSV file or folder the user registered
+            fingerprint TEXT NOT NULL,
+            info_json TEXT NOT NULL,         -- DatasetInfo: tables, columns, profile, cache paths
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            dataset TEXT,
+            fingerprint TEXT,
+            kind TEXT NOT NULL,              -- sql | plan | python
+            input TEXT NOT NULL,             -- what the user or model gave
+            compiled_sql TEXT,
+            executor TEXT,
+            status TEXT NOT NULL,            -- running | ok | error | rejected | timeout | oom | sandbox_error
+            row_count INTEGER,
+            truncated INTEGER,
+            timings_json TEXT,
+            columns_json TEXT,
+            preview_json TEXT,
+            error_json TEXT,
+            request_json TEXT,               -- tables and limits: enough to replay
+            thread_id TEXT,
+            finished_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX runs_created ON runs(created_at)")
+
+
+MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
+    (1, _001_initial),
+]
+
+
+def apply(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS migrations (number INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    applied = {row[0] for row in db.execute("SELECT number FROM migrations")}
+    for number, migrate in MIGRATIONS:
+        if number in applied:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            migrate(db)
+            db.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (number,))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
