@@ -28,7 +28,7 @@ def _001_initial(db: sqlite3.Connection) -> None:
             input TEXT NOT NULL,             -- what the user or model gave
             compiled_sql TEXT,
             executor TEXT,
-            status TEXT NOT NULL,            -- running | ok | error | rejected | timeout | oom | sandbox_error
+            status TEXT NOT NULL,            -- running, then ok|error|rejected|timeout|oom|sandbox_error
             row_count INTEGER,
             truncated INTEGER,
             timings_json TEXT,
@@ -36,6 +36,7 @@ def _001_initial(db: sqlite3.Connection) -> None:
             preview_json TEXT,
             error_json TEXT,
             request_json TEXT,               -- tables and limits: enough to replay
+            scope_json TEXT,                 -- {"dataset": name} or {"files": [paths]}: what to replay on
             thread_id TEXT,
             finished_at TEXT
         )"""

@@ -1,0 +1,35 @@
+# Every target installs what it needs first, so each works on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint format bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: install
+	$(BIN)/csvanalyst sql "SELECT c.region, count(*) AS orders, round(sum(o.quantity * p.unit_price), 2) AS revenue FROM orders o JOIN customers c USING (customer_id) JOIN products p USING (product_id) GROUP BY ALL ORDER BY revenue DESC" -d retail --format table
+	$(BIN)/csvanalyst plan datasets/examples/revenue_by_month.json -d retail --format table
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache bench/data bench/results

@@ -1,0 +1,129 @@
+"""`make bench`: csvanalyst against plain DuckDB and pandas on the same files, in the same run.
+
+Sizes are set by BENCH_ROWS (default 10,000,000) and BENCH_REPEATS (default 3). Results are printed as a
+table and written to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from bench.timing import csvanalyst, python_snippet, time_call, time_command
+
+HERE = Path(__file__).resolve().parent
+ROWS = int(os.environ.get("BENCH_ROWS", "10000000"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+GROUP_SQL = (
+    "SELECT region, count(*) AS n, sum(amount) AS total, avg(amount) AS mean FROM {t} GROUP BY region ORDER BY region"
+)
+
+
+def big_csv() -> Path:
+    from csvanalyst.catalog import demo
+
+    path = HERE / "data" / f"big_{ROWS}.csv"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"generating {path} ({ROWS:,} rows)…", flush=True)
+        demo.generate_big_csv(path, rows=ROWS)
+    return path
+
+
+def bench_cli_vs_duckdb_vs_pandas(csv: Path) -> dict[str, float]:
+    """csvanalyst sql --file vs plain DuckDB (Python) vs pandas, each a fresh process end to end."""
+    ours = time_command(
+        csvanalyst("sql", GROUP_SQL.format(t="big"), "--file", str(csv), "--format", "csv"), repeats=REPEATS
+    )
+    duck = time_command(
+        python_snippet(
+            f"import duckdb; print(duckdb.sql({GROUP_SQL.format(t=f'read_csv({str(csv)!r})')!r}).fetchall())"
+        ),
+        repeats=REPEATS,
+    )
+    pandas = time_command(
+        python_snippet(
+            "import pandas as pd; df = pd.read_csv(" + repr(str(csv)) + "); "
+            "print(df.groupby('region')['amount'].agg(['count', 'sum', 'mean']))"
+        ),
+        repeats=max(1, REPEATS - 1),
+    )
+    return {
+        "csvanalyst_s": ours,
+        "duckdb_s": duck,
+        "pandas_s": pandas,
+        "ratio_vs_duckdb": ours / duck,
+        "pandas_over_csvanalyst": pandas / ours,
+    }
+
+
+def bench_cached_repeat(csv: Path, home: Path) -> dict[str, float]:
+    """A repeat query on a registered dataset (columnar cache) vs plain DuckDB re-reading the CSV."""
+    env = {"CSVANALYST_HOME": str(home)}
+    time_command(csvanalyst("datasets", "add", str(csv), "--name", "big"), repeats=1, env=env)
+    ours = time_command(
+        csvanalyst("sql", GROUP_SQL.format(t="big"), "-d", "big", "--format", "csv"), repeats=REPEATS, env=env
+    )
+    duck = time_command(
+        python_snippet(
+            f"import duckdb; print(duckdb.sql({GROUP_SQL.format(t=f'read_csv({str(csv)!r})')!r}).fetchall())"
+        ),
+        repeats=REPEATS,
+    )
+    return {"csvanalyst_cached_s": ours, "duckdb_rescan_s": duck, "speedup": duck / ours}
+
+
+def bench_fixed_costs(home: Path) -> dict[str, float]:
+    """The local sandbox's cost per run on a tiny file, and `csvanalyst --help` start-up."""
+    from csvanalyst.config import Settings
+    from csvanalyst.core.query import DataScope, execute
+
+    tiny = home / "tiny.csv"
+    tiny.write_text("a,b\n1,x\n2,y\n")
+    settings = Settings(home=home)
+    scope = DataScope(files=(tiny,))
+    execute("sql", "SELECT 1", scope, settings=settings)
+    per_run = time_call(lambda: execute("sql", "SELECT sum(a) FROM tiny", scope, settings=settings), repeats=10)
+    inproc = time_call(lambda: _duckdb_tiny(tiny), repeats=10)
+    help_s = time_command(csvanalyst("--help"), repeats=5)
+    bare_python = time_command(python_snippet("pass"), repeats=5)
+    return {
+        "sandbox_run_s": per_run,
+        "duckdb_inprocess_s": inproc,
+        "help_s": help_s,
+        "python_startup_s": bare_python,
+    }
+
+
+def _duckdb_tiny(path: Path) -> None:
+    import duckdb
+
+    duckdb.connect().sql(f"SELECT sum(a) FROM read_csv('{path}')").fetchall()
+
+
+def main() -> None:
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        results["fixed_costs"] = bench_fixed_costs(home)
+        csv = big_csv()
+        results["group_by_10m"] = bench_cli_vs_duckdb_vs_pandas(csv)
+        results["cached_repeat"] = bench_cached_repeat(csv, home / "cachehome")
+    report(results)
+
+
+def report(results: dict[str, dict[str, float]]) -> None:
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps({"rows": ROWS, "repeats": REPEATS, **results}, indent=2))
+    print(f"\nrows={ROWS:,} repeats={REPEATS} (medians, seconds)")
+    for group, values in results.items():
+        print(f"\n[{group}]")
+        for key, value in values.items():
+            print(f"  {key:28s} {value:10.3f}")
+
+
+if __name__ == "__main__":
+    main()

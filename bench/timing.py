@@ -1,0 +1,42 @@
+"""Timing helpers: whole commands in fresh processes, medians of several runs."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def time_command(argv: list[str], *, repeats: int, env: dict[str, str] | None = None) -> float:
+    """Median wall-clock seconds of a command; fails loudly if the command fails."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        proc = subprocess.run(argv, capture_output=True, env={**os.environ, **(env or {})}, check=False)
+        samples.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{argv[:3]} failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
+    return statistics.median(samples)
+
+
+def time_call(fn: Callable[[], object], *, repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def python_snippet(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def csvanalyst(*args: str) -> list[str]:
+    return [str(BIN / "csvanalyst"), *args]

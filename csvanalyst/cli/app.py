@@ -1,0 +1,47 @@
+"""The `csvanalyst` command. Sub-command modules import their heavy dependencies lazily."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from csvanalyst import __version__
+from csvanalyst.cli import datasets_cmd, query_cmd, runs_cmd
+
+app = typer.Typer(
+    name="csvanalyst",
+    help="Answers questions about CSV files. Every query runs in a sandbox and is recorded.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command("sql")(query_cmd.sql)
+app.command("plan")(query_cmd.plan)
+app.add_typer(datasets_cmd.app, name="datasets")
+app.add_typer(runs_cmd.app, name="runs")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: Typer handles usage errors (exit 2); our error tree maps to its documented codes."""
+    from csvanalyst.cli import diagnostics
+    from csvanalyst.errors import CsvAnalystError
+
+    try:
+        app(args=argv, prog_name="csvanalyst")
+    except CsvAnalystError as exc:
+        diagnostics.exit_with(diagnostics.report(exc))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        diagnostics.exit_with(130)
+    except BrokenPipeError:
+        diagnostics.exit_with(0)
+    except Exception as exc:
+        diagnostics.exit_with(diagnostics.internal_error(exc))

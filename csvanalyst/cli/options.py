@@ -1,0 +1,43 @@
+"""Options shared by every query command, so `sql`, `plan` and `runs replay` agree on flags."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from csvanalyst.config import Settings
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+DatasetOpt = Annotated[
+    str | None, typer.Option("--dataset", "-d", help="A registered dataset (see `csvanalyst datasets list`).")
+]
+FileOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--file", "-f", help="A CSV file to query without registering it; repeatable."),
+]
+FormatOpt = Annotated[OutputFormat | None, typer.Option("--format", help="table (default on a terminal), csv or json.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result to this file (.csv or .json).")
+]
+MaxRowsOpt = Annotated[int | None, typer.Option("--max-rows", help="Row cap of the result.", min=1)]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Wall-clock limit in seconds.", min=0.1)]
+SandboxOpt = Annotated[str | None, typer.Option("--sandbox", help="Where the query runs: local.")]
+NoEscapeOpt = Annotated[
+    bool,
+    typer.Option("--no-escape-formulas", help="Keep text cells starting with = + - @ as they are in CSV output."),
+]
+
+
+def settings_with(max_rows: int | None = None, timeout: float | None = None, sandbox: str | None = None) -> Settings:
+    """Settings with CLI flags on top of environment and defaults (flags win)."""
+    overrides = {"max_rows": max_rows, "timeout_s": timeout, "sandbox": sandbox}
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,111 @@
+"""`csvanalyst sql` and `csvanalyst plan`: one query in, one result out, recorded as a run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from csvanalyst.cli.options import (
+    DatasetOpt,
+    FileOpt,
+    FormatOpt,
+    MaxRowsOpt,
+    NoEscapeOpt,
+    OutputFormat,
+    OutputOpt,
+    SandboxOpt,
+    TimeoutOpt,
+    settings_with,
+)
+
+if TYPE_CHECKING:
+    from csvanalyst.core.query import QueryOutcome
+
+
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query, or - to read it from stdin.")],
+    dataset: DatasetOpt = None,
+    file: FileOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    max_rows: MaxRowsOpt = None,
+    timeout: TimeoutOpt = None,
+    sandbox: SandboxOpt = None,
+    no_escape_formulas: NoEscapeOpt = False,
+) -> None:
+    """Run one read-only SQL query (DuckDB dialect) over a dataset or CSV files."""
+    text = sys.stdin.read() if query == "-" else query
+    run_and_print("sql", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas)
+
+
+def plan(
+    plan_file: Annotated[str, typer.Argument(help="A QueryPlan JSON file, or - to read it from stdin.")],
+    dataset: DatasetOpt = None,
+    file: FileOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    max_rows: MaxRowsOpt = None,
+    timeout: TimeoutOpt = None,
+    sandbox: SandboxOpt = None,
+    no_escape_formulas: NoEscapeOpt = False,
+) -> None:
+    """Compile a QueryPlan (JSON) to SQL and run it."""
+    text = sys.stdin.read() if plan_file == "-" else read_text_file(Path(plan_file))
+    run_and_print("plan", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas)
+
+
+def read_text_file(path: Path) -> str:
+    from csvanalyst.errors import InputError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"Cannot read {path}: {exc}.", hint="Pass a readable UTF-8 JSON file, or - for stdin."
+        ) from exc
+
+
+def run_and_print(
+    kind: str,
+    text: str,
+    dataset: str | None,
+    files: list[Path] | None,
+    fmt: OutputFormat | None,
+    output: Path | None,
+    max_rows: int | None,
+    timeout: float | None,
+    sandbox: str | None,
+    no_escape_formulas: bool,
+) -> None:
+    from csvanalyst.cli import render
+    from csvanalyst.core.query import DataScope, execute
+
+    chosen = render.choose_format(fmt, output)
+    settings = settings_with(max_rows=max_rows, timeout=timeout, sandbox=sandbox)
+    scope = DataScope(dataset=dataset, files=tuple(files or ()))
+    outcome = execute(kind, text, scope, settings=settings)  # type: ignore[arg-type]
+    show_outcome(outcome, chosen, output, escape_formulas=not no_escape_formulas)
+
+
+def show_outcome(outcome: QueryOutcome, fmt: OutputFormat, output: Path | None, *, escape_formulas: bool) -> None:
+    from csvanalyst.cli import render
+    from csvanalyst.cli.diagnostics import note
+
+    result = outcome.result
+    payload = render.result_payload(
+        outcome.run_id,
+        [c.model_dump() for c in result.columns],
+        result.rows,
+        result.row_count,
+        result.truncated,
+    )
+    total_ms = result.timings.get("total_ms", 0.0)
+    footer = f"{result.row_count} row(s) · run {outcome.run_id} · {total_ms:.0f} ms"
+    render.emit_result(payload, fmt, output, escape_formulas=escape_formulas, footer=footer)
+    if result.truncated:
+        note(f"result truncated at {result.row_count} rows; raise --max-rows to see more")
+    if output is not None:
+        note(f"wrote {result.row_count} row(s) to {output} (run {outcome.run_id})")

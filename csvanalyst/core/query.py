@@ -1,0 +1,199 @@
+"""The one path every query takes: resolve dataset → (compile plan) → policy → sandbox → run capsule.
+
+CLI commands, the agent's tools and the server all call `execute`; none of them talks to the compiler,
+the policy, the executors or the store on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from csvanalyst.catalog.schema import DatasetInfo
+from csvanalyst.config import Settings, get_settings
+from csvanalyst.errors import (
+    CsvAnalystError,
+    EnvironmentProblem,
+    PolicyError,
+    QueryFailedError,
+    UsageError,
+)
+from csvanalyst.executors.base import Executor, Limits, RunRequest, RunResult
+
+QueryKind = Literal["sql", "plan"]
+
+
+@dataclass(frozen=True)
+class DataScope:
+    """What a query may see: a registered dataset by name, or ad-hoc CSV files."""
+
+    dataset: str | None = None
+    files: tuple[Path, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        if self.files:
+            return {"files": [str(p.resolve()) for p in self.files]}
+        return {"dataset": self.dataset}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> DataScope:
+        files = data.get("files") or []
+        dataset = data.get("dataset")
+        assert isinstance(files, list)
+        return cls(dataset=str(dataset) if dataset else None, files=tuple(Path(str(f)) for f in files))
+
+    def resolve(self) -> DatasetInfo:
+        from csvanalyst.catalog import registry
+
+        if self.dataset and self.files:
+            raise UsageError("Give either a dataset (-d) or files (--file), not both.")
+        if self.files:
+            return registry.file_dataset(list(self.files))
+        if self.dataset:
+            return registry.get_dataset(self.dataset)
+        raise UsageError(
+            "No data to query.", hint="Pass -d DATASET (see `csvanalyst datasets list`) or --file PATH.csv."
+        )
+
+
+@dataclass
+class QueryOutcome:
+    """A finished run: its capsule id, the SQL that ran, and the sandbox's result."""
+
+    run_id: str
+    dataset: DatasetInfo
+    sql: str
+    result: RunResult
+    notes: list[str] = field(default_factory=list)
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        max_rows=settings.max_rows,
+        max_output_bytes=settings.max_output_bytes,
+        timeout_s=settings.timeout_s,
+        memory_mb=settings.memory_mb,
+        threads=settings.threads,
+    )
+
+
+def to_sql(kind: QueryKind, text: str, dataset: DatasetInfo) -> str:
+    """The SQL a query stands for: as given, or compiled from a QueryPlan (JSON text)."""
+    if kind == "sql":
+        return text
+    from csvanalyst.plan.compile import compile_plan
+    from csvanalyst.plan.parse import parse_plan
+
+    return compile_plan(parse_plan(text), dataset)
+
+
+def check(sql: str, dataset: DatasetInfo, settings: Settings):  # -> CheckedSql
+    from csvanalyst.plan.policy import check_sql
+
+    schema = {t.name: {c.name: c.type for c in t.columns} for t in dataset.tables}
+    return check_sql(sql, tables=dataset.table_names, dataset=dataset.name, row_cap=settings.max_rows, schema=schema)
+
+
+def execute(
+    kind: QueryKind,
+    text: str,
+    scope: DataScope,
+    *,
+    settings: Settings | None = None,
+    executor: Executor | None = None,
+    thread_id: str | None = None,
+) -> QueryOutcome:
+    """Run one query end to end and record it. Raises the error tree for anything but status ok."""
+    from csvanalyst.store import db as store_db
+    from csvanalyst.store import runs
+
+    settings = settings or get_settings()
+    dataset = scope.resolve()
+    store = store_db.connect(settings.store_path)
+    run_id = runs.start(
+        store,
+        dataset=dataset.name,
+        fingerprint=dataset.fingerprint,
+        kind=kind,
+        input=text,
+        thread_id=thread_id,
+    )
+    try:
+        outcome = _execute_recorded(kind, text, dataset, run_id, store, settings, executor)
+    finally:
+        store.close()
+    return outcome
+
+
+def _execute_recorded(
+    kind: QueryKind,
+    text: str,
+    dataset: DatasetInfo,
+    run_id: str,
+    store: sqlite3.Connection,
+    settings: Settings,
+    executor: Executor | None,
+) -> QueryOutcome:
+    from csvanalyst.store import runs
+
+    sql: str | None = None
+    try:
+        sql = to_sql(kind, text, dataset)
+        checked = check(sql, dataset, settings)
+    except CsvAnalystError as exc:
+        runs.finish(store, run_id, status="rejected", compiled_sql=sql, error=exc.to_dict())
+        raise
+    request = RunRequest(
+        kind="sql",
+        code=checked.sql,
+        tables={name: dataset.table(name).source for name in checked.tables},
+        limits=limits_from(settings),
+    )
+    result = _run(request, settings, executor)
+    runs.finish(
+        store,
+        run_id,
+        status=result.status,
+        compiled_sql=checked.sql,
+        executor=result.executor,
+        row_count=result.row_count,
+        truncated=result.truncated,
+        timings=result.timings,
+        columns=[c.model_dump() for c in result.columns],
+        rows=result.rows,
+        error=result.error.model_dump() if result.error else None,
+        request=json.loads(request.model_dump_json()),
+    )
+    outcome = QueryOutcome(run_id=run_id, dataset=dataset, sql=checked.sql, result=result)
+    raise_for_status(outcome)
+    return outcome
+
+
+def _run(request: RunRequest, settings: Settings, executor: Executor | None) -> RunResult:
+    from csvanalyst.executors.base import load
+
+    if executor is not None:
+        return executor.run(request)
+    with load(settings.sandbox) as owned:
+        return owned.run(request)
+
+
+def raise_for_status(outcome: QueryOutcome) -> None:
+    """Turn a non-ok run into the matching error, carrying the run id so it can be inspected."""
+    result = outcome.result
+    if result.status == "ok":
+        return
+    error = result.error
+    message = error.message if error else f"The run ended with status {result.status}."
+    hint = (error.hint if error and error.hint else "") or f"Inspect it with `csvanalyst runs show {outcome.run_id}`."
+    if result.status == "sandbox_error":
+        exc: CsvAnalystError = EnvironmentProblem(message, hint=hint)
+    elif result.status == "rejected":
+        exc = PolicyError(message, rule="sandbox_rejected", hint=hint)
+    else:
+        exc = QueryFailedError(message, hint=hint, code=result.status if result.status != "error" else None)
+    exc.run_id = outcome.run_id  # type: ignore[attr-defined]
+    raise exc

@@ -1,0 +1,162 @@
+"""Run capsules: every query that reaches the executor is recorded, with enough to replay it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from csvanalyst.errors import NotFoundError, UsageError
+from csvanalyst.store.db import transaction
+
+PREVIEW_ROWS = 50
+
+
+class RunRecord(BaseModel):
+    """One row of the `runs` table, decoded."""
+
+    id: str
+    created_at: str
+    dataset: str | None
+    fingerprint: str | None
+    kind: str
+    input: str
+    compiled_sql: str | None
+    executor: str | None
+    status: str
+    row_count: int | None
+    truncated: bool
+    timings: dict[str, float]
+    columns: list[dict[str, str]]
+    preview: list[list[Any]]
+    error: dict[str, Any] | None
+    request: dict[str, Any] | None
+    scope: dict[str, Any]
+    thread_id: str | None
+    finished_at: str | None
+
+
+def new_run_id() -> str:
+    """Time-ordered, short enough to type: 11 hex digits of milliseconds + 6 random."""
+    return f"{int(time.time() * 1000):011x}{secrets.token_hex(3)}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def start(
+    db: sqlite3.Connection,
+    *,
+    dataset: str | None,
+    fingerprint: str | None,
+    kind: str,
+    input: str,
+    scope: dict[str, Any] | None = None,
+    thread_id: str | None = None,
+) -> str:
+    """Record a run before anything executes, so even a crash leaves a trace."""
+    run_id = new_run_id()
+    with transaction(db):
+        db.execute(
+            "INSERT INTO runs (id, created_at, dataset, fingerprint, kind, input, status, scope_json,"
+            " thread_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            (run_id, _now(), dataset, fingerprint, kind, input, json.dumps(scope or {}), thread_id),
+        )
+    return run_id
+
+
+def finish(
+    db: sqlite3.Connection,
+    run_id: str,
+    *,
+    status: str,
+    compiled_sql: str | None = None,
+    executor: str | None = None,
+    row_count: int | None = None,
+    truncated: bool = False,
+    timings: dict[str, float] | None = None,
+    columns: list[dict[str, str]] | None = None,
+    rows: list[list[Any]] | None = None,
+    error: dict[str, Any] | None = None,
+    request: dict[str, Any] | None = None,
+) -> None:
+    """Close a capsule with its final status; the preview keeps the first rows only."""
+    with transaction(db):
+        db.execute(
+            "UPDATE runs SET status=?, compiled_sql=?, executor=?, row_count=?, truncated=?, timings_json=?,"
+            " columns_json=?, preview_json=?, error_json=?, request_json=?, finished_at=? WHERE id=?",
+            (
+                status,
+                compiled_sql,
+                executor,
+                row_count,
+                int(truncated),
+                json.dumps(timings or {}),
+                json.dumps(columns or []),
+                json.dumps((rows or [])[:PREVIEW_ROWS], default=str),
+                json.dumps(error) if error else None,
+                json.dumps(request) if request else None,
+                _now(),
+                run_id,
+            ),
+        )
+
+
+def _decode(row: sqlite3.Row) -> RunRecord:
+    def load(text: str | None, default: Any) -> Any:
+        return json.loads(text) if text else default
+
+    return RunRecord(
+        id=row["id"],
+        created_at=row["created_at"],
+        dataset=row["dataset"],
+        fingerprint=row["fingerprint"],
+        kind=row["kind"],
+        input=row["input"],
+        compiled_sql=row["compiled_sql"],
+        executor=row["executor"],
+        status=row["status"],
+        row_count=row["row_count"],
+        truncated=bool(row["truncated"]),
+        timings=load(row["timings_json"], {}),
+        columns=load(row["columns_json"], []),
+        preview=load(row["preview_json"], []),
+        error=load(row["error_json"], None),
+        request=load(row["request_json"], None),
+        scope=load(row["scope_json"], {}),
+        thread_id=row["thread_id"],
+        finished_at=row["finished_at"],
+    )
+
+
+def get(db: sqlite3.Connection, run_id: str) -> RunRecord:
+    """A run by full id or unique prefix (at least 4 characters)."""
+    run_id = run_id.strip()
+    if len(run_id) < 4:
+        raise UsageError(f"Run id {run_id!r} is too short.", hint="Give at least 4 characters of the id.")
+    rows = db.execute(
+        "SELECT * FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 3",
+        (run_id, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
+    ).fetchall()
+    exact = [r for r in rows if r["id"] == run_id]
+    if exact:
+        return _decode(exact[0])
+    if not rows:
+        raise NotFoundError(f"No run with id {run_id!r}.", hint="List recent runs with `csvanalyst runs list`.")
+    if len(rows) > 1:
+        raise UsageError(f"Run id prefix {run_id!r} is ambiguous.", hint="Give more characters of the id.")
+    return _decode(rows[0])
+
+
+def recent(db: sqlite3.Connection, limit: int = 20, dataset: str | None = None) -> list[RunRecord]:
+    if dataset:
+        rows = db.execute("SELECT * FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT ?", (dataset, limit)).fetchall()
+    else:
+        rows = db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    return [_decode(r) for r in rows]
