@@ -84,6 +84,13 @@ class EnvironmentProblem(CsvAnalystError):
     exit_code = 6
 
 
+class ModelError(CsvAnalystError):
+    """The language model could not be used (bad key, unknown model, provider down after retries)."""
+
+    code = "model_error"
+    exit_code = 6
+
+
 EXIT_CODES: dict[str, int] = {
     "ok": 0,
     "internal": 1,
@@ -92,5 +99,6 @@ EXIT_CODES: dict[str, int] = {
     "rejected": 4,
     "query_failed": 5,
     "environment": 6,
+    "model_error": 6,
     "interrupted": 130,
 }

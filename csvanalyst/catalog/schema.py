@@ -15,8 +15,18 @@ TypeFamily = Literal["integer", "float", "decimal", "boolean", "date", "timestam
 def type_family(duckdb_type: str) -> TypeFamily:
     """Coarse family of a DuckDB type name, used to check aggregates and operators."""
     t = duckdb_type.upper()
-    if t in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-             "UBIGINT", "UHUGEINT"}:
+    if t in {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+    }:
         return "integer"
     if t in {"FLOAT", "DOUBLE", "REAL"}:
         return "float"
@@ -43,6 +53,8 @@ class ColumnStats(BaseModel):
     min: Any = None
     max: Any = None
     samples: list[Any] = Field(default_factory=list)
+    # Every distinct value, most frequent first, when a column has few of them (categories); else None.
+    values: list[Any] | None = None
 
 
 class ColumnInfo(BaseModel):

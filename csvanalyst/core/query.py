@@ -85,7 +85,7 @@ def to_sql(kind: QueryKind, text: str, dataset: DatasetInfo) -> str:
     if kind == "sql":
         return text
     from csvanalyst.plan.compile import compile_plan
-    from csvanalyst.plan.parse import parse_plan
+    from csvanalyst.plan.model import parse_plan
 
     return compile_plan(parse_plan(text), dataset)
 

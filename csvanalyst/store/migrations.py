@@ -44,8 +44,33 @@ def _001_initial(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX runs_created ON runs(created_at)")
 
 
+def _002_threads(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE threads (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            scope_json TEXT NOT NULL,        -- the data the thread asks about
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            thread_id TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,              -- user | assistant
+            content TEXT NOT NULL,
+            run_ids_json TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL DEFAULT 'answered',  -- answered | declined | failed | cancelled
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX messages_thread ON messages(thread_id, id)")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (1, _001_initial),
+    (2, _002_threads),
 ]
 
 

@@ -1,0 +1,62 @@
+"""Checking that the numbers in an answer come from the runs of this turn (or from the question)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?%?(?![\w])")
+_RUN_REF = re.compile(r"\brun[s]?\s+[0-9a-f]{6,}(?:\s*(?:,|and)\s*[0-9a-f]{6,})*", re.IGNORECASE)
+
+
+def numbers_in(text: str) -> list[str]:
+    """Numbers as written in prose ("1,234.5", "12%"), leaving out run ids."""
+    text = _RUN_REF.sub(" ", text)
+    return [m.group(0) for m in _NUMBER.finditer(text)]
+
+
+def _to_decimal(token: str) -> Decimal | None:
+    try:
+        return Decimal(token.rstrip("%").replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _known_values(cells: Iterable[Any]) -> list[Decimal]:
+    known = []
+    for cell in cells:
+        if isinstance(cell, bool):
+            continue
+        if isinstance(cell, int | float) or (isinstance(cell, str) and cell):
+            for token in [str(cell)] if isinstance(cell, int | float) else numbers_in(cell):
+                value = _to_decimal(token)
+                if value is not None and value.is_finite():
+                    known.append(value)
+    return known
+
+
+def _matches(value: Decimal, known: list[Decimal]) -> bool:
+    """Equal, or equal after rounding the known value to the answer's precision (12.3456 → "12.35")."""
+    places = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0  # type: ignore[operator]
+    for k in known:
+        if k == value or round(k, places) == value or abs(k) == abs(value):
+            return True
+        if places == 0 and abs(k - value) < 1 and abs(value) >= 100:  # "about 1,235" for 1234.6
+            return True
+    return False
+
+
+def ungrounded_numbers(answer: str, question: str, cells: Iterable[Any]) -> list[str]:
+    """Numbers in the answer found in no result cell, row count or the question itself."""
+    known = _known_values(cells) + _known_values(numbers_in(question))
+    missing = []
+    for token in numbers_in(answer):
+        value = _to_decimal(token)
+        if value is None or _matches(value, known):
+            continue
+        if token.endswith("%") or (abs(value) <= 10 and value == value.to_integral_value()):
+            continue  # small counts ("3 regions") and percentages derived in prose are not checked
+        missing.append(token)
+    return missing

@@ -1,0 +1,249 @@
+"""The agent's tools, defined once from pydantic models: their JSON schema, validation and execution.
+
+Every tool returns a ToolOutcome: the JSON text the model reads back, the events front ends render, and
+whether a failure is worth a retry (the model can fix a bad column) or ends the turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from csvanalyst.agent.coerce import ArgumentError, extract_sql, parse_arguments
+from csvanalyst.catalog.schema import DatasetInfo
+from csvanalyst.config import Settings
+from csvanalyst.core.query import DataScope, QueryOutcome, execute
+from csvanalyst.errors import CsvAnalystError, EnvironmentProblem
+from csvanalyst.events import Chart, Event, RunFinished, SqlCompiled
+from csvanalyst.executors.base import Executor
+from csvanalyst.llm.base import ToolSpec
+
+MODEL_PREVIEW_ROWS = 20
+MODEL_PREVIEW_BYTES = 6_000
+EVENT_PREVIEW_ROWS = 200
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # models add stray keys; ignoring them is safe here
+
+
+class RunPlanArgs(_Args):
+    """Run a QueryPlan (preferred: it is validated against the schema and compiled to SQL for you)."""
+
+    plan: dict[str, Any] = Field(description="A QueryPlan object; see the system prompt for its shape.")
+
+
+class RunSqlArgs(_Args):
+    """Run one read-only DuckDB SQL query over the dataset's tables (when a plan cannot express it)."""
+
+    sql: str = Field(description="One SELECT/WITH query. Only the dataset's tables; no file or system access.")
+
+
+class DescribeTableArgs(_Args):
+    """Describe one table: every column with its type, null and distinct counts, range and samples."""
+
+    table: str
+
+
+class ListDatasetsArgs(_Args):
+    """List the datasets that exist (the conversation is about one of them)."""
+
+
+class MakeChartArgs(_Args):
+    """Draw a chart of a run's result (Vega-Lite). Use after a run whose rows suit a chart."""
+
+    run_id: str
+    mark: Literal["bar", "line", "point", "arc", "area"] = "bar"
+    x: str
+    y: str
+    color: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class ToolContext:
+    """What a tool may touch during one turn."""
+
+    dataset: DatasetInfo
+    scope: DataScope
+    settings: Settings
+    executor: Executor | None = None
+    thread_id: str | None = None
+    runs: dict[str, RunFinished] = field(default_factory=dict)  # the runs of this turn, by id
+
+
+@dataclass
+class ToolOutcome:
+    content: str
+    events: list[Event] = field(default_factory=list)
+    is_error: bool = False
+    retryable: bool = True
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    args: type[_Args]
+    handler: Callable[[Any, ToolContext, str], ToolOutcome]
+
+    def spec(self) -> ToolSpec:
+        schema = self.args.model_json_schema()
+        schema.pop("title", None)
+        description = schema.pop("description", "") or ""
+        return ToolSpec(name=self.name, description=description.strip(), parameters=schema)
+
+
+def error_outcome(exc: CsvAnalystError, *, retryable: bool = True) -> ToolOutcome:
+    payload = {"error": exc.to_dict(), "retryable": retryable}
+    return ToolOutcome(content=json.dumps(payload), is_error=True, retryable=retryable)
+
+
+def _run_query(kind: Literal["sql", "plan"], text: str, ctx: ToolContext, call_id: str) -> ToolOutcome:
+    try:
+        outcome = execute(kind, text, ctx.scope, settings=ctx.settings, executor=ctx.executor, thread_id=ctx.thread_id)
+    except EnvironmentProblem as exc:
+        return error_outcome(exc, retryable=False)
+    except CsvAnalystError as exc:
+        return error_outcome(exc)
+    return _run_result(outcome, kind, text, call_id, ctx)
+
+
+def _run_result(outcome: QueryOutcome, kind: str, text: str, call_id: str, ctx: ToolContext) -> ToolOutcome:
+    result = outcome.result
+    columns = [c.model_dump() for c in result.columns]
+    finished = RunFinished(
+        call_id=call_id,
+        run_id=outcome.run_id,
+        status=result.status,
+        sql=outcome.sql,
+        columns=columns,
+        rows=result.rows[:EVENT_PREVIEW_ROWS],
+        row_count=result.row_count,
+        truncated=result.truncated,
+        timings=result.timings,
+    )
+    ctx.runs[outcome.run_id] = finished
+    plan = json.loads(text) if kind == "plan" else None
+    events: list[Event] = [SqlCompiled(call_id=call_id, sql=outcome.sql, plan=plan), finished]
+    return ToolOutcome(content=model_view(finished), events=events, run_id=outcome.run_id)
+
+
+def model_view(run: RunFinished) -> str:
+    """What the model reads of a run: capped in rows and bytes, cell values as JSON data."""
+    rows = run.rows[:MODEL_PREVIEW_ROWS]
+    payload = {
+        "run_id": run.run_id,
+        "sql": run.sql,
+        "columns": run.columns,
+        "rows": rows,
+        "row_count": run.row_count,
+        "truncated": run.truncated,
+    }
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    while len(text) > MODEL_PREVIEW_BYTES and payload["rows"]:
+        payload["rows"] = payload["rows"][: len(payload["rows"]) // 2]
+        payload["rows_shown"] = len(payload["rows"])
+        text = json.dumps(payload, ensure_ascii=False, default=str)
+    return text
+
+
+def run_plan(args: RunPlanArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
+    return _run_query("plan", json.dumps(args.plan), ctx, call_id)
+
+
+def run_sql(args: RunSqlArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
+    return _run_query("sql", extract_sql(args.sql), ctx, call_id)
+
+
+def describe_table(args: DescribeTableArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
+    from csvanalyst.agent.context import _column_entry
+    from csvanalyst.plan.names import suggest
+
+    table = ctx.dataset.table(args.table) or next(
+        (t for t in ctx.dataset.tables if t.name.lower() == args.table.lower()), None
+    )
+    if table is None:
+        hint = suggest(args.table, ctx.dataset.table_names)
+        message = f"No table {args.table!r} in dataset {ctx.dataset.name!r}. {hint}".strip()
+        return error_outcome(CsvAnalystError(message, code="unknown_table"))
+    payload = {
+        "table": table.name,
+        "rows": table.row_count,
+        "columns": [_column_entry(c, samples=True) for c in table.columns],
+    }
+    return ToolOutcome(content=json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def list_datasets(args: ListDatasetsArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
+    from csvanalyst.catalog import registry
+
+    names = [getattr(s, "name", None) or s["name"] for s in registry.list_datasets()]
+    return ToolOutcome(content=json.dumps({"datasets": names, "current": ctx.dataset.name}))
+
+
+def make_chart(args: MakeChartArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
+    from csvanalyst.viz.spec import ChartError, chart_spec
+
+    run = ctx.runs.get(args.run_id)
+    if run is None:
+        known = ", ".join(ctx.runs) or "none yet"
+        return error_outcome(
+            CsvAnalystError(f"No run {args.run_id!r} in this turn (runs: {known}).", code="unknown_run")
+        )
+    try:
+        spec = chart_spec(run, mark=args.mark, x=args.x, y=args.y, color=args.color, title=args.title)
+    except ChartError as exc:
+        return error_outcome(CsvAnalystError(str(exc), code="bad_chart"))
+    return ToolOutcome(
+        content=json.dumps({"chart": "ok", "run_id": run.run_id}), events=[Chart(run_id=run.run_id, spec=spec)]
+    )
+
+
+TOOLS: dict[str, Tool] = {
+    t.name: t
+    for t in (
+        Tool("run_plan", RunPlanArgs, run_plan),
+        Tool("run_sql", RunSqlArgs, run_sql),
+        Tool("describe_table", DescribeTableArgs, describe_table),
+        Tool("list_datasets", ListDatasetsArgs, list_datasets),
+        Tool("make_chart", MakeChartArgs, make_chart),
+    )
+}
+
+
+def tool_specs() -> list[ToolSpec]:
+    specs = [t.spec() for t in TOOLS.values()]
+    from csvanalyst.plan.model import plan_json_schema
+
+    specs[0].parameters["properties"]["plan"] = plan_json_schema()
+    return specs
+
+
+def call_tool(name: str, raw_arguments: str, ctx: ToolContext, call_id: str) -> tuple[dict[str, Any], ToolOutcome]:
+    """Validate and run one call; every problem becomes a precise error the model can act on."""
+    tool = TOOLS.get(name)
+    if tool is None:
+        message = f"There is no tool {name!r}. Available tools: {', '.join(TOOLS)}."
+        return {}, error_outcome(CsvAnalystError(message, code="unknown_tool"))
+    try:
+        arguments = _arguments_for(name, raw_arguments)
+        args = tool.args.model_validate(arguments)
+    except (ArgumentError, ValidationError) as exc:
+        message = f"Invalid arguments for {name}: {exc}"[:1500]
+        return {}, error_outcome(CsvAnalystError(message, code="invalid_arguments"))
+    return arguments, tool.handler(args, ctx, call_id)
+
+
+def _arguments_for(name: str, raw: str) -> dict[str, Any]:
+    """Parsed arguments; for run_sql, bare SQL text (no JSON at all) is taken as the query."""
+    try:
+        return parse_arguments(raw)
+    except ArgumentError:
+        if name == "run_sql" and raw.strip() and not raw.lstrip().startswith(("{", "[", '"')):
+            return {"sql": raw}
+        raise

@@ -1,0 +1,198 @@
+"""The Session facade: the one entry point of CLI, TUI and server for asking questions.
+
+`Session.ask(question, scope, thread_id)` yields Events; the thread is stored whole at the end of the
+turn, whatever happened in it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from csvanalyst.agent.loop import TurnState
+    from csvanalyst.agent.tools import ToolContext
+    from csvanalyst.catalog.schema import DatasetInfo
+
+from csvanalyst.config import Settings, get_settings
+from csvanalyst.core.query import DataScope
+from csvanalyst.errors import CsvAnalystError
+from csvanalyst.events import Answer, Done, ErrorEvent, Event, Status
+from csvanalyst.executors.base import Executor
+from csvanalyst.llm.base import Message, ModelClient, ModelSettings
+
+SQL_PREFIX = "SQL:"
+PYTHON_PREFIX = "PYTHON:"
+HISTORY_TURNS = 6
+
+
+class Session:
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        provider: str = "auto",
+        model: str | None = None,
+        client: ModelClient | None = None,
+        executor: Executor | None = None,
+        history_turns: int = HISTORY_TURNS,
+        samples: bool = True,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.provider = provider
+        self.model = model
+        self._client = client
+        self.executor = executor
+        self.history_turns = history_turns
+        self.samples = samples
+
+    @property
+    def client(self) -> ModelClient:
+        """Created on first use so `SQL:` questions never need a model or its SDK."""
+        if self._client is None:
+            from csvanalyst.llm.factory import get_client
+
+            self._client = get_client(self.provider, self.model)
+        return self._client
+
+    def _store(self) -> sqlite3.Connection:
+        from csvanalyst.store.db import connect
+
+        return connect(self.settings.store_path)
+
+    def ask(
+        self,
+        question: str,
+        scope: DataScope,
+        *,
+        thread_id: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Event]:
+        """Answer one question; every event carries the thread id."""
+        from csvanalyst.agent.loop import TurnState
+
+        question = question.strip()
+        state = TurnState()
+        try:
+            dataset = scope.resolve()
+            thread_id = self._thread_for(thread_id, question, scope)
+        except CsvAnalystError as exc:
+            yield ErrorEvent(code=exc.code, message=exc.message, hint=exc.hint)
+            yield Done(status="failed")
+            return
+        try:
+            for event in self._turn(question, dataset, scope, thread_id, cancel, state):
+                event.thread_id = thread_id
+                yield event
+        except CsvAnalystError as exc:
+            state.status, state.answer = "failed", exc.message
+            yield ErrorEvent(code=exc.code, message=exc.message, hint=exc.hint, thread_id=thread_id)
+            yield Done(status="failed", thread_id=thread_id)
+        except GeneratorExit:  # the consumer went away (Esc in the TUI, a closed SSE stream)
+            state.status = "cancelled"
+            state.answer = state.answer or "(cancelled)"
+            raise
+        finally:
+            self._save_turn(thread_id, question, state)
+
+    def _turn(
+        self,
+        question: str,
+        dataset: DatasetInfo,
+        scope: DataScope,
+        thread_id: str,
+        cancel: threading.Event | None,
+        state: TurnState,
+    ) -> Iterator[Event]:
+        from csvanalyst.agent.loop import run_agent
+        from csvanalyst.agent.prompts import build_messages
+        from csvanalyst.agent.tools import ToolContext
+
+        ctx = ToolContext(
+            dataset=dataset, scope=scope, settings=self.settings, executor=self.executor, thread_id=thread_id
+        )
+        if question.upper().startswith(SQL_PREFIX):
+            yield from self._direct_sql(question[len(SQL_PREFIX) :].strip(), ctx, state)
+            return
+        if question.upper().startswith(PYTHON_PREFIX):
+            yield from _python_not_available(state)
+            return
+        yield Status(message=f"asking {self.client.provider} ({self.client.model})")
+        messages = build_messages(dataset, question, self.history(thread_id), samples=self.samples)
+        settings = ModelSettings(model=self.model)
+        yield from run_agent(
+            self.client, messages, ctx, question=question, settings=settings, cancel=cancel, state=state
+        )
+
+    def _direct_sql(self, sql: str, ctx: ToolContext, state: TurnState) -> Iterator[Event]:
+        from csvanalyst.agent.tools import RunSqlArgs, run_sql
+
+        outcome = run_sql(RunSqlArgs(sql=sql), ctx, "direct")
+        yield from outcome.events
+        if outcome.is_error:
+            import json
+
+            error = json.loads(outcome.content)["error"]
+            state.status, state.answer = "failed", error["message"]
+            yield ErrorEvent(code=error["code"], message=error["message"], hint=error.get("hint", ""))
+            yield Done(status="failed")
+            return
+        run = ctx.runs[outcome.run_id]
+        state.run_ids.append(run.run_id)
+        state.status = "answered"
+        state.answer = (
+            f"Ran your SQL: {run.row_count} row(s){' (truncated)' if run.truncated else ''} (run {run.run_id})."
+        )
+        yield Answer(text=state.answer, run_ids=[run.run_id])
+        yield Done(status="answered")
+
+    def history(self, thread_id: str) -> list[Message]:
+        """The thread's recent questions and answers, as the model will see them."""
+        from csvanalyst.store import threads
+
+        db = self._store()
+        try:
+            records = threads.messages(db, thread_id, last_turns=self.history_turns)
+        finally:
+            db.close()
+        return [Message(role="user" if r.role == "user" else "assistant", content=r.content) for r in records]
+
+    def _thread_for(self, thread_id: str | None, question: str, scope: DataScope) -> str:
+        from csvanalyst.store import threads
+
+        db = self._store()
+        try:
+            if thread_id:
+                return threads.get(db, thread_id).id
+            return threads.create(db, title=question or "(empty question)", scope=scope.to_dict())
+        finally:
+            db.close()
+
+    def _save_turn(self, thread_id: str, question: str, state: TurnState) -> None:
+        from csvanalyst.store import threads
+
+        db = self._store()
+        try:
+            threads.add_turn(
+                db,
+                thread_id,
+                question=question,
+                answer=state.answer or "(no answer)",
+                run_ids=state.run_ids,
+                status=state.status,
+            )
+        finally:
+            db.close()
+
+
+def _python_not_available(state: TurnState) -> Iterator[Event]:
+    state.status = "declined"
+    state.answer = (
+        "Python analysis is not available in this version: only SQL and QueryPlans run here. "
+        "Ask in plain language, or start a message with `SQL:` to run a query yourself."
+    )
+    yield ErrorEvent(code="python_disabled", message=state.answer, hint="Use `SQL: SELECT ...` instead.")
+    yield Done(status="declined")

@@ -1,0 +1,76 @@
+"""Run capsules in the real SQLite store: recorded before execution, closed with a final status."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from csvanalyst.errors import NotFoundError, UsageError
+from csvanalyst.store import runs
+from csvanalyst.store.db import connect, transaction
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> sqlite3.Connection:
+    return connect(tmp_path / "store.db")
+
+
+def test_run_is_recorded_as_running_then_finished(db: sqlite3.Connection) -> None:
+    run_id = runs.start(
+        db, dataset="retail", fingerprint="abc", kind="sql", input="SELECT 1", scope={"dataset": "retail"}
+    )
+    assert runs.get(db, run_id).status == "running"
+    rows = [[i, f"v{i}"] for i in range(80)]
+    runs.finish(
+        db,
+        run_id,
+        status="ok",
+        compiled_sql="SELECT 1 LIMIT 11",
+        executor="local",
+        row_count=80,
+        columns=[{"name": "a", "type": "INTEGER"}],
+        rows=rows,
+        timings={"total_ms": 12.5},
+    )
+    record = runs.get(db, run_id)
+    assert record.status == "ok"
+    assert record.row_count == 80
+    assert len(record.preview) == runs.PREVIEW_ROWS
+    assert record.preview[0] == [0, "v0"]
+    assert record.scope == {"dataset": "retail"}
+    assert record.finished_at is not None
+
+
+def test_prefix_lookup_and_errors(db: sqlite3.Connection) -> None:
+    run_id = runs.start(db, dataset=None, fingerprint=None, kind="sql", input="x")
+    assert runs.get(db, run_id[:8]).id == run_id
+    with pytest.raises(NotFoundError, match="No run"):
+        runs.get(db, "ffffffffff")
+    with pytest.raises(UsageError, match="too short"):
+        runs.get(db, "ab")
+    runs.start(db, dataset=None, fingerprint=None, kind="sql", input="y")
+    with pytest.raises(UsageError, match="ambiguous"):
+        runs.get(db, run_id[:4])
+
+
+def test_ids_sort_by_time_and_recent_is_newest_first(db: sqlite3.Connection) -> None:
+    ids = [runs.start(db, dataset="d", fingerprint=None, kind="sql", input=str(i)) for i in range(5)]
+    assert [r.id for r in runs.recent(db, limit=3)] == sorted(ids, reverse=True)[:3]
+    assert runs.recent(db, dataset="other") == []
+
+
+def test_failed_transaction_leaves_store_unchanged(db: sqlite3.Connection) -> None:
+    before = db.execute("SELECT count(*) FROM runs").fetchone()[0]
+    with pytest.raises(RuntimeError), transaction(db):
+        db.execute("INSERT INTO runs (id, created_at, kind, input, status) VALUES ('x', 'now', 'sql', 'q', 'ok')")
+        raise RuntimeError("crash in the middle")
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == before
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    connect(path).close()
+    db = connect(path)
+    assert [r[0] for r in db.execute("SELECT number FROM migrations")] == [1, 2]
