@@ -100,5 +100,6 @@ EXIT_CODES: dict[str, int] = {
     "query_failed": 5,
     "environment": 6,
     "model_error": 6,
+    "not_answered": 7,
     "interrupted": 130,
 }

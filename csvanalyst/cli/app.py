@@ -7,7 +7,7 @@ import sys
 import typer
 
 from csvanalyst import __version__
-from csvanalyst.cli import datasets_cmd, query_cmd, runs_cmd
+from csvanalyst.cli import ask_cmd, datasets_cmd, query_cmd, runs_cmd, threads_cmd
 
 app = typer.Typer(
     name="csvanalyst",
@@ -17,10 +17,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.command("ask")(ask_cmd.ask)
 app.command("sql")(query_cmd.sql)
 app.command("plan")(query_cmd.plan)
 app.add_typer(datasets_cmd.app, name="datasets")
 app.add_typer(runs_cmd.app, name="runs")
+app.add_typer(threads_cmd.app, name="threads")
 
 
 @app.command("version")

@@ -1,0 +1,55 @@
+"""`csvanalyst threads list|show`: conversations kept across days."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Conversation threads.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command("list")
+def list_threads(limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20, json_out: JsonOpt = False) -> None:
+    """Recent threads, most recently active first."""
+    from csvanalyst.cli import render
+    from csvanalyst.store import threads
+    from csvanalyst.store.db import open_default
+
+    records = threads.recent(open_default(), limit=limit)
+    if json_out:
+        render.print_json([r.model_dump() for r in records])
+        return
+    columns = [{"name": n, "type": "VARCHAR"} for n in ("id", "updated (UTC)", "turns", "data", "title")]
+    rows = [
+        [r.id, r.updated_at[:19].replace("T", " "), r.turns, r.scope.get("dataset") or "files", r.title]
+        for r in records
+    ]
+    render.print_table(columns, rows)
+
+
+@app.command("show")
+def show(
+    thread_id: Annotated[str, typer.Argument(help="Thread id or a unique prefix.")], json_out: JsonOpt = False
+) -> None:
+    """A thread's questions and answers, with the runs each answer used."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from csvanalyst.cli import render
+    from csvanalyst.store import threads
+    from csvanalyst.store.db import open_default
+
+    db = open_default()
+    record = threads.get(db, thread_id)
+    messages = threads.messages(db, record.id)
+    if json_out:
+        render.print_json({"thread": record.model_dump(), "messages": [m.model_dump() for m in messages]})
+        return
+    console = Console(highlight=False)
+    console.print(f"[bold]thread {record.id}[/] {escape(record.title)}")
+    for message in messages:
+        who = "[cyan]you[/]" if message.role == "user" else "[green]analyst[/]"
+        runs = f" [dim](runs: {', '.join(message.run_ids)})[/]" if message.run_ids else ""
+        console.print(f"{who}: {escape(message.content)}{runs}")
