@@ -1,0 +1,203 @@
+"""Cheap checks on a file before DuckDB sees it: is it there, is it text, which encoding, sane shape.
+
+DuckDB's own errors for these cases are either slow (it reads a 100 MB line before complaining),
+vague ("could not detect the dialect") or silent (a PNG read as one odd column). Looking at the first
+few MiB ourselves gives a precise message in milliseconds.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from csvanalyst.errors import InputError
+
+Encoding = Literal["utf-8", "latin-1", "utf-16-le", "utf-16-be"]
+
+SAMPLE_BYTES = 4 * 1024 * 1024
+MAX_LINE_BYTES = 2_000_000  # DuckDB's default max_line_size; stated in errors so users know the limit
+MAX_COLUMNS = 10_000
+EXPORT_HINT = "Export it as CSV (File > Save As > CSV UTF-8 in most tools) and try again."
+
+_MAGIC: list[tuple[bytes, str]] = [
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls) or another OLE document"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"BZh", "a bzip2-compressed file"),
+    (b"\xfd7zXZ", "an xz-compressed file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+]
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class FileFacts:
+    """What the pre-checks learned; `text` is the decoded head of the file, cut at a line end."""
+
+    path: Path
+    size: int
+    encoding: Encoding
+    text: str
+    complete: bool  # `text` is the whole file
+    notes: list[str] = field(default_factory=list)
+
+
+def inspect_file(path: Path) -> FileFacts:
+    """Validate `path` as a readable, non-empty text table; raise InputError with what is wrong."""
+    size = check_readable(path)
+    with path.open("rb") as handle:
+        head = handle.read(SAMPLE_BYTES)
+    complete = size <= SAMPLE_BYTES
+    kind = detect_binary(head, path)
+    if kind:
+        raise InputError(f"{path} is not a CSV file: it looks like {kind}.", hint=EXPORT_HINT)
+    encoding = detect_encoding(head, path, complete)
+    text = _decode(head, encoding, complete)
+    if not complete:
+        cut = text.rfind("\n") + 1
+        if len(text) - cut > MAX_LINE_BYTES:
+            raise _long_line(path, text.count("\n", 0, cut) + 1)
+        text = text[:cut]
+    facts = FileFacts(path=path, size=size, encoding=encoding, text=text, complete=complete)
+    check_text_shape(facts)
+    if encoding != "utf-8":
+        facts.notes.append(f"{path.name} is encoded as {encoding.upper()}; read it as such")
+    return facts
+
+
+def check_readable(path: Path) -> int:
+    """Existence, type, permissions and emptiness; returns the size in bytes."""
+    if not path.exists():
+        raise InputError(f"File not found: {path}.", hint="Check the path (and the current directory).")
+    if path.is_dir():
+        raise InputError(
+            f"{path} is a directory, not a CSV file.",
+            hint="Give one CSV file here, or register the whole folder with `datasets add FOLDER`.",
+        )
+    if not path.is_file():
+        raise InputError(f"{path} is not a regular file.", hint="Give the path of a CSV file.")
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise InputError(
+            f"Cannot read {path}: {exc.strerror or exc}.",
+            hint="Check the file's permissions (it must be readable by you).",
+        ) from exc
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{path} is empty (0 bytes).", hint="Give a CSV file with at least a header line.")
+    return size
+
+
+def detect_binary(head: bytes, path: Path) -> str | None:
+    """Name the kind of a non-text file from its magic bytes, or None if it may be text."""
+    if head.startswith(b"PK\x03\x04"):
+        if b"xl/" in head[:65536] or path.suffix.lower() in {".xlsx", ".xlsm"}:
+            return "an Excel workbook (.xlsx)"
+        if b"opendocument.spreadsheet" in head[:200]:
+            return "an OpenDocument spreadsheet (.ods)"
+        return "a ZIP archive"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(head):
+        return None
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        return f"a binary file (it contains a NUL byte at byte offset {nul})"
+    return None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """ASCII-heavy UTF-16 has a NUL in every other byte; that pattern tells LE from BE."""
+    probe = head[:4096]
+    half = len(probe) // 2
+    if half < 2:
+        return None
+    even = sum(1 for i in range(0, 2 * half, 2) if probe[i] == 0) / half
+    odd = sum(1 for i in range(1, 2 * half, 2) if probe[i] == 0) / half
+    if odd > 0.4 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.4 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def detect_encoding(head: bytes, path: Path, complete: bool) -> Encoding:
+    """UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else Latin-1 if it looks like it."""
+    if head.startswith(b"\xff\xfe"):
+        return "utf-16-le"
+    if head.startswith(b"\xfe\xff"):
+        return "utf-16-be"
+    guessed = _utf16_without_bom(head)
+    if guessed == "utf-16-le":
+        return "utf-16-le"
+    if guessed == "utf-16-be":
+        return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if _UTF8_MULTIBYTE.search(head):
+            line = head.count(b"\n", 0, exc.start) + 1
+            raise InputError(
+                f"{path} mixes encodings: it has UTF-8 text, but the bytes at line {line} "
+                f"(byte offset {exc.start}) are not valid UTF-8.",
+                hint="Re-save the file with one encoding (UTF-8 is best), or fix that line.",
+            ) from exc
+        return "latin-1"
+
+
+def _decode(head: bytes, encoding: Encoding, complete: bool) -> str:
+    codec = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}
+    if encoding.startswith("utf-16") and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec[encoding] = encoding
+    decoder = codecs.getincrementaldecoder(codec[encoding])(errors="replace")
+    return decoder.decode(head, final=complete)
+
+
+def check_text_shape(facts: FileFacts) -> None:
+    """JSON given as CSV, absurdly wide headers and over-long lines, from the decoded head alone."""
+    if _looks_like_json(facts.text):
+        raise InputError(f"{facts.path} is not a CSV file: it looks like JSON.", hint=EXPORT_HINT)
+    first_line = facts.text.split("\n", 1)[0]
+    width = max(first_line.count(d) for d in _DELIMITERS) + 1
+    if width > MAX_COLUMNS:
+        raise InputError(
+            f"{facts.path} has about {width:,} columns in its header; the limit is {MAX_COLUMNS:,}.",
+            hint="Select the columns you need into a narrower CSV, or reshape it to long format.",
+        )
+    _check_line_lengths(facts)
+
+
+def _check_line_lengths(facts: FileFacts) -> None:
+    for number, line in enumerate(facts.text.split("\n"), start=1):
+        if len(line) > MAX_LINE_BYTES:
+            raise _long_line(facts.path, number)
+
+
+def _long_line(path: Path, line: int) -> InputError:
+    return InputError(
+        f"Line {line} of {path} is longer than the limit of {MAX_LINE_BYTES:,} bytes.",
+        hint="Check that line for a missing closing quote or an embedded file; trim or split the field.",
+    )
+
+
+def _looks_like_json(text: str) -> bool:
+    """`{"` or `[{` / `["` / `[1` at the start; a CSV header practically never starts that way."""
+    stripped = text.lstrip()
+    opener, following = stripped[:1], stripped[1:].lstrip()[:1]
+    if opener == "{":
+        return following in {'"', "}"}
+    return opener == "[" and (following in {"{", "[", '"', "]"} or following.isdigit())

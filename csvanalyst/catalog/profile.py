@@ -1,0 +1,89 @@
+"""Column statistics in one scan per table: nulls, distinct counts, min, max, and a few samples.
+
+One aggregate query with every column's stats keeps a wide table at one scan instead of one per column.
+Samples come from the first rows (no scan at all), in file order, so they are deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+from csvanalyst.catalog.csvsql import quote_ident
+from csvanalyst.catalog.schema import ColumnInfo, ColumnStats
+
+EXACT_DISTINCT_ROWS = 1_000_000  # above this, approx_count_distinct (HyperLogLog) is close enough
+MAX_VALUE_CHARS = 80
+SAMPLE_COUNT = 5
+SAMPLE_ROWS = 1000
+
+
+def profile_table(source_sql: str, columns: list[ColumnInfo]) -> tuple[int, list[ColumnInfo]]:
+    """Row count and columns with `stats` filled, for the relation `source_sql` (a FROM item)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
+        rows = int(con.execute(f"SELECT count(*) FROM {source_sql}").fetchone()[0])
+        if not columns:
+            return rows, []
+        exprs = [e for i, col in enumerate(columns) for e in _aggregates(i, col, rows)]
+        values = con.execute(f"SELECT {', '.join(exprs)} FROM {source_sql}").fetchone()
+        stats = _unpack(columns, values, rows)
+        head = con.execute(f"SELECT * FROM {source_sql} LIMIT {SAMPLE_ROWS}").fetchall()
+    for index, column_stats in enumerate(stats):
+        column_stats.samples = _samples([row[index] for row in head])
+    return rows, [col.model_copy(update={"stats": s}) for col, s in zip(columns, stats, strict=True)]
+
+
+def _aggregates(index: int, col: ColumnInfo, rows: int) -> list[str]:
+    name = quote_ident(col.name)
+    distinct = f"count(DISTINCT {name})" if rows <= EXACT_DISTINCT_ROWS else f"approx_count_distinct({name})"
+    exprs = [f"count({name})", distinct]
+    if col.family == "other":
+        return [*exprs, "NULL", "NULL"]
+    if col.family == "text":
+        return [*exprs, f"left(min({name}), {MAX_VALUE_CHARS})", f"left(max({name}), {MAX_VALUE_CHARS})"]
+    return [*exprs, f"min({name})", f"max({name})"]
+
+
+def _unpack(columns: list[ColumnInfo], values: tuple[Any, ...], rows: int) -> list[ColumnStats]:
+    stats = []
+    for i in range(len(columns)):
+        non_null, distinct, low, high = values[4 * i : 4 * i + 4]
+        stats.append(
+            ColumnStats(
+                null_count=rows - int(non_null),
+                distinct_count=int(distinct),
+                min=jsonable(low),
+                max=jsonable(high),
+            )
+        )
+    return stats
+
+
+def _samples(values: list[Any]) -> list[Any]:
+    """First few distinct non-null values, shortened, as JSON-friendly scalars."""
+    seen: list[Any] = []
+    for value in values:
+        converted = jsonable(value)
+        if converted is not None and converted not in seen:
+            seen.append(converted)
+            if len(seen) == SAMPLE_COUNT:
+                break
+    return seen
+
+
+def jsonable(value: Any) -> Any:
+    """JSON-native form of a DuckDB value: ISO strings for dates and times, floats for decimals."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"

@@ -1,0 +1,210 @@
+"""Dialect, header and types of a CSV file, turned into explicit `read_csv` options.
+
+DuckDB's sniffer does the heavy lifting; around it we pin what it cannot know or gets wrong on small
+samples (the delimiter seen in the header, decimal commas, our column names), so that the runner's
+`read_csv(path, **options)` reads exactly the table we profiled, with auto-detection switched off.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from csvanalyst.catalog.csvsql import read_csv_sql
+from csvanalyst.catalog.duckdb_errors import csv_error
+from csvanalyst.catalog.names import unique_columns
+from csvanalyst.catalog.precheck import MAX_LINE_BYTES, FileFacts, inspect_file
+from csvanalyst.catalog.schema import ColumnInfo
+from csvanalyst.catalog.transcode import transcode_to_utf8
+from csvanalyst.errors import InputError
+
+_CANDIDATES = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_PROBE_ROWS = 500
+_FIELDS = "Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat"
+
+
+@dataclass
+class CsvSpec:
+    """How to read one CSV file: `path` is what DuckDB opens (perhaps a UTF-8 copy of the original)."""
+
+    path: Path
+    options: dict[str, Any]
+    columns: list[ColumnInfo]
+    notes: list[str] = field(default_factory=list)
+
+
+def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
+    """Check and sniff `path`; other encodings are first re-encoded to a UTF-8 copy in `utf8_dir`.
+
+    A UTF-8 copy (rather than DuckDB's `encoding` option) keeps every reader on one path: DuckDB's
+    Python `read_csv` and its COPY only accept UTF-8, and its UTF-16 support misreads big-endian.
+    """
+    facts = inspect_file(path)
+    readable = path
+    if facts.encoding != "utf-8":
+        readable = transcode_to_utf8(path, utf8_dir / f"{path.stem}.utf8.csv", facts.encoding)
+    return sniff(readable, facts)
+
+
+def sniff(path: Path, facts: FileFacts) -> CsvSpec:
+    """Detect the dialect and types of `path` (whose head `facts` describes); raise InputError if unreadable."""
+    import duckdb
+
+    hints: dict[str, Any] = {"max_line_size": MAX_LINE_BYTES}
+    delim = guess_delimiter(facts.text)
+    if delim:
+        hints["delim"] = delim
+    with duckdb.connect() as con:
+        found = _sniff(con, path, hints, facts)
+        rows = _sample_rows(facts.text, found)
+        _check_quotes(found, facts)
+        decimal = _decimal_comma_hints(found, rows)
+        if decimal:
+            hints.update(decimal)
+            found = _sniff(con, path, hints, facts)
+    return _spec(path, found, hints, rows, facts)
+
+
+def guess_delimiter(text: str) -> str | None:
+    """The candidate that splits the header line into the most fields (quotes respected)."""
+    header = text.split("\n", 1)[0].rstrip("\r")
+    best, best_count = None, 1
+    for candidate in _CANDIDATES:
+        count = len(next(csv.reader([header], delimiter=candidate), []))
+        if count > best_count:
+            best, best_count = candidate, count
+    return best
+
+
+def _sniff(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
+    """Run DuckDB's sniffer; a ragged file fails strict sniffing, so retry once with null padding."""
+    query = f"SELECT {_FIELDS} FROM sniff_csv{read_csv_sql(path, hints)[len('read_csv') :]}"
+    try:
+        row = con.execute(query).fetchone()
+    except Exception as exc:  # duckdb raises several unrelated classes for one bad file
+        if hints.get("null_padding"):
+            raise csv_error(exc, path, facts.path) from exc
+        hints["null_padding"] = True
+        return _sniff(con, path, hints, facts)
+    keys = [k.strip() for k in _FIELDS.split(",")]
+    return {k: (None if v == "(empty)" else v) for k, v in zip(keys, row, strict=True)}
+
+
+def _sample_rows(text: str, found: dict[str, Any]) -> list[list[str]]:
+    """The first rows of the sample parsed with the sniffed dialect (header included)."""
+    quote = found["Quote"] or '"'
+    escape = found["Escape"]
+    reader = csv.reader(
+        io.StringIO(text),
+        delimiter=found["Delimiter"] or ",",
+        quotechar=quote,
+        doublequote=escape in (None, quote),
+        escapechar=None if escape in (None, quote) else escape,
+    )
+    rows: list[list[str]] = []
+    try:
+        for _ in range(int(found["SkipRows"] or 0)):
+            next(reader, None)
+        for row in reader:
+            rows.append(row)
+            if len(rows) > _PROBE_ROWS:
+                break
+    except csv.Error:
+        pass
+    return rows
+
+
+def _check_quotes(found: dict[str, Any], facts: FileFacts) -> None:
+    """DuckDB falls back to "no quoting" when a quote is never closed; we say where it opened."""
+    if found["Quote"] or '"' not in facts.text:
+        return
+    delim = found["Delimiter"] or ","
+    reader = csv.reader(io.StringIO(facts.text), delimiter=delim, strict=True)
+    line = 0
+    try:
+        for _ in reader:
+            line = reader.line_num
+    except csv.Error as exc:
+        raise InputError(
+            f"{facts.path} (line {line + 1}) has a quoted value that is never closed ({exc}).",
+            hint='Close the quote (a literal quote inside a quoted value is written as "").',
+        ) from exc
+    if facts.complete and line and facts.text.count('"') % 2:
+        raise InputError(
+            f"{facts.path} has an odd number of quote characters; a quoted value is never closed.",
+            hint='Close the quote (a literal quote inside a quoted value is written as "").',
+        )
+
+
+def _decimal_comma_hints(found: dict[str, Any], rows: list[list[str]]) -> dict[str, str]:
+    """`1.234,56` / `3,5` in a `;`-separated file are numbers; DuckDB does not detect that itself."""
+    if (found["Delimiter"] or ",") == "," or len(rows) < 2:
+        return {}
+    text_cols = [i for i, col in enumerate(found["Columns"]) if col["type"] == "VARCHAR"]
+    thousands = False
+    for index in text_cols:
+        values = [r[index].strip() for r in rows[1:] if index < len(r) and r[index].strip()]
+        if values and all(_DECIMAL_COMMA.match(v) for v in values) and any("," in v for v in values):
+            thousands = thousands or any("." in v for v in values)
+            return {"decimal_separator": ",", **({"thousands": "."} if thousands else {})}
+    return {}
+
+
+def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[list[str]], facts: FileFacts) -> CsvSpec:
+    sniffed = [(c["name"], c["type"]) for c in found["Columns"]]
+    notes = list(facts.notes)
+    if found["HasHeader"] and rows:
+        names, renames = _header_names(rows[0], sniffed, facts)
+        notes.extend(renames)
+    else:
+        names = [f"column_{i}" for i in range(1, len(sniffed) + 1)]
+        notes.append(f"{facts.path.name} has no header row; columns are named column_1 ... column_{len(names)}")
+    columns = [ColumnInfo(name=n, type=t) for n, (_, t) in zip(names, sniffed, strict=True)]
+    options = _options(found, hints, columns, literal_quotes='"' in facts.text and not found["Quote"])
+    if facts.complete and len([line for line in facts.text.splitlines() if line.strip()]) == 1:
+        notes.append(f"{facts.path.name} has a header but no data rows")
+    return CsvSpec(path=path, options=options, columns=columns, notes=notes)
+
+
+def _header_names(header: list[str], sniffed: list[tuple[str, str]], facts: FileFacts) -> tuple[list, list]:
+    if len(header) < len(sniffed):
+        raise InputError(
+            f"{facts.path} has rows with more fields ({len(sniffed)}) than its header ({len(header)}).",
+            hint="Fix those rows (an extra delimiter, or a value containing one that is not quoted).",
+        )
+    if len(header) > len(sniffed):
+        return [n for n, _ in sniffed], []
+    return unique_columns(header)
+
+
+def _options(
+    found: dict[str, Any], hints: dict[str, Any], columns: list[ColumnInfo], *, literal_quotes: bool
+) -> dict[str, Any]:
+    """Explicit options; with no quotes in the sample we still allow RFC 4180 quoting further down."""
+    quote = "" if literal_quotes else (found["Quote"] or '"')
+    options: dict[str, Any] = {
+        "auto_detect": False,
+        "delim": found["Delimiter"] or ",",
+        "quote": quote,
+        "escape": found["Escape"] or quote,
+        "header": bool(found["HasHeader"]),
+        "skip": int(found["SkipRows"] or 0),
+        "columns": {c.name: c.type for c in columns},
+        "null_padding": True,
+        "max_line_size": MAX_LINE_BYTES,
+    }
+    if found["Comment"]:
+        options["comment"] = found["Comment"]
+    for key in ("decimal_separator", "thousands"):
+        if key in hints:
+            options[key] = hints[key]
+    if found["DateFormat"]:
+        options["dateformat"] = found["DateFormat"]
+    if found["TimestampFormat"]:
+        options["timestampformat"] = found["TimestampFormat"]
+    return options

@@ -1,0 +1,225 @@
+"""Every kind of bad or unusual CSV either reads correctly or fails with a precise InputError."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from csvanalyst.catalog.csvsql import read_csv_sql
+from csvanalyst.catalog.files import file_dataset
+from csvanalyst.catalog.registry import add_dataset
+from csvanalyst.errors import InputError, UsageError
+
+
+def _rows(path: Path, table: int = 0, sql: str = "SELECT * FROM {t}") -> list[tuple]:
+    """Read a registered file back through its Parquet cache."""
+    info = add_dataset(path)
+    source = info.tables[table].source
+    assert source.format == "parquet"
+    return duckdb.connect().execute(sql.format(t=f"read_parquet('{source.path}')")).fetchall()
+
+
+def _error(path: Path) -> InputError:
+    with pytest.raises(InputError) as caught:
+        add_dataset(path)
+    assert caught.value.hint
+    return caught.value
+
+
+def test_utf8_bom(tmp_path: Path) -> None:
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbfcity,n\nParis,1\n")
+    info = add_dataset(tmp_path / "bom.csv")
+    assert [c.name for c in info.tables[0].columns] == ["city", "n"]
+
+
+def test_latin1_is_read_correctly(tmp_path: Path) -> None:
+    (tmp_path / "l1.csv").write_bytes("city,n\nZürich,1\nSão Paulo,2\n".encode("latin-1"))
+    assert _rows(tmp_path / "l1.csv") == [("Zürich", 1), ("São Paulo", 2)]
+
+
+@pytest.mark.parametrize("codec,bom", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")])
+def test_utf16_with_bom(tmp_path: Path, codec: str, bom: bytes) -> None:
+    path = tmp_path / "u16.csv"
+    path.write_bytes(bom + "city,n\nZürich,1\nKöln,2\n".encode(codec))
+    assert _rows(path) == [("Zürich", 1), ("Köln", 2)]
+
+
+def test_semicolons_with_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "de.csv"
+    path.write_text("item;price;qty\napple;1.234,56;3\npear;3,5;2\nplum;0,25;1\n")
+    assert _rows(path, sql="SELECT sum(price), sum(qty) FROM {t}") == [(pytest.approx(1238.31), 6)]
+    file_info = file_dataset([path])
+    opts = file_info.tables[0].source.csv_options
+    total = duckdb.sql(f"SELECT sum(price) FROM {read_csv_sql(path, opts)}").fetchall()
+    assert total == [(pytest.approx(1238.31),)]
+
+
+def test_tab_separated(tmp_path: Path) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_text("a\tb\n1\tx y\n2\tz\n")
+    assert _rows(path) == [(1, "x y"), (2, "z")]
+
+
+def test_duplicate_and_blank_column_names(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("a,a,\n1,2,3\n")
+    table = add_dataset(path).tables[0]
+    assert [c.name for c in table.columns] == ["a", "a_2", "column_3"]
+    assert any("renamed" in n for n in table.notes) and any("no name" in n for n in table.notes)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert "not found" in _error(tmp_path / "nope.csv").message
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "secret.csv"
+    path.write_text("a\n1\n")
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("running as root: permissions do not stop reading")
+        assert "Cannot read" in _error(path).message
+    finally:
+        path.chmod(0o600)
+
+
+def test_directory_given_as_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory"):
+        file_dataset([tmp_path])
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert "empty (0 bytes)" in _error(tmp_path / "empty.csv").message
+
+
+@pytest.mark.parametrize(
+    "name,content,kind",
+    [
+        ("img.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "PNG image"),
+        ("data.csv", gzip.compress(b"a,b\n1,2\n"), "gzip"),
+        ("old.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, ".xls"),
+        ("bin.csv", b"a,b\n1,\x002\n", "NUL byte"),
+        ("j.csv", b'{"a": 1, "b": 2}\n', "JSON"),
+        ("j2.csv", b'[{"a": 1}]', "JSON"),
+    ],
+)
+def test_non_csv_content_is_named(tmp_path: Path, name: str, content: bytes, kind: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    error = _error(tmp_path / name)
+    assert kind in error.message and "export it as csv" in error.hint.lower()
+
+
+def test_xlsx_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "book.csv"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    assert "Excel workbook (.xlsx)" in _error(path).message
+
+
+def test_mixed_encodings_name_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"city,n\n" + "Zürich,1\n".encode() * 5 + "Köln,2\n".encode("latin-1"))
+    error = _error(path)
+    assert "line 7" in error.message and "UTF-8" in error.message
+
+
+def test_header_only_works_with_zero_rows(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text("a,b,c\n")
+    table = add_dataset(path).tables[0]
+    assert table.row_count == 0 and [c.name for c in table.columns] == ["a", "b", "c"]
+    assert any("no data rows" in n for n in table.notes)
+
+
+def test_huge_field_is_refused_quickly_with_line_and_limit(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    with path.open("w") as handle:
+        handle.write('a,b\n1,x\n2,"')
+        handle.write("y" * (100 * 1024 * 1024))
+        handle.write('"\n3,z\n')
+    error = _error(path)
+    assert "Line 3" in error.message and "2,000,000 bytes" in error.message
+
+
+def test_ragged_rows_are_padded_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    lines = ["a,b,c"] + [f"{i},{i},x" for i in range(40)] + ["40,41", "42"] + ["43,44,y"]
+    path.write_text("\n".join(lines) + "\n")
+    info = add_dataset(path)
+    table = info.tables[0]
+    assert table.row_count == len(lines) - 1
+    assert any("2 short rows padded with NULLs" in n for n in table.notes)
+    rows = duckdb.sql(f"SELECT * FROM '{table.source.path}' WHERE a = 42").fetchall()
+    assert rows == [(42, None, None)]
+
+
+def test_rows_with_extra_fields_fail_with_line(tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    lines = ["a,b,c"] + [f"{i},{i},x" for i in range(3000)] + ["1,2,3,4"]
+    path.write_text("\n".join(lines) + "\n")
+    error = _error(path)
+    assert "line 3002" in error.message and "more fields" in error.message
+
+
+def test_unterminated_quote_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text('a,b\n1,ok\n2,"broken\n3,fine\n')
+    error = _error(path)
+    assert "line 3" in error.message and "never closed" in error.message
+
+
+def test_symlink_out_of_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a\n1\n")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "ok.csv").write_text("a\n1\n")
+    (folder / "link.csv").symlink_to(outside)
+    error = _error(folder)
+    assert "outside the folder" in error.message
+
+
+def test_symlinked_single_file_registers_the_real_path(tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("a\n1\n")
+    (tmp_path / "alias.csv").symlink_to(real)
+    info = add_dataset(tmp_path / "alias.csv")
+    assert info.name == "alias" and info.tables[0].original_file == str(real.resolve())
+
+
+def test_too_many_columns_is_refused_from_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"c{i}" for i in range(100_000))
+    path.write_text(header + "\n" + ",".join("1" for _ in range(100_000)) + "\n")
+    error = _error(path)
+    assert "100,000 columns" in error.message and "10,000" in error.message
+
+
+def test_folder_without_csvs(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("hi")
+    assert "No CSV files" in _error(tmp_path).message
+
+
+def test_same_stem_twice_in_file_mode(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    for folder in (tmp_path, tmp_path / "x"):
+        (folder / "Sales.csv").write_text("a\n1\n")
+    with pytest.raises(UsageError, match="both become table 'sales'"):
+        file_dataset([tmp_path / "Sales.csv", tmp_path / "x" / "Sales.csv"])
+
+
+def test_inputs_are_never_modified(tmp_path: Path) -> None:
+    path = tmp_path / "keep.csv"
+    path.write_bytes(b"\xef\xbb\xbfa;b\n1;2,5\n")
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    add_dataset(path)
+    file_dataset([path])
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
