@@ -17,6 +17,7 @@ EXACT_DISTINCT_ROWS = 1_000_000  # above this, approx_count_distinct (HyperLogLo
 MAX_VALUE_CHARS = 80
 SAMPLE_COUNT = 5
 SAMPLE_ROWS = 1000
+MAX_CATEGORY_VALUES = 30  # a text column with at most this many distinct values lists them all
 
 
 def profile_table(source_sql: str, columns: list[ColumnInfo]) -> tuple[int, list[ColumnInfo]]:
@@ -32,6 +33,8 @@ def profile_table(source_sql: str, columns: list[ColumnInfo]) -> tuple[int, list
         values = con.execute(f"SELECT {', '.join(exprs)} FROM {source_sql}").fetchone()
         stats = _unpack(columns, values, rows)
         head = con.execute(f"SELECT * FROM {source_sql} LIMIT {SAMPLE_ROWS}").fetchall()
+        for col, column_stats in zip(columns, stats, strict=True):
+            column_stats.values = _category_values(con, source_sql, col, column_stats)
     for index, column_stats in enumerate(stats):
         column_stats.samples = _samples([row[index] for row in head])
     return rows, [col.model_copy(update={"stats": s}) for col, s in zip(columns, stats, strict=True)]
@@ -61,6 +64,18 @@ def _unpack(columns: list[ColumnInfo], values: tuple[Any, ...], rows: int) -> li
             )
         )
     return stats
+
+
+def _category_values(con: Any, source_sql: str, col: ColumnInfo, stats: ColumnStats) -> list[Any] | None:
+    """Every distinct value of a category-like text column, most frequent first (ties by value)."""
+    if col.family != "text" or stats.distinct_count is None or not 0 < stats.distinct_count <= MAX_CATEGORY_VALUES:
+        return None
+    name = quote_ident(col.name)
+    rows = con.execute(
+        f"SELECT {name} FROM {source_sql} WHERE {name} IS NOT NULL GROUP BY {name}"
+        f" ORDER BY count(*) DESC, {name} LIMIT {MAX_CATEGORY_VALUES + 1}"
+    ).fetchall()
+    return [jsonable(row[0]) for row in rows]
 
 
 def _samples(values: list[Any]) -> list[Any]:
