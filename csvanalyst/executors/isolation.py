@@ -1,0 +1,153 @@
+"""How the local sandbox wraps the runner: bubblewrap, unshare, or a plain process.
+
+Each mode turns an argv into a wrapped argv. What the machine supports is probed once per process
+(by actually starting a wrapped interpreter) and cached, because namespaces can be disabled by the
+kernel, a container runtime or a seccomp profile even when the tools are installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+MODES = ("bwrap", "unshare", "none")
+SANDBOX_TMP = "/tmp"
+RUNNER_MOUNT = "/opt/csvanalyst"
+PROBE_TIMEOUT_S = 10.0
+
+DESCRIPTIONS = {
+    "bwrap": "bwrap (user, net, pid, ipc, uts, mount namespaces; read-only root of only the interpreter, "
+    "system libraries and dataset files; private /tmp; no capabilities)",
+    "unshare": "unshare (net, pid, ipc, uts, mount namespaces; whole filesystem visible read-write "
+    "to the user, DuckDB itself restricted to the dataset files)",
+    "none": "plain process (resource limits and a private temp dir only; no namespaces - meant for a "
+    "single trusted user's own files)",
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths a wrapped run needs: where the runner package lives and what data it may read."""
+
+    runner_parent: str  # directory that contains the `runner` package, for PYTHONPATH
+    scratch: str  # private per-run directory on the host
+    data_files: Sequence[str] = ()
+
+
+def runner_package_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "runner"
+
+
+def sandbox_scratch(mode: str, layout: Layout) -> str:
+    """The private temp dir as the runner sees it."""
+    return SANDBOX_TMP if mode == "bwrap" else layout.scratch
+
+
+def sandbox_runner_parent(mode: str, layout: Layout) -> str:
+    return RUNNER_MOUNT if mode == "bwrap" else layout.runner_parent
+
+
+def wrap(mode: str, argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str]:
+    """The full command line for `argv` under `mode`; env is passed through the wrapper explicitly."""
+    if mode == "bwrap":
+        return _bwrap(argv, layout, env)
+    if mode == "unshare":
+        return [*_unshare_prefix(), "--", *argv]
+    if mode == "none":
+        reaper = str(Path(__file__).resolve().parent / "reaper.py")
+        return [sys.executable, "-s", "-B", reaper, *argv]
+    raise ValueError(f"unknown isolation mode {mode!r}")
+
+
+def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str]:
+    cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    if os.geteuid() == 0:
+        cmd += ["--uid", "65534", "--gid", "65534"]
+    cmd += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        cmd += _system_dir(top)
+    for extra in ("/etc/ld.so.cache", "/etc/localtime", "/etc/ssl/certs"):
+        if os.path.exists(extra):
+            cmd += ["--ro-bind", extra, extra]
+    for prefix in _interpreter_dirs():
+        cmd += ["--ro-bind", prefix, prefix]
+    cmd += ["--bind", layout.scratch, SANDBOX_TMP]
+    cmd += ["--ro-bind", str(runner_package_dir()), f"{RUNNER_MOUNT}/runner"]
+    for path in layout.data_files:
+        # A missing file is left for DuckDB to report, so every mode gives the same error.
+        if os.path.exists(path):
+            cmd += ["--ro-bind", os.path.realpath(path), os.path.abspath(path)]
+    cmd += ["--clearenv"]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    return [*cmd, "--chdir", SANDBOX_TMP, "--", *argv]
+
+
+def _system_dir(top: str) -> list[str]:
+    """Merged-/usr systems have /lib -> usr/lib symlinks: recreate the link, don't bind twice."""
+    if os.path.islink(top):
+        return ["--symlink", os.readlink(top), top]
+    if os.path.isdir(top):
+        return ["--ro-bind", top, top]
+    return []
+
+
+def _interpreter_dirs() -> list[str]:
+    """The venv and the base installation (and the real location of the executable), outside /usr."""
+    dirs = {sys.prefix, sys.base_prefix, str(Path(os.path.realpath(sys.executable)).parent.parent)}
+    return sorted(d for d in dirs if not d.startswith("/usr/") and os.path.isdir(d))
+
+
+@functools.lru_cache(maxsize=1)
+def _unshare_prefix() -> tuple[str, ...]:
+    base = ("unshare", "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc")
+    if os.geteuid() != 0:
+        return (base[0], "--user", "--map-root-user", *base[1:])
+    return base
+
+
+def tool_missing(mode: str) -> str | None:
+    """Why a mode cannot work here without starting anything, or None."""
+    if mode in ("bwrap", "unshare") and shutil.which(mode) is None:
+        return f"{mode} is not installed"
+    if mode in ("bwrap", "unshare") and not sys.platform.startswith("linux"):
+        return "namespaces need Linux"
+    return None
+
+
+@functools.cache
+def probe(mode: str) -> str | None:
+    """Start a wrapped interpreter that imports duckdb; None if it works, else the reason it does not."""
+    missing = tool_missing(mode)
+    if missing:
+        return missing
+    with tempfile.TemporaryDirectory(prefix="csvanalyst-probe-") as scratch:
+        layout = Layout(str(runner_package_dir().parent), scratch)
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": sandbox_runner_parent(mode, layout)}
+        code = "import duckdb, runner.protocol"
+        argv = wrap(mode, [sys.executable, "-s", "-B", "-c", code], layout, env)
+        try:
+            done = subprocess.run(argv, env=env, capture_output=True, timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{mode} failed to start: {exc}"
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        return f"{mode} failed to start (exit {done.returncode}): {tail[0]}"
+    return None
+
+
+def resolve(requested: str) -> str:
+    """The mode to use: `auto` picks the strongest that works here."""
+    if requested != "auto":
+        return requested
+    for mode in MODES:
+        if probe(mode) is None:
+            return mode
+    return "none"

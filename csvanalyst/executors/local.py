@@ -1,0 +1,195 @@
+"""The local sandbox: one isolated, resource-limited process per run, talking the runner protocol.
+
+It is weaker than a container and says so (`describe()`); it is meant for a single trusted user's
+own files. A pre-forked pool can reuse `launch()` later: the per-run work is all in `_spawn`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from types import TracebackType
+
+from csvanalyst.executors import isolation
+from csvanalyst.executors.base import RunError, RunRequest, RunResult
+from csvanalyst.executors.launch import ChildLimits, Outcome, launch
+
+KILL_GRACE_S = 3.0  # the runner interrupts itself at timeout_s; the host kills a bit later
+STDOUT_MARGIN = 64 * 1024
+MEMORY_HEADROOM_MB = 512  # interpreter, wrapper and DuckDB's code on top of the run's memory budget
+
+
+class LocalExecutor:
+    """Runs each request in a fresh process under the strongest isolation the machine allows."""
+
+    name = "local"
+
+    def __init__(self, isolation: str = "auto") -> None:
+        from csvanalyst.errors import EnvironmentProblem, UsageError
+
+        if isolation != "auto" and isolation not in isolation_modes():
+            choices = ", ".join(("auto", *isolation_modes()))
+            raise UsageError(f"Unknown isolation {isolation!r}.", hint=f"Choose one of: {choices}.")
+        mode = _resolve(isolation)
+        reason = _probe(mode)
+        if reason is not None:
+            raise EnvironmentProblem(
+                f"The local sandbox cannot use {mode}: {reason}.",
+                hint="Install bubblewrap, or choose isolation 'unshare' or 'none'.",
+            )
+        self.isolation = mode
+
+    def describe(self) -> str:
+        return isolation.DESCRIPTIONS[self.isolation]
+
+    def run(self, request: RunRequest) -> RunResult:
+        started = time.perf_counter()
+        payload = request.model_dump_json().encode("utf-8")
+        outcome = self.spawn(self.runner_argv(), payload, request)
+        result = to_result(outcome, request)
+        result.executor = self.name
+        result.timings = {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 3)}
+        return result
+
+    @staticmethod
+    def runner_argv() -> list[str]:
+        return [sys.executable, "-s", "-B", "-m", "runner"]
+
+    def spawn(self, argv: Sequence[str], payload: bytes, request: RunRequest) -> Outcome:
+        """Launch argv under this executor's isolation and limits, in a private temp dir removed after."""
+        scratch = tempfile.mkdtemp(prefix="csvanalyst-run-")
+        try:
+            layout = isolation.Layout(
+                runner_parent=str(isolation.runner_package_dir().parent),
+                scratch=scratch,
+                data_files=[t.path for t in request.tables.values()],
+            )
+            env = sandbox_env(self.isolation, layout)
+            limits = request.limits
+            return launch(
+                isolation.wrap(self.isolation, argv, layout, env),
+                stdin=payload,
+                env=env,
+                cwd=scratch,
+                deadline_s=limits.timeout_s + KILL_GRACE_S,
+                max_stdout=limits.max_output_bytes + STDOUT_MARGIN,
+                limits=ChildLimits(
+                    cpu_s=int(limits.timeout_s * max(1, limits.threads)) + 10,
+                    data_bytes=(limits.memory_mb + MEMORY_HEADROOM_MB) * 1024 * 1024,
+                    file_bytes=(max(64, limits.memory_mb) + 64) * 1024 * 1024,
+                ),
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def close(self) -> None:
+        """Nothing is kept between runs yet."""
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def isolation_modes() -> tuple[str, ...]:
+    return isolation.MODES
+
+
+def available_modes() -> dict[str, str | None]:
+    """Each mode and why it is unavailable here (None when it works)."""
+    return {mode: _probe(mode) for mode in isolation.MODES}
+
+
+def _probe(mode: str) -> str | None:
+    return isolation.probe(mode)
+
+
+def _resolve(requested: str) -> str:
+    return isolation.resolve(requested)
+
+
+def sandbox_env(mode: str, layout: isolation.Layout) -> dict[str, str]:
+    """The child's whole environment: built from scratch so no secret of the parent leaks in."""
+    tmp = isolation.sandbox_scratch(mode, layout)
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "HOME": tmp,
+        "TMPDIR": tmp,
+        "CSVANALYST_SCRATCH": f"{tmp}/spill",
+        "PYTHONPATH": isolation.sandbox_runner_parent(mode, layout),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+    }
+
+
+def to_result(outcome: Outcome, request: RunRequest) -> RunResult:
+    """Exactly one final status for every way a run can end."""
+    limits = request.limits
+    if outcome.timed_out:
+        return _fail(
+            "timeout",
+            "timeout",
+            f"The run exceeded its {limits.timeout_s:g} s time limit.",
+            "Filter or aggregate more, or raise the time limit.",
+        )
+    if outcome.overflow:
+        return _fail(
+            "sandbox_error",
+            "output_too_large",
+            f"The sandbox wrote more than {limits.max_output_bytes} bytes.",
+            "Select fewer rows or columns, or raise max_output_bytes.",
+        )
+    parsed = _parse(outcome.stdout)
+    if parsed is not None:
+        return parsed
+    return _crash(outcome, limits.memory_mb)
+
+
+def _parse(stdout: bytes) -> RunResult | None:
+    if not stdout.strip():
+        return None
+    try:
+        return RunResult.model_validate(json.loads(stdout))
+    except ValueError:
+        return None
+
+
+def _crash(outcome: Outcome, memory_mb: int) -> RunResult:
+    """No valid result: tell a memory kill or CPU limit from a crash or a wrapper that failed to start."""
+    stderr = outcome.stderr.decode("utf-8", "replace").strip()
+    tail = stderr.splitlines()[-1] if stderr else "no diagnostics"
+    code = outcome.returncode
+    if code == -signal.SIGXCPU:
+        return _fail(
+            "timeout",
+            "cpu_limit",
+            "The run used up its CPU time limit.",
+            "Filter or aggregate more, or raise the time limit.",
+        )
+    if code == -signal.SIGKILL or "MemoryError" in stderr or "bad_alloc" in stderr:
+        return _fail(
+            "oom",
+            "out_of_memory",
+            f"The run was killed, most likely at its {memory_mb} MB memory limit ({tail}).",
+            "Aggregate or filter more, or raise the memory limit.",
+        )
+    return _fail(
+        "sandbox_error",
+        "sandbox_failed",
+        f"The sandbox ended without a valid result (exit {code}): {tail}",
+        "Check `csvanalyst doctor`; the sandbox or its runner is broken.",
+    )
+
+
+def _fail(status: str, code: str, message: str, hint: str) -> RunResult:
+    return RunResult(status=status, error=RunError(code=code, message=message, hint=hint))  # type: ignore[arg-type]

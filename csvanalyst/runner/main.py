@@ -1,0 +1,169 @@
+"""The runner's entry point: one JSON request on stdin, one JSON result on stdout, nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from typing import Any, TextIO
+
+from . import lockdown, sql, tables
+from .protocol import BadRequest, Request, failure, parse_request
+
+PYTHON_DISABLED = "Python mode is not enabled in this build"
+
+
+def run(data: Any, scratch: str | None = None) -> dict[str, Any]:
+    """Answer one request; every failure becomes a typed result, never an exception."""
+    started = time.perf_counter()
+    try:
+        request = parse_request(data)
+    except BadRequest as exc:
+        return failure(
+            "sandbox_error",
+            "bad_request",
+            f"Invalid runner request: {exc}.",
+            "The host sent a request that does not follow the runner protocol.",
+        )
+    if request.kind == "python":
+        return failure("error", "python_disabled", f"{PYTHON_DISABLED}.", "Ask for a SQL query instead.")
+    payload = _guarded(request, scratch, started)
+    payload["timings"] = {**payload.get("timings", {}), "total_ms": _ms(started)}
+    return sql.fit_output(payload, request.limits.max_output_bytes)
+
+
+def _guarded(request: Request, scratch: str | None, started: float) -> dict[str, Any]:
+    import duckdb
+
+    try:
+        if scratch is not None:
+            return _run_sql(request, scratch, started)
+        with tempfile.TemporaryDirectory(prefix="duckdb-") as private:
+            return _run_sql(request, private, started)
+    except tables.TableUnreadable as exc:
+        return failure(
+            "error",
+            "table_unreadable",
+            str(exc),
+            "The dataset's file is missing or unreadable; check the file or add the dataset again.",
+        )
+    except sql.Rejected as exc:
+        return failure("rejected", "not_a_select", str(exc), "Send exactly one SELECT statement.")
+    except BadRequest as exc:
+        return failure(
+            "sandbox_error",
+            "bad_request",
+            f"Invalid runner request: {exc}.",
+            "The host sent a request that does not follow the runner protocol.",
+        )
+    except (duckdb.OutOfMemoryException, MemoryError) as exc:
+        return failure(
+            "oom",
+            "out_of_memory",
+            _message(exc) or "Out of memory.",
+            "Aggregate or filter more, select fewer columns, or raise the memory limit.",
+        )
+    except duckdb.InterruptException:
+        return failure(
+            "timeout",
+            "timeout",
+            f"The query ran longer than {request.limits.timeout_s:g} s.",
+            "Filter or aggregate more, or raise the time limit.",
+        )
+    except duckdb.Error as exc:
+        return failure("error", _error_code(exc), _message(exc), _hint(exc))
+    except Exception as exc:  # the last line of defence: never a traceback on stdout
+        traceback.print_exc(file=sys.stderr)
+        return failure(
+            "sandbox_error",
+            "runner_crashed",
+            f"The runner failed: {type(exc).__name__}: {exc}",
+            "This is a bug in the sandbox runner; the query itself may be fine.",
+        )
+
+
+def _run_sql(request: Request, scratch: str, started: float) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect(":memory:", config=lockdown.connect_config(request.limits, scratch))
+    try:
+        tables.register_views_or_explain(con, request.tables)
+        lockdown.lock(con, request.tables)
+        query = sql.check_single_select(con, request.code)
+        setup_ms = _ms(started)
+        query_started = time.perf_counter()
+        # Interrupting from inside ends a long query with a clean result; the host's kill is the backstop.
+        remaining = request.limits.timeout_s - (query_started - started)
+        timer = threading.Timer(max(0.0, remaining), con.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            payload = sql.execute(con, query, request.limits)
+        finally:
+            timer.cancel()
+        payload["timings"] = {"setup_ms": setup_ms, "query_ms": _ms(query_started)}
+        return payload
+    finally:
+        con.close()
+
+
+def _error_code(exc: Exception) -> str:
+    import duckdb
+
+    return "permission_denied" if isinstance(exc, duckdb.PermissionException) else "sql_error"
+
+
+def _hint(exc: Exception) -> str:
+    import duckdb
+
+    if isinstance(exc, duckdb.PermissionException):
+        return "Only the dataset's tables can be read; files, settings and extensions are locked."
+    return sql.SQL_HINT
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc).strip()
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 3)
+
+
+def main(stdin: TextIO | None = None, stdout: TextIO | None = None, *, limit_process: bool = True) -> int:
+    """Read, run, write. Exit 0 whenever a result was written, so the status lives in the JSON."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    try:
+        data = json.loads(stdin.read())
+    except (ValueError, UnicodeDecodeError) as exc:
+        stdout.write(
+            sql.encode(
+                failure(
+                    "sandbox_error",
+                    "bad_request",
+                    f"Request is not valid JSON: {exc}.",
+                    "The host must send one JSON object on stdin.",
+                )
+            )
+        )
+        stdout.flush()
+        return 0
+    if limit_process and isinstance(data, dict):
+        _limit_self(data)
+    stdout.write(sql.encode(run(data, scratch=os.environ.get("CSVANALYST_SCRATCH"))))
+    stdout.flush()
+    return 0
+
+
+def _limit_self(data: dict[str, Any]) -> None:
+    """Apply OS limits before DuckDB is imported; a bad limits object is reported by run()."""
+    try:
+        lockdown.apply_rlimits(parse_request(data).limits)
+    except BadRequest:
+        pass
+    except (OSError, ValueError) as exc:
+        print(f"runner: could not apply resource limits: {exc}", file=sys.stderr)
