@@ -1,0 +1,347 @@
+"""Turn an Intent into a QueryPlan dict, or into `Unsure` when any part would be a guess.
+
+Every word of the question must be used: by the question's structure (parse), by a matched name or
+value, or as a filler word. Anything else ("open", "last", a column the dataset does not have) makes
+the planner decline and say which word it did not understand.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from csvanalyst.llm.offline_match import Catalog, Col, Table, ValueHit
+from csvanalyst.llm.offline_parse import STOPWORDS, Intent
+from csvanalyst.llm.offline_resolve import WEAK, Hit, Resolver, Revenue, Unsure, default_fn, spans
+
+_BUCKET_WORDS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
+_FN_LABEL = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum", "median": "median"}
+_FILLERS = STOPWORDS | {"or", "and", "the", "a", "an", "than"}
+_ROW_WORDS = frozenset({"row", "rows", "record", "records", "entries", "entry", "lines", "line"})
+
+
+@dataclass
+class Draft:
+    """A plan plus what the answer needs to describe it."""
+
+    plan: dict[str, Any]
+    kind: str  # value | grouped | rank | distinct | trend
+    measure: str  # e.g. "orders", "average satisfaction"
+    value: str = ""  # output name of the aggregate
+    groups: list[str] = field(default_factory=list)  # output names of the group columns
+    bucket: str | None = None
+    conditions: list[str] = field(default_factory=list)  # e.g. "in 2024", "priority = high"
+    entity: str = ""  # what a ranking ranks, as the question says it ("products")
+
+
+class Planner:
+    def __init__(self, intent: Intent, catalog: Catalog) -> None:
+        self.intent = intent
+        self.catalog = catalog
+        phrases = {i for p in [intent.measure, intent.entity, *intent.groups] for i in p}
+        phrases |= {i for c in intent.comparisons for i in c.phrase}
+        self.pool = [i for i in intent.leftover() if i not in phrases]
+        hinted = [catalog.match_table(_stems(intent.tokens[i])) for i in intent.leftover()]
+        names = [t.name for t in hinted if t is not None]
+        self.resolver = Resolver(catalog, intent.tokens, list(dict.fromkeys(names)))
+        self.base: Table | None = None
+        self.tables: list[str] = []
+        self.used_cols: list[Col] = []
+        self.filters: list[dict[str, Any]] = []
+        self.conditions: list[str] = []
+
+    def build(self) -> Draft:
+        intent = self.intent
+        if intent.decline:
+            raise Unsure(intent.decline)
+        if intent.listing:
+            return self._finish(self._listing())
+        if intent.fn is None and not intent.measure:
+            raise Unsure("I could not find what to count or compute")
+        agg = self._measure()
+        groups = self._rank_entity() if intent.rank else []
+        groups += [g for phrase in intent.groups for g in self._group(phrase)]
+        return self._finish(self._aggregate(agg, groups))
+
+    # -- measure -------------------------------------------------------------------------------
+    def _measure(self) -> tuple[dict[str, Any], str]:
+        intent = self.intent
+        phrase = intent.measure
+        if intent.fn in ("count", "count_distinct"):
+            return self._count(phrase)
+        if intent.fn is None and (self._names_table(phrase) or self.resolver.find(phrase, "numeric", []) is None):
+            return self._count(phrase)
+        hit = self._hit(phrase, "numeric" if intent.fn not in ("min", "max") else "column")
+        target = hit.target
+        if isinstance(target, Revenue):
+            self._use_table(target.table)
+            expr = {"op": "*", "left": self._ref(target.quantity), "right": self._ref(target.price)}
+            fn = intent.fn or "sum"
+            return {"fn": fn, "expr": expr, "as": "revenue"}, f"{_FN_LABEL.get(fn, fn)} {target.label}"
+        assert isinstance(target, Col)
+        self._use_table(target.table)
+        self.used_cols.append(target)
+        fn = intent.fn or default_fn(target)
+        agg: dict[str, Any] = {"fn": fn, "column": self._ref(target), "as": f"{fn}_{target.name}"}
+        if fn == "percentile":
+            agg["p"] = intent.p
+            agg["as"] = f"p{round((intent.p or 0) * 100)}_{target.name}"
+            return agg, f"{round((intent.p or 0) * 100)}th percentile of {target.name}"
+        return agg, f"{_FN_LABEL[fn]} {target.name}"
+
+    def _count(self, phrase: list[int]) -> tuple[dict[str, Any], str]:
+        if any(self.intent.tokens[i] in _ROW_WORDS for i in phrase):
+            rows = [i for i in phrase if self.intent.tokens[i] in _ROW_WORDS]
+            self.pool += [i for i in phrase if i not in rows]
+            table = self._only_table()
+            self._use_table(table.name)
+            return {"fn": "count", "as": "count"}, f"rows of {table.name}"
+        hit = self._hit(phrase, "entity")
+        target = hit.target
+        if isinstance(target, Table):
+            self._use_table(target.name)
+            return {"fn": "count", "as": "count"}, target.name
+        assert isinstance(target, Col)
+        self._use_table(target.table)
+        self.used_cols.append(target)
+        return {"fn": "count_distinct", "column": self._ref(target), "as": "count"}, f"distinct {target.name}"
+
+    def _names_table(self, phrase: list[int]) -> bool:
+        return bool(phrase) and self.catalog.match_table(self.resolver.stems_of(phrase)) is not None
+
+    def _only_table(self) -> Table:
+        hinted = self.resolver.hinted
+        if hinted:
+            table = self.catalog.table(hinted[0])
+            assert table is not None
+            return table
+        if len(self.catalog.tables) == 1:
+            return self.catalog.tables[0]
+        raise Unsure(f"say which table to count: {', '.join(self.catalog.tables[i].name for i in range(2))}, …")
+
+    def _hit(self, phrase: list[int], want: str) -> Hit:
+        if not phrase:
+            raise Unsure("I could not find what to count or compute")
+        hit = self.resolver.find(phrase, want, self.tables)
+        if hit is None:
+            what = "numeric column" if want == "numeric" else "column or table"
+            raise Unsure(f"no {what} of this dataset matches “{self.resolver.text(phrase)}”")
+        self.pool += hit.rest
+        return hit
+
+    # -- groups --------------------------------------------------------------------------------
+    def _rank_entity(self) -> list[dict[str, Any]]:
+        entity = self.intent.entity
+        text = self.resolver.text(entity)
+        if text.rstrip("s") in _BUCKET_WORDS and self.intent.bucket is None:
+            self.intent.bucket = _BUCKET_WORDS[text.rstrip("s")]
+            return []
+        return self._group(entity)
+
+    def _group(self, phrase: list[int]) -> list[dict[str, Any]]:
+        hit = self._hit(phrase, "entity")
+        target = hit.target
+        assert self.base is not None
+        cols = self.resolver.label_columns(target, self.base) if isinstance(target, Table) else [target]
+        out = []
+        for col in cols:
+            assert isinstance(col, Col)
+            self._use_table(col.table)
+            self.used_cols.append(col)
+            out.append({"column": self._ref(col)})
+        return out
+
+    # -- assembling ----------------------------------------------------------------------------
+    def _listing(self) -> tuple[dict[str, Any], Draft]:
+        hit = self._hit(self.intent.entity, "entity")
+        target = hit.target
+        if isinstance(target, Table):
+            self.base = target
+            col = self.resolver.label_columns(target, target)[-1]
+        else:
+            assert isinstance(target, Col)
+            col = target
+        self._use_table(col.table)
+        self.used_cols.append(col)
+        plan = {"table": col.table, "select": [{"column": col.name}], "distinct": True,
+                "order_by": [{"column": col.name}]}  # fmt: skip
+        return plan, Draft(plan=plan, kind="distinct", measure=col.name, groups=[col.name])
+
+    def _aggregate(self, agg_label: tuple[dict[str, Any], str], groups: list[dict[str, Any]]) -> tuple:
+        agg, label = agg_label
+        assert self.base is not None
+        select = list(groups)
+        names = [g["column"].split(".")[-1] for g in groups]
+        if self.intent.bucket:
+            col = self._date_column()
+            select.insert(0, {"column": self._ref(col), "bucket": self.intent.bucket, "as": self.intent.bucket})
+            names.insert(0, self.intent.bucket)
+        plan: dict[str, Any] = {"table": self.base.name, "select": select, "aggregates": [agg]}
+        rank = self.intent.rank
+        order = [{"column": n} for n in names]
+        if rank is not None:
+            order.insert(0, {"column": agg["as"], "desc": rank.desc})
+            plan["limit"] = rank.n
+        if order:
+            plan["order_by"] = order
+        kind = "rank" if rank else "trend" if self.intent.bucket else "grouped" if groups else "value"
+        draft = Draft(plan=plan, kind=kind, measure=label, value=agg["as"], groups=names, bucket=self.intent.bucket)
+        draft.entity = self.resolver.text(self.intent.entity) if rank else ""
+        return plan, draft
+
+    def _finish(self, built: tuple[dict[str, Any], Draft]) -> Draft:
+        plan, draft = built
+        self._period()
+        self._comparisons()
+        self._values()
+        self._check_pool()
+        joins = self._joins(plan["table"])
+        if self.filters:
+            plan["filters"] = self.filters
+        if joins:
+            plan["joins"] = joins
+        else:
+            _unqualify(plan, f"{plan['table']}.")
+        draft.conditions = self.conditions
+        draft.plan = plan
+        return draft
+
+    def _period(self) -> None:
+        period = self.intent.period
+        if period is None:
+            return
+        col = self._date_column()
+        self.filters.append({"column": self._ref(col), "op": period.op, "value": _value(period.values)})
+        self.conditions.append(f"{period.label} ({col.name})")
+
+    def _date_column(self) -> Col:
+        tables = [self.catalog.table(t) for t in self.tables]
+        col = self.resolver.date_column([t for t in tables if t is not None], self._date_hints())
+        self._use_table(col.table)
+        return col
+
+    def _date_hints(self) -> list[Col]:
+        """Date columns named by left-over words (`created`, `resolved`, `order date`)."""
+        found = []
+        for span in spans(self.pool):
+            if any(i not in self.pool for i in span) or _contiguous(span) is False:
+                continue
+            if all(self.intent.tokens[i] in STOPWORDS for i in span):
+                continue
+            score, cols = self.catalog.match_columns(self.resolver.stems_of(span), self._date_pool())
+            if score >= WEAK and cols:
+                col = self.resolver.pick(cols, self.tables, self.resolver.text(span))
+                found.append(col)
+                self.pool = [i for i in self.pool if i not in span]
+                self.used_cols.append(col)
+        return found or [c for c in self.used_cols if c.temporal]
+
+    def _date_pool(self) -> list[Col]:
+        return [c for c in self.catalog.columns if c.temporal and c.table in self.tables]
+
+    def _comparisons(self) -> None:
+        for comp in self.intent.comparisons:
+            hit = self._hit(comp.phrase, "numeric")
+            if not isinstance(hit.target, Col):
+                raise Unsure(f"“{self.resolver.text(comp.phrase)}” is not a column to compare")
+            self._use_table(hit.target.table)
+            self.used_cols.append(hit.target)
+            value = int(comp.value) if comp.value.is_integer() else comp.value
+            self.filters.append({"column": self._ref(hit.target), "op": comp.op, "value": value})
+            self.conditions.append(f"{hit.target.name} {comp.op} {value}")
+
+    def _values(self) -> None:
+        found: dict[Col, list[ValueHit]] = {}
+        for span in list(spans(self.pool)):
+            if any(i not in self.pool for i in span) or not _contiguous(span):
+                continue
+            if all(self.intent.tokens[i] in STOPWORDS for i in span):
+                continue
+            hit = self._value_hit(span)
+            if hit is not None:
+                found.setdefault(hit.column, []).append(hit)
+                self.pool = [i for i in self.pool if i not in span]
+        for col, hits in found.items():
+            spellings = [v for h in hits for v in h.spellings]
+            self._use_table(col.table)
+            self.used_cols.append(col)
+            self.filters.append({"column": self._ref(col), "op": "in", "value": spellings})
+            self.conditions.append(f"{col.name} = {' or '.join(h.shown for h in hits)}")
+
+    def _value_hit(self, span: list[int]) -> ValueHit | None:
+        phrase = self.resolver.stems_of(span)
+        near = [c for c in self.catalog.columns if c.table in self.tables]
+        hits = self.catalog.match_values(phrase, near) or self.catalog.match_values(phrase)
+        if not hits:
+            return None
+        said = {self.intent.tokens[i] for i in self.pool}
+        named = [h for h in hits if set(h.column.stems) & {_stems(w)[0] for w in said if _stems(w)}]
+        in_plan = [h for h in hits if h.column.table in self.tables]
+        for choice in (hits, named, in_plan):
+            if len({h.column.name for h in choice}) == 1:
+                return self._closest(choice)
+        raise Unsure(f"“{self.resolver.text(span)}” is a value of {', '.join(h.column.name for h in hits)}")
+
+    def _closest(self, hits: list[ValueHit]) -> ValueHit:
+        order = [*self.tables, *self.resolver.hinted]
+        return min(hits, key=lambda h: order.index(h.column.table) if h.column.table in order else len(order))
+
+    def _check_pool(self) -> None:
+        """Every left-over word must be a filler, a used table/column name, or the planner declines."""
+        known = {w for c in self.used_cols for w in c.stems} | {w for t in self.tables for w in _stems(t)}
+        for i in self.pool:
+            tok = self.intent.tokens[i]
+            parts = _stems(tok)
+            if tok in _FILLERS or (parts and all(w in known for w in parts)):
+                continue
+            raise Unsure(f"I don't know what “{tok}” refers to in this dataset")
+
+    def _joins(self, base: str) -> list[dict[str, Any]]:
+        joins: list[dict[str, Any]] = []
+        joined = [base]
+        for name in self.tables:
+            for src, dst, key in self.resolver.join_path(base, name):
+                if dst not in joined:
+                    joined.append(dst)
+                    joins.append({"table": dst, "on": [[f"{src}.{key}", f"{dst}.{key}"]], "type": "left"})
+        return joins
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _use_table(self, name: str) -> None:
+        if name not in self.tables:
+            self.tables.append(name)
+        if self.base is None:
+            self.base = self.catalog.table(name)
+
+    def _ref(self, col: Col) -> str:
+        return f"{col.table}.{col.name}"
+
+
+def _stems(word: str) -> tuple[str, ...]:
+    from csvanalyst.llm.offline_match import stems, words
+
+    return stems(words(word))
+
+
+def _contiguous(span: list[int]) -> bool:
+    return all(b == a + 1 for a, b in itertools.pairwise(span))
+
+
+def _value(values: tuple[str, ...]) -> Any:
+    return list(values) if len(values) > 1 else values[0]
+
+
+def build_plan(intent: Intent, catalog: Catalog) -> Draft:
+    """The plan for a parsed question; raises Unsure when it would have to guess."""
+    return Planner(intent, catalog).build()
+
+
+def _unqualify(node: Any, prefix: str) -> None:
+    """Bare column names when the plan reads one table: shorter SQL, same meaning."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, value in list(items):
+        if key in ("column", "left", "right") and isinstance(value, str) and value.startswith(prefix):
+            node[key] = value[len(prefix) :]
+        elif isinstance(value, dict | list):
+            _unqualify(value, prefix)

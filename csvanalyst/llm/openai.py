@@ -1,0 +1,183 @@
+"""The OpenAI adapter: Chat Completions with tools, plain and streaming.
+
+`OPENAI_BASE_URL` points it at any OpenAI-compatible server (Ollama, vLLM, llama.cpp); such servers
+usually need no key, so a placeholder is sent. The SDK is imported on first use only, because the
+CLI must start without it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+from csvanalyst.errors import ModelError
+from csvanalyst.llm.base import Message, ModelSettings, TextChunk, ToolCall, ToolSpec, Turn, Usage
+from csvanalyst.llm.failures import Provider, classify, stream_error
+from csvanalyst.llm.guard import check_allowed
+from csvanalyst.llm.openai_format import map_stop, request_kwargs
+from csvanalyst.llm.pricing import estimate_cost
+from csvanalyst.llm.retry import Attempts, Backoff, call_with_retries
+
+DEFAULT_MODEL = "gpt-4o-mini"
+LOCAL_KEY = "not-needed"
+
+
+def default_model() -> str:
+    return os.environ.get("CSVANALYST_MODEL") or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL
+
+
+class OpenAIClient:
+    """A `ModelClient` over the OpenAI Chat Completions API."""
+
+    provider = "openai"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").rstrip("/")
+        key = api_key or os.environ.get("OPENAI_API_KEY") or (LOCAL_KEY if self.base_url else "")
+        if not key:
+            raise ModelError(
+                "No OpenAI API key: OPENAI_API_KEY is not set.",
+                hint="Set OPENAI_API_KEY, set OPENAI_BASE_URL for a local server, or use --provider offline.",
+            )
+        check_allowed(self.base_url or None, "OpenAI")
+        self.model = model or default_model()
+        self._key = key
+        self.backoff = backoff or Backoff()
+        self.attempts = Attempts()
+        self._sdk: Any = None
+
+    def _client(self) -> Any:
+        if self._sdk is None:
+            import openai
+
+            # Retries are ours (retry.py), so the SDK must not retry on its own.
+            self._sdk = openai.OpenAI(api_key=self._key, base_url=self.base_url or None, max_retries=0)
+        return self._sdk
+
+    def _who(self, model: str) -> Provider:
+        return Provider("OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", self._key, self.base_url, model)
+
+    def _call(self, settings: ModelSettings, who: str, **kwargs: Any) -> Any:
+        import openai
+
+        create = partial(self._client().chat.completions.create, timeout=settings.timeout_s, **kwargs)
+        return call_with_retries(
+            create,
+            classify=lambda exc: classify(exc, openai),
+            who=self._who(who),
+            max_retries=settings.max_retries,
+            backoff=self.backoff,
+            attempts=self.attempts,
+            timeout_s=settings.timeout_s,
+        )
+
+    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
+        return request_kwargs(
+            settings.model or self.model,
+            messages,
+            tools,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            compatible_server=bool(self.base_url),
+        )
+
+    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
+        model = settings.model or self.model
+        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
+        if not response.choices:
+            return Turn(stop="other", raw_stop_reason="no choices", usage=_usage(model, response.usage), model=model)
+        choice = response.choices[0]
+        calls = [
+            ToolCall(id=call.id or f"call_{i}", name=call.function.name, arguments=call.function.arguments or "")
+            for i, call in enumerate(choice.message.tool_calls or [])
+            if getattr(call, "function", None) is not None
+        ]
+        return Turn(
+            text=choice.message.content or "",
+            tool_calls=calls,
+            stop=map_stop(choice.finish_reason),
+            raw_stop_reason=choice.finish_reason or "",
+            usage=_usage(response.model or model, response.usage),
+            model=response.model or model,
+        )
+
+    def stream(
+        self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings
+    ) -> Iterator[TextChunk | Turn]:
+        import openai
+
+        model = settings.model or self.model
+        kwargs = self._kwargs(messages, tools, settings)
+        chunks = self._call(settings, model, stream=True, stream_options={"include_usage": True}, **kwargs)
+        turn = _StreamedTurn(model)
+        try:
+            with chunks:
+                for chunk in chunks:
+                    yield from turn.add(chunk)
+        except openai.OpenAIError as exc:
+            raise stream_error(exc, self._who(model)) from exc
+        yield turn.turn()
+
+
+class _StreamedTurn:
+    """Accumulates chunks: text as it comes, tool-call fragments by index, the finish reason, usage."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.text: list[str] = []
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: str | None = None
+        self.usage: Any = None
+
+    def add(self, chunk: Any) -> Iterator[TextChunk]:
+        self.model = getattr(chunk, "model", None) or self.model
+        if getattr(chunk, "usage", None) is not None:
+            self.usage = chunk.usage
+        for choice in chunk.choices or []:
+            delta = choice.delta
+            if delta is not None and delta.content:
+                self.text.append(delta.content)
+                yield TextChunk(text=delta.content)
+            for position, part in enumerate((delta.tool_calls if delta is not None else None) or []):
+                self._add_call_part(part, position)
+            if choice.finish_reason:
+                self.finish_reason = choice.finish_reason
+
+    def _add_call_part(self, part: Any, position: int) -> None:
+        index = part.index if part.index is not None else position
+        call = self.calls.setdefault(index, {"id": "", "name": "", "arguments": []})
+        call["id"] = part.id or call["id"]
+        if part.function is not None:
+            call["name"] = part.function.name or call["name"]
+            call["arguments"].append(part.function.arguments or "")
+
+    def turn(self) -> Turn:
+        calls = [
+            ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments="".join(c["arguments"]))
+            for i, c in sorted(self.calls.items())
+        ]
+        return Turn(
+            text="".join(self.text),
+            tool_calls=calls,
+            stop=map_stop(self.finish_reason),
+            raw_stop_reason=self.finish_reason or "",
+            usage=_usage(self.model, self.usage),
+            model=self.model,
+        )
+
+
+def _usage(model: str, usage: Any) -> Usage:
+    if usage is None:
+        return Usage(cost_usd=None)
+    prompt = usage.prompt_tokens or 0
+    completion = usage.completion_tokens or 0
+    return Usage(input_tokens=prompt, output_tokens=completion, cost_usd=estimate_cost(model, prompt, completion))
