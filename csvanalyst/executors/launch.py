@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 TERM_GRACE_S = 1.0
@@ -149,13 +150,57 @@ def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
     """
     if proc.returncode is not None:
         return
+    tree = descendants(proc.pid)  # before any signal: once the leader dies its children are re-parented
     _signal_group(proc.pid, signal.SIGTERM)
     grace_end = time.perf_counter() + TERM_GRACE_S
     while not _exited(proc.pid) and time.perf_counter() < grace_end:
         time.sleep(0.01)
     _signal_group(proc.pid, signal.SIGKILL)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
     proc.wait()
     _wait_group_gone(proc.pid)
+    _wait_pids_gone(tree)
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below `root` (host pids), found through the parent links in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _wait_pids_gone(pids: list[int]) -> None:
+    """Processes of a PID namespace die asynchronously after its init; wait (bounded) until they have."""
+    end = time.perf_counter() + GROUP_EXIT_WAIT_S
+    alive = list(pids)
+    while alive and time.perf_counter() < end:
+        alive = [pid for pid in alive if _is_running(pid)]
+        if alive:
+            time.sleep(0.01)
+
+
+def _is_running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie no longer runs anything; its parent reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
 
 
 def _wait_group_gone(pgid: int) -> None:
