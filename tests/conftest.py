@@ -16,6 +16,9 @@ REPO = Path(__file__).resolve().parent.parent
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CSVANALYST_HOME", str(home))
+    monkeypatch.setenv("CSVANALYST_ALLOW_MODEL_REQUESTS", "0")  # no test may reach a paid API
+    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(key, raising=False)
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()

@@ -81,12 +81,14 @@ def _relevant_columns(columns: list[ColumnInfo], words: set[str]) -> list[Column
 
 
 def render_schema_block(context: dict[str, Any]) -> str:
-    return f"{OPEN_TAG}\n{json.dumps(context, ensure_ascii=False, default=str)}\n{CLOSE_TAG}"
+    """The context as JSON between tags; "<" is escaped so no cell value can close the block early."""
+    body = json.dumps(context, ensure_ascii=False, default=str).replace("<", "\\u003c")
+    return f"{OPEN_TAG}\n{body}\n{CLOSE_TAG}"
 
 
 def extract_schema_context(text: str) -> dict[str, Any] | None:
     """The schema context inside a system prompt, or None when there is none."""
-    start = text.find(OPEN_TAG)
+    start = text.rfind(OPEN_TAG)  # the block comes last; the instructions may mention the tag
     end = text.find(CLOSE_TAG, start + 1)
     if start < 0 or end < 0:
         return None

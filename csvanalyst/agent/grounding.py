@@ -8,12 +8,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?%?(?![\w])")
+_QUOTED = re.compile(r"“[^”]*”|`[^`]*`|\"[^\"]*\"")
 _RUN_REF = re.compile(r"\brun[s]?\s+[0-9a-f]{6,}(?:\s*(?:,|and)\s*[0-9a-f]{6,})*", re.IGNORECASE)
 
 
 def numbers_in(text: str) -> list[str]:
     """Numbers as written in prose ("1,234.5", "12%"), leaving out run ids."""
     text = _RUN_REF.sub(" ", text)
+    return [m.group(0) for m in _NUMBER.finditer(text)]
+
+
+def claimed_numbers(text: str) -> list[str]:
+    """Numbers the answer asserts: quoted examples (“top 5 …”, `SQL: …`) are not claims."""
+    text = _QUOTED.sub(" ", _RUN_REF.sub(" ", text))
     return [m.group(0) for m in _NUMBER.finditer(text)]
 
 
@@ -52,7 +59,7 @@ def ungrounded_numbers(answer: str, question: str, cells: Iterable[Any]) -> list
     """Numbers in the answer found in no result cell, row count or the question itself."""
     known = _known_values(cells) + _known_values(numbers_in(question))
     missing = []
-    for token in numbers_in(answer):
+    for token in claimed_numbers(answer):
         value = _to_decimal(token)
         if value is None or _matches(value, known):
             continue

@@ -96,9 +96,7 @@ def run_agent(
     yield from _finish(state, "failed", _budget_error("step", f"{budgets.max_steps} model calls"))
 
 
-def _run_calls(
-    turn: Turn, messages: list[Message], ctx: ToolContext, state: TurnState
-) -> Generator[Event, None, str]:
+def _run_calls(turn: Turn, messages: list[Message], ctx: ToolContext, state: TurnState) -> Generator[Event, None, str]:
     """Execute every call of a model turn; returns the worst failure: "terminal", "retry" or ""."""
     worst = ""
     for call in turn.tool_calls:

@@ -71,9 +71,10 @@ def emit_result(
 
 def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer: str = "") -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(show_lines=False, header_style="bold", caption=footer or None, caption_justify="left")
+    table = Table(show_lines=False, header_style="bold")
     for col in columns:
         numeric = col["type"].split("(")[0] in _NUMERIC
         table.add_column(f"{col['name']}\n[dim]{col['type'].lower()}[/]", justify="right" if numeric else "left")
@@ -81,6 +82,8 @@ def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer:
         table.add_row(*[_cell(v) for v in row])
     console = Console()
     console.print(table)
+    if footer:
+        console.print(f"[dim]{escape(footer)}[/]")
     if len(rows) > TABLE_DISPLAY_ROWS:
         from csvanalyst.cli.diagnostics import note
 
