@@ -119,6 +119,7 @@ def execute(
         fingerprint=dataset.fingerprint,
         kind=kind,
         input=text,
+        scope=scope.to_dict(),
         thread_id=thread_id,
     )
     try:

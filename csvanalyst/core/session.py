@@ -84,7 +84,7 @@ class Session:
             yield Done(status="failed")
             return
         try:
-            for event in self._turn(question, dataset, scope, thread_id, cancel, state):
+            for event in _with_default_chart(self._turn(question, dataset, scope, thread_id, cancel, state)):
                 event.thread_id = thread_id
                 yield event
         except CsvAnalystError as exc:
@@ -186,6 +186,25 @@ class Session:
             )
         finally:
             db.close()
+
+
+def _with_default_chart(events: Iterator[Event]) -> Iterator[Event]:
+    """Before the answer, a chart of the last run when the model drew none and the result suits one."""
+    from csvanalyst.events import Chart, RunFinished
+    from csvanalyst.viz.spec import default_chart
+
+    last_run: RunFinished | None = None
+    charted = False
+    for event in events:
+        if isinstance(event, RunFinished):
+            last_run = event
+        elif isinstance(event, Chart):
+            charted = True
+        elif isinstance(event, Answer) and last_run is not None and not charted:
+            spec = default_chart(last_run)
+            if spec is not None:
+                yield Chart(run_id=last_run.run_id, spec=spec)
+        yield event
 
 
 def _python_not_available(state: TurnState) -> Iterator[Event]:

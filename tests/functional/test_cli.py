@@ -1,0 +1,240 @@
+"""The real `csvanalyst` command in a subprocess: outputs, formats, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from csvanalyst.events import from_json
+
+REPO = Path(__file__).resolve().parents[2]
+RETAIL = REPO / "datasets" / "retail"
+
+
+def cli(*args: str, stdin: str | None = None, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CSVANALYST_HOME": str(home), "COLUMNS": "200"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "csvanalyst", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def home(isolated_home: Path) -> Path:
+    return isolated_home
+
+
+def test_sql_json_matches_plain_duckdb(home: Path) -> None:
+    proc = cli(
+        "sql",
+        "SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY status",
+        "-d",
+        "retail",
+        "--format",
+        "json",
+        home=home,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc) == {"run_id", "columns", "rows", "row_count", "truncated"}
+    assert doc["columns"] == [{"name": "status", "type": "VARCHAR"}, {"name": "n", "type": "BIGINT"}]
+    expected = duckdb.sql(
+        f"SELECT status, count(*) FROM read_csv('{RETAIL / 'orders.csv'}') GROUP BY status ORDER BY status"
+    ).fetchall()
+    assert [tuple(r) for r in doc["rows"]] == expected
+    assert doc["row_count"] == len(expected) and doc["truncated"] is False
+
+
+def test_file_mode_csv_output_neutralises_formulas(home: Path, tmp_path: Path) -> None:
+    data = tmp_path / "My Data-2024.csv"
+    data.write_text('name,amount\n=HYPERLINK("http://x"),-5\n@SUM(A1),3\nplain,1\n')
+    proc = cli("sql", "SELECT * FROM my_data_2024 ORDER BY amount", "--file", str(data), "--format", "csv", home=home)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(io.StringIO(proc.stdout)))
+    assert rows == [["name", "amount"], ['\'=HYPERLINK("http://x")', "-5"], ["plain", "1"], ["'@SUM(A1)", "3"]]
+    raw = cli(
+        "sql",
+        "SELECT name FROM my_data_2024 WHERE amount = -5",
+        "--file",
+        str(data),
+        "--format",
+        "csv",
+        "--no-escape-formulas",
+        home=home,
+    )
+    assert raw.stdout.splitlines()[1] == '"=HYPERLINK(""http://x"")"'
+    assert data.read_text().startswith("name,amount\n=HYPERLINK")  # the input is never modified
+
+
+def test_output_file_and_bad_extension(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    proc = cli("sql", "SELECT count(*) AS n FROM customers", "-d", "retail", "-o", str(target), home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(target.read_text())["rows"][0][0] > 0
+    bad = cli("sql", "SELECT 1", "-d", "retail", "-o", str(tmp_path / "out.xlsx"), home=home)
+    assert bad.returncode == 2 and ".csv or .json" in bad.stderr
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_plan_from_stdin(home: Path) -> None:
+    plan = {
+        "table": "orders",
+        "select": ["status"],
+        "aggregates": [{"fn": "count", "as": "n"}],
+        "order_by": [{"column": "n", "desc": True}],
+        "limit": 1,
+    }
+    proc = cli("plan", "-", "-d", "retail", "--format", "json", stdin=json.dumps(plan), home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["rows"][0][0] == "delivered"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["sql", "SELECT * FROM read_csv('/etc/passwd')", "-d", "retail"], 4, "forbidden"),
+        (["sql", "DROP TABLE orders", "-d", "retail"], 4, "read-only"),
+        (["sql", "SELECT * FROM ordrs", "-d", "retail"], 4, "orders"),
+        (["sql", "SELECT quantiti FROM orders", "-d", "retail"], 4, "quantity"),
+        (["sql", "SELECT FROM WHERE", "-d", "retail"], 4, "syntax"),
+        (["sql", "SELECT 1", "-d", "retial"], 3, "retail"),
+        (["sql", "SELECT 1", "--file", "/nonexistent/x.csv"], 3, "x.csv"),
+        (["sql", "SELECT 1"], 2, "--file"),
+        (["plan", "-", "-d", "retail"], 4, "JSON"),
+        (["runs", "show", "ffffffffffff"], 3, "No run"),
+    ],
+)
+def test_errors_have_documented_exit_codes_and_one_paragraph(
+    home: Path, args: list[str], code: int, words: str
+) -> None:
+    proc = cli(*args, stdin="{not json", home=home)
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert words.lower() in proc.stderr.lower()
+    assert proc.stdout == ""
+
+
+def test_timeout_is_reported_and_recorded(home: Path) -> None:
+    proc = cli(
+        "sql",
+        "SELECT count(*) FROM range(1000000000000) a",
+        "-d",
+        "retail",
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+        home=home,
+    )
+    assert proc.returncode == 5, proc.stderr
+    assert "timeout" in proc.stderr.lower()
+    runs = json.loads(cli("runs", "list", "--json", home=home).stdout)
+    assert runs[0]["status"] == "timeout"
+
+
+def test_runs_show_and_replay(home: Path) -> None:
+    first = json.loads(
+        cli("sql", "SELECT count(*) AS n FROM products", "-d", "retail", "--format", "json", home=home).stdout
+    )
+    shown = json.loads(cli("runs", "show", first["run_id"][:8], "--json", home=home).stdout)
+    assert shown["status"] == "ok" and shown["compiled_sql"].startswith("SELECT")
+    assert shown["preview"] == first["rows"]
+    again = json.loads(cli("runs", "replay", first["run_id"], "--format", "json", home=home).stdout)
+    assert again["rows"] == first["rows"] and again["run_id"] != first["run_id"]
+
+
+def test_ask_offline_json_and_thread(home: Path) -> None:
+    proc = cli("ask", "how many orders per status", "-d", "retail", "--json", home=home)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc) >= {"answer", "thread_id", "runs", "usage"}
+    run = doc["runs"][0]
+    assert run["run_id"] in doc["answer"]
+    delivered = dict(run["rows"])["delivered"]
+    assert f"{delivered:,}" in doc["answer"]
+    follow = cli(
+        "ask",
+        "SQL: SELECT count(*) AS n FROM orders",
+        "-d",
+        "retail",
+        "--thread",
+        doc["thread_id"],
+        "--json",
+        home=home,
+    )
+    assert json.loads(follow.stdout)["thread_id"] == doc["thread_id"]
+    shown = json.loads(cli("threads", "show", doc["thread_id"], "--json", home=home).stdout)
+    assert [m["role"] for m in shown["messages"]] == ["user", "assistant", "user", "assistant"]
+
+
+def test_ask_events_are_ndjson_of_the_event_schema(home: Path) -> None:
+    proc = cli("ask", "top 3 products by revenue", "-d", "retail", "--events", home=home)
+    assert proc.returncode == 0, proc.stderr
+    events = [from_json(line) for line in proc.stdout.splitlines()]
+    kinds = [e.type for e in events]
+    assert "run_finished" in kinds and kinds[-1] == "done"
+    assert kinds.index("sql_compiled") < kinds.index("run_finished") < kinds.index("answer")
+
+
+def test_ask_declines_with_exit_7_and_the_sql_hint(home: Path) -> None:
+    proc = cli("ask", "why did sales drop last spring", "-d", "retail", home=home)
+    assert proc.returncode == 7
+    assert "SQL:" in proc.stdout
+
+
+def test_ask_chart_png(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "chart.svg"
+    proc = cli(
+        "ask",
+        "SQL: SELECT status, count(*) AS n FROM orders GROUP BY status",
+        "-d",
+        "retail",
+        "--chart",
+        str(target),
+        home=home,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_text().startswith("<svg")
+
+
+def test_show_prompt_sends_schema_not_files(home: Path) -> None:
+    proc = cli("ask", "how many orders", "-d", "retail", "--show-prompt", "--no-samples", home=home)
+    doc = json.loads(proc.stdout)
+    system = doc["messages"][0]["content"]
+    assert "<dataset_schema>" in system and '"samples"' not in system and '"values"' not in system
+    assert {t["name"] for t in doc["tools"]} >= {"run_plan", "run_sql"}
+
+
+def test_datasets_add_show_remove(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "Sales 2024.csv").write_text("id;amount\n1;3,5\n2;1.234,5\n")
+    assert cli("datasets", "add", str(folder), "--name", "shop", home=home).returncode == 0
+    listed = json.loads(cli("datasets", "list", "--json", home=home).stdout)
+    assert "shop" in {d["name"] for d in listed}
+    info = json.loads(cli("datasets", "show", "shop", "--json", home=home).stdout)
+    assert info["tables"][0]["name"] == "sales_2024"
+    total = json.loads(
+        cli("sql", "SELECT sum(amount) AS s FROM sales_2024", "-d", "shop", "--format", "json", home=home).stdout
+    )
+    assert total["rows"][0][0] == pytest.approx(1238.0)
+    again = cli("datasets", "add", str(folder), "--name", "shop", home=home)
+    assert again.returncode == 2 and "--name" in again.stderr
+    assert cli("datasets", "remove", "shop", home=home).returncode == 0
+    assert (folder / "Sales 2024.csv").exists()
+
+
+def test_doctor_and_version(home: Path) -> None:
+    doc = json.loads(cli("doctor", "--json", home=home).stdout)
+    assert doc["store"]["healthy"] is True
+    assert any(s["usable"] for s in doc["sandboxes"])
+    assert {p["provider"] for p in doc["providers"]} >= {"openai", "anthropic", "offline"}
+    assert cli("version", home=home).stdout.strip() == "0.1.0"
