@@ -14,7 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/csvanalyst sql "SELECT c.region, count(*) AS orders, round(sum(o.quantity * p.unit_price), 2) AS revenue FROM orders o JOIN customers c USING (customer_id) JOIN products p USING (product_id) GROUP BY ALL ORDER BY revenue DESC" -d retail --format table
+	$(BIN)/csvanalyst ask "top 5 products by revenue" -d retail --show-sql
+	$(BIN)/csvanalyst ask "average satisfaction by channel for high priority tickets" -d support
 	$(BIN)/csvanalyst plan datasets/examples/revenue_by_month.json -d retail --format table
 
 test: install

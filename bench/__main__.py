@@ -35,7 +35,7 @@ def big_csv() -> Path:
 def bench_cli_vs_duckdb_vs_pandas(csv: Path) -> dict[str, float]:
     """csvanalyst sql --file vs plain DuckDB (Python) vs pandas, each a fresh process end to end."""
     ours = time_command(
-        csvanalyst("sql", GROUP_SQL.format(t="big"), "--file", str(csv), "--format", "csv"), repeats=REPEATS
+        csvanalyst("sql", GROUP_SQL.format(t=csv.stem), "--file", str(csv), "--format", "csv"), repeats=REPEATS
     )
     duck = time_command(
         python_snippet(
@@ -64,7 +64,7 @@ def bench_cached_repeat(csv: Path, home: Path) -> dict[str, float]:
     env = {"CSVANALYST_HOME": str(home)}
     time_command(csvanalyst("datasets", "add", str(csv), "--name", "big"), repeats=1, env=env)
     ours = time_command(
-        csvanalyst("sql", GROUP_SQL.format(t="big"), "-d", "big", "--format", "csv"), repeats=REPEATS, env=env
+        csvanalyst("sql", GROUP_SQL.format(t=csv.stem), "-d", "big", "--format", "csv"), repeats=REPEATS, env=env
     )
     duck = time_command(
         python_snippet(

@@ -32,8 +32,8 @@ Question shapes it answers:
 Matching tolerates case, plurals, snake_case vs spaces, storage suffixes (`device` = `device_id`,
 `temperature` = `temperature_c`) and near-misses; see `offline_match`. A category value written in
 several spellings in the data ("North", "north ", "NORTH") is filtered with `in` on all of them.
-When the schema context has no full value list for a column, a value seen in its samples is filtered
-with a case-insensitive `contains`. Groups keep the data's own spellings.
+When the schema context has no full value list for a column (more than 30 distinct values), a value
+seen in its samples is filtered with `in` on the spellings seen. Groups keep the data's own spellings.
 """
 
 from __future__ import annotations
