@@ -97,6 +97,33 @@ def bench_fixed_costs(home: Path) -> dict[str, float]:
     }
 
 
+def bench_agent_overhead(home: Path) -> dict[str, float]:
+    """One question = one run_plan call + one answer, with the scripted model (no model time)."""
+    import time
+
+    from csvanalyst.config import Settings
+    from csvanalyst.core.query import DataScope
+    from csvanalyst.core.session import Session
+    from csvanalyst.events import RunFinished
+    from csvanalyst.testing.scripted import ScriptedModel, answer, call
+
+    plan = {"table": "orders", "select": ["status"], "aggregates": [{"fn": "count", "as": "n"}]}
+    settings = Settings(home=home)
+    scope = DataScope(dataset="retail")
+    list(Session(settings=settings, client=ScriptedModel([answer("warm-up")])).ask("warm up", scope))
+    totals, sandbox = [], []
+    for _ in range(10):
+        model = ScriptedModel([call("run_plan", {"plan": plan}), answer("Orders by status are shown.")])
+        start = time.perf_counter()
+        events = list(Session(settings=settings, client=model).ask("orders by status", scope))
+        totals.append(time.perf_counter() - start)
+        sandbox.append(sum(e.timings.get("total_ms", 0) for e in events if isinstance(e, RunFinished)) / 1000)
+    import statistics
+
+    turn, run = statistics.median(totals), statistics.median(sandbox)
+    return {"turn_s": turn, "sandbox_run_s": run, "agent_overhead_s": turn - run}
+
+
 def _duckdb_tiny(path: Path) -> None:
     import duckdb
 
@@ -108,6 +135,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         results["fixed_costs"] = bench_fixed_costs(home)
+        results["agent_turn"] = bench_agent_overhead(home)
         csv = big_csv()
         results["group_by_10m"] = bench_cli_vs_duckdb_vs_pandas(csv)
         results["cached_repeat"] = bench_cached_repeat(csv, home / "cachehome")

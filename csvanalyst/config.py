@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Wall-clock limit of one run.")
     memory_mb: int = Field(4096, ge=64, description="Memory limit of one run.")
     threads: int = Field(2, ge=1, le=64, description="DuckDB threads inside the sandbox.")
+    history_turns: int = Field(6, ge=0, le=100, description="Earlier turns of a thread sent to the model.")
 
     @property
     def store_path(self) -> Path:

@@ -26,7 +26,6 @@ from csvanalyst.llm.base import Message, ModelClient, ModelSettings
 
 SQL_PREFIX = "SQL:"
 PYTHON_PREFIX = "PYTHON:"
-HISTORY_TURNS = 6
 
 
 class Session:
@@ -38,7 +37,7 @@ class Session:
         model: str | None = None,
         client: ModelClient | None = None,
         executor: Executor | None = None,
-        history_turns: int = HISTORY_TURNS,
+        history_turns: int | None = None,
         samples: bool = True,
     ) -> None:
         self.settings = settings or get_settings()
@@ -46,7 +45,7 @@ class Session:
         self.model = model
         self._client = client
         self.executor = executor
-        self.history_turns = history_turns
+        self.history_turns = self.settings.history_turns if history_turns is None else history_turns
         self.samples = samples
 
     @property
