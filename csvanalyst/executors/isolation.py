@@ -124,6 +124,59 @@ def tool_missing(mode: str) -> str | None:
 
 @functools.cache
 def probe(mode: str) -> str | None:
+    """None if `mode` works here, else why not. A success is remembered on disk (see `_probe_key`),
+    because starting a wrapped interpreter costs a quarter of a second on every command otherwise."""
+    missing = tool_missing(mode)
+    if missing:
+        return missing
+    key = _probe_key(mode)
+    cache = _probe_cache_path()
+    if key in _read_probe_cache(cache):
+        return None
+    reason = _probe_live(mode)
+    if reason is None:
+        _remember_probe(cache, key)
+    return reason
+
+
+def _probe_key(mode: str) -> str:
+    """Everything whose change could make a working mode stop working."""
+    tool = shutil.which(mode) or ""
+    tool_mtime = os.stat(tool).st_mtime_ns if tool else 0
+    return "|".join(
+        (mode, sys.executable, tool, str(tool_mtime), os.uname().release, str(runner_package_dir()), str(os.geteuid()))
+    )
+
+
+def _probe_cache_path() -> Path:
+    from csvanalyst.config import get_settings
+
+    return get_settings().home / "sandbox-probe.json"
+
+
+def _read_probe_cache(path: Path) -> set[str]:
+    import json
+
+    try:
+        return set(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return set()
+
+
+def _remember_probe(path: Path, key: str) -> None:
+    import json
+
+    known = _read_probe_cache(path) | {key}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(sorted(known)))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the probe again next time
+
+
+def _probe_live(mode: str) -> str | None:
     """Start a wrapped interpreter that imports duckdb; None if it works, else the reason it does not."""
     missing = tool_missing(mode)
     if missing:

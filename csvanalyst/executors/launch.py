@@ -66,6 +66,51 @@ def child_setup(limits: ChildLimits) -> Callable[[], None]:
     return setup
 
 
+@dataclass
+class Started:
+    """A launched process not yet given its input: start-up overlaps with whatever the host does next."""
+
+    proc: subprocess.Popen[bytes]
+    started: float
+
+
+def start(argv: Sequence[str], *, env: dict[str, str], cwd: str, limits: ChildLimits) -> Started:
+    """Start argv in a new session with the limits set before exec; it waits for its input on stdin."""
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+        preexec_fn=child_setup(limits),
+    )
+    return Started(proc, time.perf_counter())
+
+
+def finish(started: Started, *, stdin: bytes, deadline_s: float, max_stdout: int) -> Outcome:
+    """Send the input and collect the output; the deadline counts from now. The tree is always killed."""
+    proc = started.proc
+    sent = time.perf_counter()
+    writer = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)
+    writer.start()
+    try:
+        outcome = _collect(proc, sent + deadline_s, max_stdout)
+    finally:
+        _kill_tree(proc)
+        _close(proc)
+    writer.join(timeout=1.0)
+    outcome.elapsed_ms = round((time.perf_counter() - started.started) * 1000, 3)
+    return outcome
+
+
+def abandon(started: Started) -> None:
+    """Kill a started process that will not be used (e.g. the query was rejected)."""
+    _kill_tree(started.proc)
+    _close(started.proc)
+
+
 def launch(
     argv: Sequence[str],
     *,
@@ -77,27 +122,9 @@ def launch(
     limits: ChildLimits,
 ) -> Outcome:
     """Run argv in a new session; at the deadline or on overflow, kill its whole process group."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=cwd,
-        start_new_session=True,
-        preexec_fn=child_setup(limits),
+    return finish(
+        start(argv, env=env, cwd=cwd, limits=limits), stdin=stdin, deadline_s=deadline_s, max_stdout=max_stdout
     )
-    writer = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)
-    writer.start()
-    try:
-        outcome = _collect(proc, started + deadline_s, max_stdout)
-    finally:
-        _kill_tree(proc)
-        _close(proc)
-    writer.join(timeout=1.0)
-    outcome.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
-    return outcome
 
 
 def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:

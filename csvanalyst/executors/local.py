@@ -12,16 +12,28 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 
+from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors import isolation
-from csvanalyst.executors.base import RunError, RunRequest, RunResult
-from csvanalyst.executors.launch import ChildLimits, Outcome, launch
+from csvanalyst.executors.base import Limits, RunError, RunRequest, RunResult
+from csvanalyst.executors.launch import ChildLimits, Outcome, Started, abandon, finish, start
 
 KILL_GRACE_S = 3.0  # the runner interrupts itself at timeout_s; the host kills a bit later
 STDOUT_MARGIN = 64 * 1024
 MEMORY_HEADROOM_MB = 512  # interpreter, wrapper and DuckDB's code on top of the run's memory budget
+
+
+@dataclass
+class _Pending:
+    """A started runner waiting for its request, and what it was started to read."""
+
+    started: Started
+    scratch: str
+    data_files: list[str]
+    limits: Limits
 
 
 class LocalExecutor:
@@ -43,6 +55,7 @@ class LocalExecutor:
                 hint="Install bubblewrap, or choose isolation 'unshare' or 'none'.",
             )
         self.isolation = mode
+        self._prepared: _Pending | None = None
 
     def describe(self) -> str:
         return isolation.DESCRIPTIONS[self.isolation]
@@ -50,11 +63,32 @@ class LocalExecutor:
     def run(self, request: RunRequest) -> RunResult:
         started = time.perf_counter()
         payload = request.model_dump_json().encode("utf-8")
-        outcome = self.spawn(self.runner_argv(), payload, request)
+        pending = self._take_prepared(request)
+        if pending is None:
+            pending = self._start(self.runner_argv(), list(request.tables.values()), request.limits)
+        outcome = self._finish(pending, payload, request.limits)
         result = to_result(outcome, request)
         result.executor = self.name
         result.timings = {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 3)}
         return result
+
+    def prepare(self, tables: Iterable[TableSource], limits: Limits) -> None:
+        """Start the next run's process now, so its start-up overlaps the host's own checks.
+
+        It may read exactly `tables`; a run whose tables or limits differ starts a fresh process.
+        """
+        self.close()
+        self._prepared = self._start(self.runner_argv(), list(tables), limits)
+
+    def _take_prepared(self, request: RunRequest) -> _Pending | None:
+        pending, self._prepared = self._prepared, None
+        if pending is None:
+            return None
+        wanted = {t.path for t in request.tables.values()}
+        if wanted <= set(pending.data_files) and pending.limits == request.limits:
+            return pending
+        self._discard(pending)
+        return None
 
     @staticmethod
     def runner_argv() -> list[str]:
@@ -62,33 +96,54 @@ class LocalExecutor:
 
     def spawn(self, argv: Sequence[str], payload: bytes, request: RunRequest) -> Outcome:
         """Launch argv under this executor's isolation and limits, in a private temp dir removed after."""
+        pending = self._start(argv, list(request.tables.values()), request.limits)
+        return self._finish(pending, payload, request.limits)
+
+    def _start(self, argv: Sequence[str], tables: list[TableSource], limits: Limits) -> _Pending:
         scratch = tempfile.mkdtemp(prefix="csvanalyst-run-")
         try:
+            data_files = [t.path for t in tables]
             layout = isolation.Layout(
-                runner_parent=str(isolation.runner_package_dir().parent),
-                scratch=scratch,
-                data_files=[t.path for t in request.tables.values()],
+                runner_parent=str(isolation.runner_package_dir().parent), scratch=scratch, data_files=data_files
             )
             env = sandbox_env(self.isolation, layout)
-            limits = request.limits
-            return launch(
+            started = start(
                 isolation.wrap(self.isolation, argv, layout, env),
-                stdin=payload,
                 env=env,
                 cwd=scratch,
-                deadline_s=limits.timeout_s + KILL_GRACE_S,
-                max_stdout=limits.max_output_bytes + STDOUT_MARGIN,
                 limits=ChildLimits(
                     cpu_s=int(limits.timeout_s * max(1, limits.threads)) + 10,
                     data_bytes=(limits.memory_mb + MEMORY_HEADROOM_MB) * 1024 * 1024,
                     file_bytes=(max(64, limits.memory_mb) + 64) * 1024 * 1024,
                 ),
             )
-        finally:
+        except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        return _Pending(started, scratch, data_files, limits)
+
+    @staticmethod
+    def _finish(pending: _Pending, payload: bytes, limits: Limits) -> Outcome:
+        try:
+            return finish(
+                pending.started,
+                stdin=payload,
+                deadline_s=limits.timeout_s + KILL_GRACE_S,
+                max_stdout=limits.max_output_bytes + STDOUT_MARGIN,
+            )
+        finally:
+            shutil.rmtree(pending.scratch, ignore_errors=True)
+
+    @staticmethod
+    def _discard(pending: _Pending) -> None:
+        abandon(pending.started)
+        shutil.rmtree(pending.scratch, ignore_errors=True)
 
     def close(self) -> None:
-        """Nothing is kept between runs yet."""
+        """Kill a prepared process that no run used."""
+        pending, self._prepared = getattr(self, "_prepared", None), None
+        if pending is not None:
+            self._discard(pending)
 
     def __enter__(self) -> LocalExecutor:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -137,6 +138,7 @@ def main(stdin: TextIO | None = None, stdout: TextIO | None = None, *, limit_pro
     """Read, run, write. Exit 0 whenever a result was written, so the status lives in the JSON."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    _preload()
     try:
         data = json.loads(stdin.read())
     except (ValueError, UnicodeDecodeError) as exc:
@@ -157,6 +159,13 @@ def main(stdin: TextIO | None = None, stdout: TextIO | None = None, *, limit_pro
     stdout.write(sql.encode(run(data, scratch=os.environ.get("CSVANALYST_SCRATCH"))))
     stdout.flush()
     return 0
+
+
+def _preload() -> None:
+    """Import DuckDB before the request arrives: a host that starts the runner early overlaps this
+    (the slowest part of start-up) with its own checks. The host already set the OS limits."""
+    with contextlib.suppress(ImportError):  # run() reports a missing DuckDB with the request's context
+        import duckdb  # noqa: F401
 
 
 def _limit_self(data: dict[str, Any]) -> None:

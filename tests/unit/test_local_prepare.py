@@ -1,0 +1,61 @@
+"""A prepared runner process: started before the query is checked, used once, never leaked."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from csvanalyst.catalog.schema import TableSource
+from csvanalyst.core.query import DataScope, execute
+from csvanalyst.errors import PolicyError
+from csvanalyst.executors.base import Limits, RunRequest
+from csvanalyst.executors.launch import descendants
+from csvanalyst.executors.local import LocalExecutor
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> dict[str, TableSource]:
+    out = {}
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.parquet"
+        duckdb.sql(f"COPY (SELECT range AS x FROM range(5)) TO '{path}' (FORMAT parquet)")
+        out[name] = TableSource(path=str(path), format="parquet")
+    return out
+
+
+def test_prepared_process_serves_the_next_run(sources: dict[str, TableSource]) -> None:
+    with LocalExecutor() as executor:
+        executor.prepare(sources.values(), Limits())
+        prepared_pid = executor._prepared.started.proc.pid
+        result = executor.run(RunRequest(code="SELECT sum(x) AS s FROM a", tables={"a": sources["a"]}))
+        assert result.status == "ok" and result.rows == [[10]]
+        assert executor._prepared is None
+        assert prepared_pid not in descendants(os.getpid())
+
+
+def test_request_outside_the_prepared_tables_gets_a_fresh_process(
+    sources: dict[str, TableSource], tmp_path: Path
+) -> None:
+    other = tmp_path / "c.parquet"
+    duckdb.sql(f"COPY (SELECT 7 AS x) TO '{other}' (FORMAT parquet)")
+    with LocalExecutor() as executor:
+        executor.prepare([sources["a"]], Limits())
+        result = executor.run(
+            RunRequest(code="SELECT x FROM c", tables={"c": TableSource(path=str(other), format="parquet")})
+        )
+        assert result.status == "ok" and result.rows == [[7]]
+        executor.prepare([sources["a"]], Limits())
+        changed = executor.run(
+            RunRequest(code="SELECT count(*) FROM a", tables={"a": sources["a"]}, limits=Limits(max_rows=3))
+        )
+        assert changed.status == "ok" and changed.rows == [[5]]
+
+
+def test_rejected_query_leaves_no_runner_behind() -> None:
+    before = set(descendants(os.getpid()))
+    with pytest.raises(PolicyError):
+        execute("sql", "SELECT * FROM read_text('/etc/passwd')", DataScope(dataset="retail"))
+    assert set(descendants(os.getpid())) <= before
