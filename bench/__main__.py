@@ -21,6 +21,15 @@ GROUP_SQL = (
 )
 
 
+def use_home(home: Path):  # -> Settings
+    """Point this process's store and cache at `home` (the catalog reads the process settings)."""
+    from csvanalyst.config import get_settings
+
+    os.environ["CSVANALYST_HOME"] = str(home)
+    get_settings.cache_clear()
+    return get_settings()
+
+
 def big_csv() -> Path:
     from csvanalyst.catalog import demo
 
@@ -60,29 +69,48 @@ def bench_cli_vs_duckdb_vs_pandas(csv: Path) -> dict[str, float]:
 
 
 def bench_cached_repeat(csv: Path, home: Path) -> dict[str, float]:
-    """A repeat query on a registered dataset (columnar cache) vs plain DuckDB re-reading the CSV."""
+    """A repeat query on a registered dataset (columnar cache) vs plain DuckDB re-reading the CSV:
+    as fresh CLI processes, and inside one long-lived process (as the TUI and the server run)."""
     env = {"CSVANALYST_HOME": str(home)}
     time_command(csvanalyst("datasets", "add", str(csv), "--name", "big"), repeats=1, env=env)
-    ours = time_command(
-        csvanalyst("sql", GROUP_SQL.format(t=csv.stem), "-d", "big", "--format", "csv"), repeats=REPEATS, env=env
-    )
+    sql = GROUP_SQL.format(t=csv.stem)
+    ours = time_command(csvanalyst("sql", sql, "-d", "big", "--format", "csv"), repeats=REPEATS, env=env)
     duck = time_command(
         python_snippet(
             f"import duckdb; print(duckdb.sql({GROUP_SQL.format(t=f'read_csv({str(csv)!r})')!r}).fetchall())"
         ),
         repeats=REPEATS,
     )
-    return {"csvanalyst_cached_s": ours, "duckdb_rescan_s": duck, "speedup": duck / ours}
+    from csvanalyst.core.query import DataScope, execute
+
+    settings = use_home(home)
+    scope = DataScope(dataset="big")
+    execute("sql", sql, scope, settings=settings)
+    ours_inproc = time_call(lambda: execute("sql", sql, scope, settings=settings), repeats=REPEATS + 2)
+    duck_inproc = time_call(lambda: _duckdb_query(GROUP_SQL.format(t=f"read_csv('{csv}')")), repeats=REPEATS)
+    return {
+        "cli_cached_s": ours,
+        "cli_duckdb_rescan_s": duck,
+        "cli_speedup": duck / ours,
+        "inprocess_cached_s": ours_inproc,
+        "inprocess_duckdb_rescan_s": duck_inproc,
+        "inprocess_speedup": duck_inproc / ours_inproc,
+    }
+
+
+def _duckdb_query(sql: str) -> None:
+    import duckdb
+
+    duckdb.connect().sql(sql).fetchall()
 
 
 def bench_fixed_costs(home: Path) -> dict[str, float]:
     """The local sandbox's cost per run on a tiny file, and `csvanalyst --help` start-up."""
-    from csvanalyst.config import Settings
     from csvanalyst.core.query import DataScope, execute
 
     tiny = home / "tiny.csv"
     tiny.write_text("a,b\n1,x\n2,y\n")
-    settings = Settings(home=home)
+    settings = use_home(home)
     scope = DataScope(files=(tiny,))
     execute("sql", "SELECT 1", scope, settings=settings)
     per_run = time_call(lambda: execute("sql", "SELECT sum(a) FROM tiny", scope, settings=settings), repeats=10)
@@ -101,14 +129,13 @@ def bench_agent_overhead(home: Path) -> dict[str, float]:
     """One question = one run_plan call + one answer, with the scripted model (no model time)."""
     import time
 
-    from csvanalyst.config import Settings
     from csvanalyst.core.query import DataScope
     from csvanalyst.core.session import Session
     from csvanalyst.events import RunFinished
     from csvanalyst.testing.scripted import ScriptedModel, answer, call
 
     plan = {"table": "orders", "select": ["status"], "aggregates": [{"fn": "count", "as": "n"}]}
-    settings = Settings(home=home)
+    settings = use_home(home)
     scope = DataScope(dataset="retail")
     list(Session(settings=settings, client=ScriptedModel([answer("warm-up")])).ask("warm up", scope))
     totals, sandbox = [], []
@@ -125,32 +152,33 @@ def bench_agent_overhead(home: Path) -> dict[str, float]:
 
 
 def _duckdb_tiny(path: Path) -> None:
-    import duckdb
-
-    duckdb.connect().sql(f"SELECT sum(a) FROM read_csv('{path}')").fetchall()
+    _duckdb_query(f"SELECT sum(a) FROM read_csv('{path}')")
 
 
 def main() -> None:
     results: dict[str, dict[str, float]] = {}
+    print(f"rows={ROWS:,} repeats={REPEATS} (medians, seconds)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        results["fixed_costs"] = bench_fixed_costs(home)
-        results["agent_turn"] = bench_agent_overhead(home)
+        results["fixed_costs"] = show("fixed_costs", bench_fixed_costs(home))
+        results["agent_turn"] = show("agent_turn", bench_agent_overhead(home))
         csv = big_csv()
-        results["group_by_10m"] = bench_cli_vs_duckdb_vs_pandas(csv)
-        results["cached_repeat"] = bench_cached_repeat(csv, home / "cachehome")
-    report(results)
+        results["group_by_10m"] = show("group_by_10m", bench_cli_vs_duckdb_vs_pandas(csv))
+        results["cached_repeat"] = show("cached_repeat", bench_cached_repeat(csv, home / "cachehome"))
+    save(results)
 
 
-def report(results: dict[str, dict[str, float]]) -> None:
+def show(group: str, values: dict[str, float]) -> dict[str, float]:
+    print(f"\n[{group}]")
+    for key, value in values.items():
+        print(f"  {key:28s} {value:10.3f}", flush=True)
+    return values
+
+
+def save(results: dict[str, dict[str, float]]) -> None:
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps({"rows": ROWS, "repeats": REPEATS, **results}, indent=2))
-    print(f"\nrows={ROWS:,} repeats={REPEATS} (medians, seconds)")
-    for group, values in results.items():
-        print(f"\n[{group}]")
-        for key, value in values.items():
-            print(f"  {key:28s} {value:10.3f}")
 
 
 if __name__ == "__main__":

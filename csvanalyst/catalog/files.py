@@ -6,6 +6,7 @@ sniffer); the runner reads the CSV itself with the explicit options found here.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
@@ -32,16 +33,7 @@ def file_dataset(paths: list[Path]) -> DatasetInfo:
         real = path.resolve()
         fingerprint = file_fingerprint(real)
         parts.append((name, fingerprint))
-        spec = read_spec(real, get_settings().cache_dir / "files" / fingerprint)
-        tables.append(
-            TableSchema(
-                name=name,
-                columns=spec.columns,
-                source=TableSource(path=str(spec.path.resolve()), format="csv", csv_options=spec.options),
-                original_file=str(real),
-                notes=spec.notes,
-            )
-        )
+        tables.append(_table(name, real, get_settings().cache_dir / "files" / fingerprint))
     return DatasetInfo(
         name="+".join(names),
         description=f"{len(tables)} file{'s' if len(tables) != 1 else ''} queried in place",
@@ -49,3 +41,34 @@ def file_dataset(paths: list[Path]) -> DatasetInfo:
         fingerprint=combine(parts),
         tables=tables,
     )
+
+
+def _table(name: str, real: Path, cache: Path) -> TableSchema:
+    """The file's schema, sniffed once per fingerprint: a repeat query on an unchanged file skips it."""
+    remembered = cache / "table.json"
+    try:
+        table = TableSchema.model_validate_json(remembered.read_text())
+        if Path(table.source.path).exists():
+            return table.model_copy(update={"name": name})
+    except (OSError, ValueError):
+        pass  # not sniffed yet, or written by another version: sniff again
+    spec = read_spec(real, cache)
+    table = TableSchema(
+        name=name,
+        columns=spec.columns,
+        source=TableSource(path=str(spec.path.resolve()), format="csv", csv_options=spec.options),
+        original_file=str(real),
+        notes=spec.notes,
+    )
+    _remember(remembered, table)
+    return table
+
+
+def _remember(path: Path, table: TableSchema) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(table.model_dump_json())
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache only costs a sniff next time

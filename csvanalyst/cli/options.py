@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from csvanalyst.config import Settings
+if TYPE_CHECKING:
+    from csvanalyst.config import Settings
 
 
 class OutputFormat(StrEnum):
@@ -39,5 +40,7 @@ NoEscapeOpt = Annotated[
 
 def settings_with(max_rows: int | None = None, timeout: float | None = None, sandbox: str | None = None) -> Settings:
     """Settings with CLI flags on top of environment and defaults (flags win)."""
+    from csvanalyst.config import Settings
+
     overrides = {"max_rows": max_rows, "timeout_s": timeout, "sandbox": sandbox}
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

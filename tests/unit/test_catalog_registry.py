@@ -137,3 +137,16 @@ def test_progress_is_reported_while_ingesting(tmp_path: Path) -> None:
     assert calls[0] == ("Reading p.csv", 0.0)
     assert ("Reading p.csv", 1.0) in calls
     assert all(0.0 <= fraction <= 1.0 for _, fraction in calls)
+
+
+def test_file_sniff_is_remembered_until_the_file_changes(tmp_path: Path) -> None:
+    data = tmp_path / "sales.csv"
+    data.write_text("id,amount\n1,2.5\n2,3.5\n")
+    first = file_dataset([data])
+    remembered = list((get_settings().cache_dir / "files").glob("*/table.json"))
+    assert len(remembered) == 1 and first.tables[0].columns[1].type == "DOUBLE"
+    assert file_dataset([data]).tables[0] == first.tables[0]
+    data.write_text("id,amount,note\n1,2.5,x\n2,3.5,y\n")
+    changed = file_dataset([data])
+    assert [c.name for c in changed.tables[0].columns] == ["id", "amount", "note"]
+    assert changed.fingerprint != first.fingerprint
