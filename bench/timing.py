@@ -25,9 +25,11 @@ def time_command(argv: list[str], *, repeats: int, env: dict[str, str] | None = 
     return statistics.median(samples)
 
 
-def time_call(fn: Callable[[], object], *, repeats: int) -> float:
+def time_call(fn: Callable[[], object], *, repeats: int, pause_s: float = 0.0) -> float:
+    """Median seconds of fn(); `pause_s` idles before each call (not timed)."""
     samples = []
     for _ in range(repeats):
+        time.sleep(pause_s)
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)

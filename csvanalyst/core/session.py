@@ -39,14 +39,34 @@ class Session:
         executor: Executor | None = None,
         history_turns: int | None = None,
         samples: bool = True,
+        keep_warm: bool = False,
     ) -> None:
         self.settings = settings or get_settings()
         self.provider = provider
         self.model = model
         self._client = client
         self.executor = executor
+        if executor is None and keep_warm:
+            from csvanalyst.executors.base import load
+
+            # A long-lived session (chat, server) keeps a sandbox process started for the next question.
+            self.executor = load(self.settings.sandbox, keep_warm=True)
+            self._owns_executor = True
         self.history_turns = self.settings.history_turns if history_turns is None else history_turns
         self.samples = samples
+
+    _owns_executor = False
+
+    def close(self) -> None:
+        """Stop a sandbox process kept warm for the next question."""
+        if self._owns_executor and self.executor is not None:
+            self.executor.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def client(self) -> ModelClient:

@@ -11,6 +11,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ class _Pending:
 
     started: Started
     scratch: str
-    data_files: list[str]
+    tables: list[TableSource]
     limits: Limits
 
 
@@ -41,7 +42,7 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, isolation: str = "auto") -> None:
+    def __init__(self, isolation: str = "auto", *, keep_warm: bool = False) -> None:
         from csvanalyst.errors import EnvironmentProblem, UsageError
 
         if isolation != "auto" and isolation not in isolation_modes():
@@ -56,6 +57,10 @@ class LocalExecutor:
             )
         self.isolation = mode
         self._prepared: _Pending | None = None
+        self._lock = threading.Lock()
+        # A long-lived process (chat, server) keeps the next runner started: a follow-up question on the
+        # same data then skips the interpreter and DuckDB start-up entirely.
+        self.keep_warm = keep_warm
 
     def describe(self) -> str:
         return isolation.DESCRIPTIONS[self.isolation]
@@ -67,6 +72,8 @@ class LocalExecutor:
         if pending is None:
             pending = self._start(self.runner_argv(), list(request.tables.values()), request.limits)
         outcome = self._finish(pending, payload, request.limits)
+        if self.keep_warm:
+            self.prepare(pending.tables, request.limits)
         result = to_result(outcome, request)
         result.executor = self.name
         result.timings = {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 3)}
@@ -77,15 +84,19 @@ class LocalExecutor:
 
         It may read exactly `tables`; a run whose tables or limits differ starts a fresh process.
         """
-        self.close()
-        self._prepared = self._start(self.runner_argv(), list(tables), limits)
+        fresh = self._start(self.runner_argv(), list(tables), limits)
+        with self._lock:
+            stale, self._prepared = self._prepared, fresh
+        if stale is not None:
+            self._discard(stale)
 
     def _take_prepared(self, request: RunRequest) -> _Pending | None:
-        pending, self._prepared = self._prepared, None
+        with self._lock:
+            pending, self._prepared = self._prepared, None
         if pending is None:
             return None
         wanted = {t.path for t in request.tables.values()}
-        if wanted <= set(pending.data_files) and pending.limits == request.limits:
+        if wanted <= {t.path for t in pending.tables} and pending.limits == request.limits:
             return pending
         self._discard(pending)
         return None
@@ -120,7 +131,7 @@ class LocalExecutor:
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
-        return _Pending(started, scratch, data_files, limits)
+        return _Pending(started, scratch, tables, limits)
 
     @staticmethod
     def _finish(pending: _Pending, payload: bytes, limits: Limits) -> Outcome:
@@ -141,7 +152,8 @@ class LocalExecutor:
 
     def close(self) -> None:
         """Kill a prepared process that no run used."""
-        pending, self._prepared = getattr(self, "_prepared", None), None
+        with self._lock:
+            pending, self._prepared = self._prepared, None
         if pending is not None:
             self._discard(pending)
 

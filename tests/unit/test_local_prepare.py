@@ -59,3 +59,15 @@ def test_rejected_query_leaves_no_runner_behind() -> None:
     with pytest.raises(PolicyError):
         execute("sql", "SELECT * FROM read_text('/etc/passwd')", DataScope(dataset="retail"))
     assert set(descendants(os.getpid())) <= before
+
+
+def test_keep_warm_starts_the_next_runner_after_each_run(sources: dict[str, TableSource]) -> None:
+    request = RunRequest(code="SELECT count(*) FROM a", tables={"a": sources["a"]})
+    with LocalExecutor(keep_warm=True) as executor:
+        assert executor.run(request).rows == [[5]]
+        warm = executor._prepared
+        assert warm is not None and warm.started.proc.poll() is None
+        assert executor.run(request).rows == [[5]]
+        assert executor._prepared is not warm  # the warm one was used, and another started
+        pid = executor._prepared.started.proc.pid
+    assert pid not in descendants(os.getpid())  # close() killed the unused warm runner
