@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 def default_home() -> Path:
@@ -21,6 +22,11 @@ def default_home() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("csvanalyst", appauthor=False)
+
+
+def config_file() -> Path:
+    """`config.toml` in the home directory: keys are the setting names, e.g. `timeout_s = 30`."""
+    return default_home() / "config.toml"
 
 
 class Settings(BaseSettings):
@@ -37,6 +43,20 @@ class Settings(BaseSettings):
     threads: int = Field(2, ge=1, le=64, description="DuckDB threads inside the sandbox.")
     history_turns: int = Field(6, ge=0, le=100, description="Earlier turns of a thread sent to the model.")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """CLI flags (init) > environment > config file > defaults."""
+        from pydantic_settings import TomlConfigSettingsSource
+
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
     @property
     def store_path(self) -> Path:
         return self.home / "csvanalyst.db"
@@ -46,6 +66,52 @@ class Settings(BaseSettings):
         return self.home / "cache"
 
 
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with `overrides` (CLI flags) on top; a bad value anywhere is a clear usage error."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from csvanalyst.errors import UsageError
+
+    try:
+        return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(
+            f"The config file {config_file()} is not valid TOML: {exc}.", hint="Fix or remove it."
+        ) from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise UsageError(
+            f"Invalid setting: {problems}.",
+            hint=f"Check the flags, the CSVANALYST_* environment variables and {config_file()}.",
+        ) from exc
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()
+
+
+def explain(settings: Settings, flags: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Each setting, its effective value and where it came from: flag, environment, config file or default."""
+    import os
+    import tomllib
+
+    try:
+        from_file = tomllib.loads(config_file().read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        from_file = {}
+    rows = []
+    for name in Settings.model_fields:
+        env = f"CSVANALYST_{name.upper()}"
+        if flags and flags.get(name) is not None:
+            source = "flag"
+        elif env in os.environ:
+            source = f"environment ({env})"
+        elif name in from_file:
+            source = f"config file ({config_file()})"
+        else:
+            source = "default"
+        rows.append({"name": name, "value": str(getattr(settings, name)), "source": source})
+    return rows

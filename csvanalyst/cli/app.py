@@ -7,7 +7,7 @@ import sys
 import typer
 
 from csvanalyst import __version__
-from csvanalyst.cli import ask_cmd, datasets_cmd, doctor_cmd, query_cmd, runs_cmd, threads_cmd
+from csvanalyst.cli import ask_cmd, config_cmd, datasets_cmd, doctor_cmd, query_cmd, runs_cmd, threads_cmd
 
 app = typer.Typer(
     name="csvanalyst",
@@ -24,6 +24,7 @@ app.add_typer(datasets_cmd.app, name="datasets")
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(threads_cmd.app, name="threads")
 app.command("doctor")(doctor_cmd.doctor)
+app.command("config")(config_cmd.config)
 
 
 @app.command("version")

@@ -40,7 +40,7 @@ NoEscapeOpt = Annotated[
 
 def settings_with(max_rows: int | None = None, timeout: float | None = None, sandbox: str | None = None) -> Settings:
     """Settings with CLI flags on top of environment and defaults (flags win)."""
-    from csvanalyst.config import Settings
+    from csvanalyst.config import load_settings
 
     overrides = {"max_rows": max_rows, "timeout_s": timeout, "sandbox": sandbox}
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
