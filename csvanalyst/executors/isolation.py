@@ -71,6 +71,8 @@ def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str
     if os.geteuid() == 0:
         cmd += ["--uid", "65534", "--gid", "65534"]
     cmd += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+    # /tmp first: the interpreter, the runner or the data may live below /tmp and are bound on top of it.
+    cmd += ["--bind", layout.scratch, SANDBOX_TMP]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         cmd += _system_dir(top)
     for extra in ("/etc/ld.so.cache", "/etc/localtime", "/etc/ssl/certs"):
@@ -78,7 +80,6 @@ def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str
             cmd += ["--ro-bind", extra, extra]
     for prefix in _interpreter_dirs():
         cmd += ["--ro-bind", prefix, prefix]
-    cmd += ["--bind", layout.scratch, SANDBOX_TMP]
     cmd += ["--ro-bind", str(runner_package_dir()), f"{RUNNER_MOUNT}/runner"]
     for path in layout.data_files:
         # A missing file is left for DuckDB to report, so every mode gives the same error.

@@ -21,18 +21,9 @@ import pytest
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
 from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, LocalExecutor, available_modes, to_result
+from csvanalyst.executors.local import KILL_GRACE_S, LocalExecutor, to_result
 
 SECRETS = {"OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "CSVANALYST_TOKEN": "tok-1"}
-
-
-@pytest.fixture(params=["bwrap", "unshare", "none"])
-def executor(request: pytest.FixtureRequest) -> LocalExecutor:
-    reason = available_modes()[request.param]
-    if reason is not None:
-        print(f"isolation {request.param} unavailable: {reason}")
-        pytest.skip(f"isolation {request.param} unavailable here: {reason}")
-    return LocalExecutor(isolation=request.param)
 
 
 def probe(

@@ -15,15 +15,6 @@ from csvanalyst.executors.base import Limits, RunRequest, load
 from csvanalyst.executors.local import LocalExecutor, available_modes
 
 
-@pytest.fixture(params=["bwrap", "unshare", "none"])
-def executor(request: pytest.FixtureRequest) -> LocalExecutor:
-    reason = available_modes()[request.param]
-    if reason is not None:
-        print(f"isolation {request.param} unavailable: {reason}")
-        pytest.skip(f"isolation {request.param} unavailable here: {reason}")
-    return LocalExecutor(isolation=request.param)
-
-
 @pytest.fixture
 def tables(tmp_path: Path) -> dict[str, TableSource]:
     csv = tmp_path / "people.csv"
