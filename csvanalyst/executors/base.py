@@ -70,6 +70,7 @@ class Executor(Protocol):
 
 _BACKENDS: dict[str, str] = {
     "local": "csvanalyst.executors.local:LocalExecutor",
+    "docker": "csvanalyst.executors.docker:DockerExecutor",
 }
 
 

@@ -1,0 +1,57 @@
+"""`csvanalyst runner build|check|cleanup`: the container sandbox's image and leftovers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="The docker sandbox's runner image: build it, check it, clean up after it.", no_args_is_help=True
+)
+
+
+@app.command("build")
+def build() -> None:
+    """Build the runner image offline (Debian base via debootstrap, wheels via pip download)."""
+    from csvanalyst.executors import docker_image
+    from csvanalyst.executors.docker import connect
+
+    client = connect()
+    report = docker_image.build(client, lambda msg: typer.echo(f"… {msg}", err=True))
+    typer.echo(
+        f"built {report['tag']} in {report['total_s']} s "
+        f"(base {report['base_s']} s, wheels {report['wheels_s']} s, image {report['image_s']} s)"
+    )
+
+
+@app.command("check")
+def check(
+    image: Annotated[str | None, typer.Option("--image", help="Image to check (default: the current one).")] = None,
+) -> None:
+    """Run a known query in the image and verify the answer and the hardening."""
+    from csvanalyst.errors import QueryFailedError
+    from csvanalyst.executors.docker import DockerExecutor
+    from csvanalyst.executors.docker_check import check as run_checks
+
+    executor = DockerExecutor(image=image)
+    results = run_checks(executor)
+    for what, passed, detail in results:
+        typer.echo(f"{'ok  ' if passed else 'FAIL'} {what} ({detail})")
+    failed = [what for what, passed, _ in results if not passed]
+    if failed:
+        raise QueryFailedError(
+            f"The runner image {executor.image} failed {len(failed)} check(s): {', '.join(failed)}.",
+            hint="Rebuild it with `csvanalyst runner build`; if it still fails, the Docker daemon's "
+            "configuration weakens the sandbox.",
+        )
+    typer.echo(f"{executor.image}: all checks passed")
+
+
+@app.command("cleanup")
+def cleanup() -> None:
+    """Remove containers this program left behind (e.g. after a crash)."""
+    from csvanalyst.executors.docker import cleanup as remove_all
+    from csvanalyst.executors.docker import connect
+
+    typer.echo(f"removed {remove_all(connect())} container(s)")

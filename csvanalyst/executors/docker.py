@@ -1,0 +1,251 @@
+"""The container sandbox: each run in a fresh, locked-down container of the runner image.
+
+What a run can touch: its own tables (bind-mounted read-only, nothing else of the host), a small
+tmpfs at /tmp, no network at all, a read-only root filesystem, an unprivileged user with every
+capability dropped and no-new-privileges, and pids/memory/CPU limits enforced by the kernel's cgroups.
+The host kills and removes the container at the deadline or when stdout passes its cap. Containers
+carry a label so any left behind by a crashed host are found by `csvanalyst runner cleanup`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+from types import TracebackType
+from typing import Any
+
+from csvanalyst.executors import docker_image
+from csvanalyst.executors.base import Limits, RunRequest, RunResult
+from csvanalyst.executors.docker_io import Deadline, Overflow, Stream
+from csvanalyst.executors.launch import Outcome
+from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
+
+LABEL = docker_image.LABEL
+MEMORY_HEADROOM_MB = 512
+RUNNER_ARGV = ["python3", "-s", "-B", "-m", "runner"]
+
+
+def connect() -> Any:
+    """A client for a daemon that answers, or a clear error saying how to get one."""
+    from csvanalyst.errors import EnvironmentProblem
+
+    try:
+        import docker
+    except ImportError as exc:
+        raise EnvironmentProblem(
+            "The docker sandbox needs the Docker SDK for Python.", hint="Run `pip install docker`."
+        ) from exc
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception as exc:  # the SDK raises DockerException, requests and socket errors alike
+        raise EnvironmentProblem(
+            f"The Docker daemon is not reachable: {_first_line(exc)}",
+            hint="Start Docker (e.g. `dockerd &`) or set DOCKER_HOST; or use --sandbox local.",
+        ) from exc
+    return client
+
+
+def require_image(client: Any, tag: str) -> None:
+    import docker.errors
+
+    from csvanalyst.errors import EnvironmentProblem
+
+    try:
+        client.images.get(tag)
+    except docker.errors.ImageNotFound as exc:
+        raise EnvironmentProblem(
+            f"The runner image {tag} is not built (or was built from other runner code).",
+            hint="Run `csvanalyst runner build` (or `make runner-image`); it needs no registry.",
+        ) from exc
+
+
+class DockerExecutor:
+    """Runs each request in its own container; with keep_warm, in a pre-started worker of a pool."""
+
+    name = "docker"
+
+    def __init__(
+        self,
+        image: str | None = None,
+        *,
+        keep_warm: bool = False,
+        pool_size: int = 1,
+        max_runs: int = 50,
+        idle_s: float = 300.0,
+        tmpfs_mb: int = 256,
+        pids: int = 64,
+    ) -> None:
+        self.client = connect()
+        self.image = image or docker_image.image_tag()
+        require_image(self.client, self.image)
+        self.tmpfs_mb = tmpfs_mb
+        self.pids = pids
+        self.pool = None
+        if keep_warm:
+            from csvanalyst.executors.pool import WarmPool
+
+            self.pool = WarmPool(self, size=pool_size, max_runs=max_runs, idle_s=idle_s)
+
+    def describe(self) -> str:
+        return (
+            "docker: a container per run (or a pre-started worker per dataset) with no network, read-only "
+            "root, only the run's tables mounted read-only, non-root, no capabilities, cgroup limits"
+        )
+
+    def run(self, request: RunRequest) -> RunResult:
+        started = time.perf_counter()
+        payload = mapped_request(request).model_dump_json().encode("utf-8")
+        outcome = self.pool.run(request, payload) if self.pool is not None else self.spawn(None, payload, request)
+        result = to_result(outcome, request)
+        result.executor = self.name
+        result.timings = {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 3)}
+        return result
+
+    def prepare(self, tables: Sequence[Any], limits: Limits) -> None:
+        """With a pool, start the dataset's worker while the host checks the query."""
+        if self.pool is not None:
+            self.pool.prestart(list(tables), limits)
+
+    def spawn(self, argv: Sequence[str] | None, payload: bytes, request: RunRequest) -> Outcome:
+        """Run argv (None: the runner) in a fresh container, feed payload, collect within the deadline."""
+        limits = request.limits
+        container = self.create(argv, list(request.tables.values()), limits, once=True)
+        try:
+            stream = Stream(
+                self.client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            )
+            try:
+                return self._collect(container, stream, payload, limits)
+            finally:
+                stream.close()
+        finally:
+            remove(container)
+
+    def _collect(self, container: Any, stream: Stream, payload: bytes, limits: Limits) -> Outcome:
+        began = time.perf_counter()
+        container.start()
+        stream.send(payload, close=True)
+        deadline = time.perf_counter() + limits.timeout_s + KILL_GRACE_S
+        outcome = Outcome(returncode=None, stdout=b"", stderr=b"")
+        try:
+            stream.read_to_eof(deadline, limits.max_output_bytes + STDOUT_MARGIN)
+        except Deadline:
+            outcome.timed_out = True
+        except Overflow:
+            outcome.overflow = True
+        if not (outcome.timed_out or outcome.overflow):
+            outcome.returncode = exit_code(container, deadline)
+        outcome.stdout, outcome.stderr = bytes(stream.stdout), bytes(stream.stderr)
+        outcome.elapsed_ms = round((time.perf_counter() - began) * 1000, 3)
+        return outcome
+
+    def create(self, argv: Sequence[str] | None, tables: list[Any], limits: Limits, *, once: bool) -> Any:
+        """A created (not started) container with every restriction, mounting exactly these tables."""
+        from docker.types import LogConfig, Mount, Ulimit
+
+        mounts = [
+            Mount(target, source, type="bind", read_only=True)
+            for source, target in table_mounts(tables).items()
+            if os.path.isfile(source)
+        ]
+        memory = f"{limits.memory_mb + MEMORY_HEADROOM_MB}m"
+        api = self.client.api
+        host_config = api.create_host_config(
+            network_mode="none",
+            read_only=True,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            pids_limit=self.pids,
+            mem_limit=memory,
+            memswap_limit=memory,
+            nano_cpus=int(max(1, limits.threads) * 1e9),
+            tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={self.tmpfs_mb}m,mode=1777"},
+            mounts=mounts,
+            log_config=LogConfig(type="none"),
+            ulimits=[Ulimit(name="nofile", soft=256, hard=256), Ulimit(name="core", soft=0, hard=0)],
+            ipc_mode="none",
+        )
+        config = api.create_container_config(
+            self.image,
+            None,
+            entrypoint=list(argv) if argv else RUNNER_ARGV,
+            stdin_open=True,
+            network_disabled=True,
+            user="10001:10001",
+            environment={"CSVANALYST_SCRATCH": "/tmp/spill"},
+            labels={LABEL: "run", "csvanalyst.host_pid": str(os.getpid())},
+            hostname="sandbox",
+            host_config=host_config,
+        )
+        config["StdinOnce"] = once  # the SDK has no argument for it: stdin closes after our request
+        created = api.create_container_from_config(config)
+        return self.client.containers.get(created["Id"])
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    def __enter__(self) -> DockerExecutor:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def table_mounts(tables: list[Any]) -> dict[str, str]:
+    """Host path -> path inside the container: /data/<n>/<file name>, one directory per file."""
+    mounts: dict[str, str] = {}
+    for source in tables:
+        path = os.path.abspath(source.path)
+        if path not in mounts:
+            mounts[path] = str(PurePosixPath("/data") / str(len(mounts)) / os.path.basename(path))
+    return mounts
+
+
+def mapped_request(request: RunRequest) -> RunRequest:
+    """The request as the container sees it: table paths rewritten to their mount points."""
+    mounts = table_mounts(list(request.tables.values()))
+    tables = {
+        name: src.model_copy(update={"path": mounts[os.path.abspath(src.path)]}) for name, src in request.tables.items()
+    }
+    return request.model_copy(update={"tables": tables})
+
+
+def exit_code(container: Any, deadline: float) -> int | None:
+    """The exit status in local terms: an OOM kill or a signal as a negative signal number."""
+    try:
+        status = container.wait(timeout=max(1.0, deadline - time.perf_counter()))
+        container.reload()
+    except Exception:
+        return None
+    state = container.attrs.get("State", {})
+    if state.get("OOMKilled"):
+        return -signal.SIGKILL
+    code = int(status.get("StatusCode", -1))
+    return -(code - 128) if code > 128 else code
+
+
+def remove(container: Any) -> None:
+    """Kill (SIGKILL, no grace: a process may ignore SIGTERM) and remove, whatever state it is in."""
+    with contextlib.suppress(Exception):
+        container.remove(force=True)
+
+
+def cleanup(client: Any) -> int:
+    """Remove every container this program started that is still around; returns how many."""
+    leftovers = client.containers.list(all=True, filters={"label": LABEL})
+    for container in leftovers:
+        remove(container)
+    return len(leftovers)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

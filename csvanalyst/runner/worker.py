@@ -1,0 +1,127 @@
+"""A pre-started runner that answers many requests, each in a freshly forked child.
+
+`python -m runner.worker`, normally as PID 1 of a warm container. DuckDB is imported once, before any
+request; each request is then served by a child forked from that clean state, so nothing a run does
+(Python objects, DuckDB state, rlimits) survives into the next one. After every run the worker kills
+every other process it can signal (a grandchild left behind, only when it is PID 1 of its own
+container) and removes the run's scratch directory.
+
+Wire format, both ways: one line of JSON. Request: the runner protocol's request object. Reply: a
+header line `{"returncode": int|null, "length": n, "timed_out": bool}` followed by n bytes, the
+child's result JSON (or nothing, when it died). The host maps the header exactly as it maps the exit
+of a one-shot runner process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from typing import Any, BinaryIO
+
+from . import main, sql
+
+KILL_GRACE_S = 2.0
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
+    main._preload()
+    for line in stdin:
+        if not line.strip():
+            continue
+        returncode, body, timed_out = _one(line)
+        header = {"returncode": returncode, "length": len(body), "timed_out": timed_out}
+        stdout.write(json.dumps(header).encode() + b"\n" + body)
+        stdout.flush()
+        _sweep()
+    return 0
+
+
+def _one(line: bytes) -> tuple[int | None, bytes, bool]:
+    """Fork, let the child answer, and collect its answer within the request's deadline."""
+    deadline = time.monotonic() + _timeout(line) + KILL_GRACE_S
+    scratch = tempfile.mkdtemp(prefix="csvanalyst-worker-run-")
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child never returns
+            os.close(read_end)
+            _child(line, write_end, scratch)
+        os.close(write_end)
+        body, timed_out = _drain(read_end, deadline)
+        os.close(read_end)
+        if timed_out:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return os.waitstatus_to_exitcode(status), body, timed_out
+
+
+def _child(line: bytes, out_fd: int, scratch: str) -> None:
+    """Answer one request; stdout is the worker's protocol channel, so the child never writes to it."""
+    code = 1
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        try:
+            data: Any = json.loads(line)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            main._limit_self(data)
+        payload = sql.encode(main.run(data, scratch=scratch)).encode("utf-8")
+        with os.fdopen(out_fd, "wb") as out:
+            out.write(payload)
+        code = 0
+    except BaseException:  # a crash reports through the exit code; the host maps it
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    finally:
+        os._exit(code)
+
+
+def _drain(fd: int, deadline: float) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return b"".join(chunks), True
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+
+
+def _timeout(line: bytes) -> float:
+    try:
+        return float(json.loads(line)["limits"]["timeout_s"])
+    except (ValueError, KeyError, TypeError):
+        return 60.0
+
+
+def _sweep() -> None:
+    """Nothing of a run outlives it: as PID 1 of its container, kill(-1) reaches every other process
+    (a grandchild left behind) and spares only the worker; then reap them. Outside a container the
+    worker never signals anything but its own children."""
+    if os.getpid() == 1:
+        with contextlib.suppress(OSError):
+            os.kill(-1, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
+if __name__ == "__main__":
+    sys.exit(serve(sys.stdin.buffer, sys.stdout.buffer))
