@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +75,18 @@ class Started:
     started: float
 
 
+# Linux ties PR_SET_PDEATHSIG (and bwrap's --die-with-parent) to the *thread* that forked, not to the
+# process: a runner started from a short-lived thread (a request handler, a UI worker) would be killed
+# when that thread ends. So every runner is forked from this one thread, which lives as long as we do.
+_LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csvanalyst-launcher")
+
+
 def start(argv: Sequence[str], *, env: dict[str, str], cwd: str, limits: ChildLimits) -> Started:
     """Start argv in a new session with the limits set before exec; it waits for its input on stdin."""
+    return _LAUNCHER.submit(_popen, list(argv), env, cwd, limits).result()
+
+
+def _popen(argv: list[str], env: dict[str, str], cwd: str, limits: ChildLimits) -> Started:
     proc = subprocess.Popen(
         list(argv),
         stdin=subprocess.PIPE,

@@ -71,3 +71,18 @@ def test_keep_warm_starts_the_next_runner_after_each_run(sources: dict[str, Tabl
         assert executor._prepared is not warm  # the warm one was used, and another started
         pid = executor._prepared.started.proc.pid
     assert pid not in descendants(os.getpid())  # close() killed the unused warm runner
+
+
+def test_runner_prepared_from_a_short_lived_thread_survives_it(sources: dict[str, TableSource]) -> None:
+    """The death signal follows the forking thread; runners must outlive the thread that asked for them."""
+    import threading
+    import time
+
+    with LocalExecutor() as executor:
+        worker = threading.Thread(target=executor.prepare, args=(list(sources.values()), Limits()))
+        worker.start()
+        worker.join()
+        time.sleep(0.5)  # long enough for a death signal to have landed
+        assert executor._prepared is not None and executor._prepared.started.proc.poll() is None
+        result = executor.run(RunRequest(code="SELECT count(*) FROM b", tables={"b": sources["b"]}))
+        assert result.status == "ok" and result.rows == [[5]]
