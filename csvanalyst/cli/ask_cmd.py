@@ -5,14 +5,12 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from csvanalyst.cli.options import DatasetOpt, FileOpt, SandboxOpt, TimeoutOpt, settings_with
-
-if TYPE_CHECKING:
-    from csvanalyst.events import Event
+from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
 
 
 class Provider(StrEnum):
@@ -121,28 +119,3 @@ def _print_prompt(session: Any, question: str, scope: Any, thread: str | None) -
         "tools": [t.model_dump() for t in tool_specs()],
     }
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-
-
-def events_summary(events: list[Event]) -> dict[str, Any]:
-    """The `--json` document, built from the same events every front end sees."""
-    from csvanalyst.events import Answer, Chart, Done, ErrorEvent, RunFinished, UsageEvent
-
-    summary: dict[str, Any] = {"answer": "", "thread_id": None, "runs": [], "usage": None, "status": "failed"}
-    for event in events:
-        summary["thread_id"] = summary["thread_id"] or event.thread_id
-        if isinstance(event, RunFinished):
-            summary["runs"].append(
-                {k: getattr(event, k) for k in ("run_id", "sql", "columns", "rows", "row_count", "truncated")}
-            )
-        elif isinstance(event, Answer):
-            summary["answer"] = event.text
-        elif isinstance(event, Chart):
-            summary["chart"] = event.spec
-        elif isinstance(event, UsageEvent):
-            summary["usage"] = event.model_dump(exclude={"type", "thread_id"})
-        elif isinstance(event, ErrorEvent):
-            summary["error"] = {"code": event.code, "message": event.message, "hint": event.hint}
-            summary["error_code"] = event.code
-        elif isinstance(event, Done):
-            summary["status"] = event.status
-    return summary

@@ -1,1 +1,1 @@
-"""observability"""
+"""Logging and metrics shared by the long-running front ends."""

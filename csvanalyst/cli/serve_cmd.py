@@ -1,0 +1,52 @@
+"""`csvanalyst serve`: the REST + SSE API and the web page, over the same Session as the CLI."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from csvanalyst.cli.ask_cmd import Provider
+from csvanalyst.cli.options import SandboxOpt, TimeoutOpt, settings_with
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0 picks a free one).", min=0, max=65535)] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="CSVANALYST_TOKEN", help="Require `Authorization: Bearer TOKEN` on the API."),
+    ] = None,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Allow a non-loopback address without a token.")] = False,
+    cors_origin: Annotated[
+        list[str] | None, typer.Option("--cors-origin", help="Allow this browser origin (repeatable); off by default.")
+    ] = None,
+    max_runs: Annotated[int, typer.Option("--max-runs", help="Sandbox runs at once.", min=1)] = 4,
+    max_queue: Annotated[int, typer.Option("--max-queue", help="Requests waiting beyond that (then 429).", min=0)] = 64,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Largest CSV upload.", min=1)] = 200,
+    provider: Annotated[Provider, typer.Option("--provider", help="Which model answers.")] = Provider.auto,
+    model: Annotated[str | None, typer.Option("--model", help="Model name for the provider.")] = None,
+    sandbox: SandboxOpt = None,
+    timeout: TimeoutOpt = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the API (OpenAPI at /docs) and the web page at http://HOST:PORT/."""
+    import uvicorn
+
+    from csvanalyst.observability.logs import configure
+    from csvanalyst.server.app import create_app
+    from csvanalyst.server.auth import check_bind
+    from csvanalyst.server.limits import ServerLimits
+
+    check_bind(host, token, insecure)
+    configure(log_level)
+    limits = ServerLimits(max_runs=max_runs, max_queue=max_queue, max_upload_bytes=max_upload_mb * 1024 * 1024)
+    app = create_app(
+        settings=settings_with(timeout=timeout, sandbox=sandbox),
+        token=token,
+        limits=limits,
+        provider=provider.value,
+        model=model,
+        cors_origins=tuple(cors_origin or ()),
+    )
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)

@@ -1,0 +1,101 @@
+"""The FastAPI application: the same operations as the core, over HTTP, with the web page at `/`.
+
+`create_app` takes everything from its arguments so tests (and `csvanalyst serve`) decide the token,
+the limits, the executor and how model clients are made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from csvanalyst import __version__
+from csvanalyst.config import Settings, get_settings
+from csvanalyst.errors import CsvAnalystError
+from csvanalyst.executors.base import Executor
+from csvanalyst.observability.metrics import Metrics
+from csvanalyst.server import problems
+from csvanalyst.server.gateway import Gateway
+from csvanalyst.server.limits import Admission, BoundedExecutor, ServerLimits
+from csvanalyst.server.recovery import fail_interrupted_runs
+from csvanalyst.server.routes import chat, datasets, health, runs, threads
+from csvanalyst.server.state import ClientFactory, ServerState
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(
+    *,
+    settings: Settings | None = None,
+    token: str | None = None,
+    limits: ServerLimits | None = None,
+    executor: Executor | None = None,
+    client_factory: ClientFactory | None = None,
+    provider: str = "auto",
+    model: str | None = None,
+    cors_origins: tuple[str, ...] = (),
+) -> FastAPI:
+    settings = settings or get_settings()
+    limits = limits or ServerLimits()
+    metrics = Metrics()
+    state = ServerState(
+        settings=settings,
+        executor=BoundedExecutor(executor or _default_executor(settings), limits, metrics),
+        limits=limits,
+        metrics=metrics,
+        admission=Admission(limits, metrics),
+        client_factory=client_factory,
+        provider=provider,
+        model=model,
+    )
+    app = FastAPI(title="csvanalyst", version=__version__, lifespan=_lifespan, description=__doc__)
+    app.state.csvanalyst = state
+    for router in (health.router, datasets.router, runs.router, chat.router, threads.router):
+        app.include_router(router)
+    _add_page(app)
+    _add_handlers(app)
+    if cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(Gateway, token=token, limits=limits, metrics=metrics)
+    return app
+
+
+def _default_executor(settings: Settings) -> Executor:
+    from csvanalyst.executors.base import load
+
+    # One long-lived sandbox backend for the whole server, keeping the next runner process started.
+    return load(settings.sandbox, keep_warm=True)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: ServerState = app.state.csvanalyst
+    fail_interrupted_runs(state.settings.store_path)
+    try:
+        yield
+    finally:
+        state.executor.close()
+
+
+def _add_page(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def _add_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(CsvAnalystError, problems.on_error)
+    app.add_exception_handler(StarletteHTTPException, problems.on_http)
+    app.add_exception_handler(RequestValidationError, problems.on_validation)
+    app.add_exception_handler(Exception, problems.on_unexpected)

@@ -1,0 +1,1 @@
+"""One router per resource; each calls the core and adds no logic of its own."""

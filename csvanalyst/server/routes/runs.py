@@ -1,0 +1,131 @@
+"""Runs: execute SQL or a QueryPlan in the sandbox, inspect the capsule, download the result."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from csvanalyst.errors import CsvAnalystError
+from csvanalyst.server import results
+from csvanalyst.server.problems import HttpProblem
+from csvanalyst.server.state import ServerState, get_state
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+State = Annotated[ServerState, Depends(get_state)]
+MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "parquet": "application/vnd.apache.parquet"}
+
+
+class RunBody(BaseModel):
+    kind: Literal["sql", "plan", "python"] = "sql"
+    code: str | dict[str, Any] = Field(description="SQL text, a QueryPlan (object or JSON text), or Python.")
+    dataset_id: str = Field(min_length=1, max_length=200)
+
+
+@router.post("", status_code=201, summary="Run SQL or a QueryPlan in the sandbox and record it.")
+async def create(state: State, body: RunBody) -> dict[str, Any]:
+    if body.kind == "python":
+        raise HttpProblem(
+            "python_disabled",
+            "Python analysis is not available in this version: only SQL and QueryPlans run here.",
+            hint='Send {"kind": "sql"} or {"kind": "plan"}.',
+        )
+    with state.admitted():
+        return await run_in_threadpool(_execute, state, body)
+
+
+def _execute(state: ServerState, body: RunBody) -> dict[str, Any]:
+    from csvanalyst.core.query import DataScope, execute
+
+    text = body.code if isinstance(body.code, str) else json.dumps(body.code)
+    kind: Literal["sql", "plan"] = "plan" if body.kind == "plan" else "sql"
+    outcome = execute(kind, text, DataScope(dataset=body.dataset_id), settings=state.settings, executor=state.executor)
+    r = outcome.result
+    columns = [c.model_dump() for c in r.columns]
+    state.results.put(outcome.run_id, results.Table(columns, r.rows, r.row_count, r.truncated, complete=True))
+    return {
+        "run_id": outcome.run_id,
+        "status": r.status,
+        "sql": outcome.sql,
+        "columns": columns,
+        "rows": r.rows,
+        "row_count": r.row_count,
+        "truncated": r.truncated,
+        "timings": r.timings,
+    }
+
+
+@router.get("", summary="Recent runs, newest first.")
+async def recent(
+    state: State, limit: Annotated[int, Query(ge=1, le=500)] = 20, dataset: str | None = None
+) -> list[dict[str, Any]]:
+    return await run_in_threadpool(_recent, state, limit, dataset)
+
+
+def _recent(state: ServerState, limit: int, dataset: str | None) -> list[dict[str, Any]]:
+    from csvanalyst.store import runs
+    from csvanalyst.store.db import connect
+
+    db = connect(state.settings.store_path)
+    try:
+        return [r.model_dump(exclude={"preview", "request"}) for r in runs.recent(db, limit=limit, dataset=dataset)]
+    finally:
+        db.close()
+
+
+@router.get("/{run_id}", summary="The run capsule: input, SQL, executor, status, timings, preview.")
+async def capsule(state: State, run_id: str) -> dict[str, Any]:
+    return (await run_in_threadpool(_get, state, run_id)).model_dump()
+
+
+@router.get("/{run_id}/status", summary="Just the run's status.")
+async def status(state: State, run_id: str) -> dict[str, Any]:
+    record = await run_in_threadpool(_get, state, run_id)
+    return {"run_id": record.id, "status": record.status, "finished_at": record.finished_at, "error": record.error}
+
+
+@router.get("/{run_id}/result", summary="The result as CSV, JSON or Parquet.", response_class=Response)
+async def result(
+    state: State, run_id: str, format: Annotated[Literal["csv", "json", "parquet"], Query()] = "json"
+) -> Response:
+    record = await run_in_threadpool(_get, state, run_id)
+    table = state.results.get(record.id) or _from_preview(record)
+    body = await run_in_threadpool(_encode, record.id, table, format)
+    headers = {"X-Result-Complete": "true" if table.complete else "false"}
+    if format != "json":
+        headers["Content-Disposition"] = f'attachment; filename="run-{record.id}.{format}"'
+    return Response(body, media_type=MEDIA[format], headers=headers)
+
+
+def _encode(run_id: str, table: results.Table, format: str) -> bytes:
+    if format == "csv":
+        return results.as_csv(table)
+    if format == "parquet":
+        return results.as_parquet(table)
+    return results.as_json(run_id, table)
+
+
+def _from_preview(record: Any) -> results.Table:
+    if record.status != "ok":
+        raise CsvAnalystError(
+            f"Run {record.id} has no result: its status is {record.status}.",
+            hint=f"See GET /runs/{record.id} for its error.",
+            code="not_found",
+        )
+    complete = (record.row_count or 0) <= len(record.preview)
+    return results.Table(record.columns, record.preview, record.row_count or 0, record.truncated, complete)
+
+
+def _get(state: ServerState, run_id: str) -> Any:
+    from csvanalyst.store import runs
+    from csvanalyst.store.db import connect
+
+    db = connect(state.settings.store_path)
+    try:
+        return runs.get(db, run_id)
+    finally:
+        db.close()
