@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench clean runner-image
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,10 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+runner-image: install
+	$(BIN)/csvanalyst runner build
+	$(BIN)/csvanalyst runner check
 
 bench: install
 	$(BIN)/python -m bench

@@ -172,7 +172,23 @@ def main() -> None:
         csv = big_csv()
         results["group_by_10m"] = show("group_by_10m", bench_cli_vs_duckdb_vs_pandas(csv))
         results["cached_repeat"] = show("cached_repeat", bench_cached_repeat(csv, home / "cachehome"))
+        for name in EXTRA_SUITES:
+            results[name] = show(name, _extra(name))
     save(results)
+
+
+# Suites of the other front ends and backends, each in its own module with run() -> dict.
+EXTRA_SUITES = [s for s in os.environ.get("BENCH_SUITES", "sandboxes,server,tui").split(",") if s]
+
+
+def _extra(name: str) -> dict[str, float]:
+    import importlib
+
+    try:
+        return importlib.import_module(f"bench.{name}").run()
+    except Exception as exc:  # one unavailable backend (no Docker daemon) must not hide the other figures
+        print(f"  {name}: not measured: {type(exc).__name__}: {exc}", flush=True)
+        return {}
 
 
 def show(group: str, values: dict[str, float]) -> dict[str, float]:
