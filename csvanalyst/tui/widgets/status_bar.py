@@ -1,0 +1,40 @@
+"""One line: provider, model, sandbox, dataset, thread, tokens and cost of the thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+class StatusBar(Static):
+    provider = reactive("")
+    model = reactive("")
+    sandbox = reactive("")
+    dataset = reactive("")
+    thread = reactive("")
+    tokens = reactive(0)
+    cost: reactive[float | None] = reactive(0.0)
+    busy = reactive("")
+
+    def render(self) -> Any:
+        cost = "cost n/a" if self.cost is None else f"${self.cost:.4f}"
+        parts = [
+            f"{self.provider or '?'} · {self.model or '?'}",
+            f"sandbox {self.sandbox}",
+            f"dataset {self.dataset or '-'}",
+            f"thread {self.thread or 'new'}",
+            f"{self.tokens:,} tokens · {cost}",
+        ]
+        if self.busy:
+            parts.append(self.busy)
+        return " │ ".join(parts)
+
+    def add_usage(self, tokens: int, cost: float | None) -> None:
+        """Usage of the thread in this session; an unknown price makes the total unknown."""
+        self.tokens += tokens
+        self.cost = None if cost is None or self.cost is None else self.cost + cost
+
+    def reset_usage(self) -> None:
+        self.tokens, self.cost = 0, 0.0

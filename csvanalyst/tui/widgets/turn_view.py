@@ -1,0 +1,86 @@
+"""One question and everything its turn produced, rendered as the events arrive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Markdown, Static
+
+from csvanalyst.events import Answer, Chart, Done, ErrorEvent, RunFinished, Status, TextDelta, ToolCallEvent
+from csvanalyst.tui.widgets.run_block import RunBlock
+
+
+class ErrorView(Static):
+    """An error inline in the conversation, with its hint on the next line."""
+
+    def __init__(self, code: str, message: str, hint: str = "") -> None:
+        text = f"[b]✗ {code}[/b]: {_escape(message)}" + (f"\n[i]hint:[/i] {_escape(hint)}" if hint else "")
+        super().__init__(text, classes="error")
+        self.code = code
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+class TurnView(Vertical):
+    """State of one turn: streamed answer text, run blocks by run id, and how it ended."""
+
+    def __init__(self, question: str, **kwargs: Any) -> None:
+        super().__init__(classes="turn", **kwargs)
+        self.question = question
+        self.streamed = ""
+        self.answer_text = ""
+        self.status: str | None = None  # the Done status once the turn ended
+        self.blocks: dict[str, RunBlock] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"[b]›[/b] {_escape(self.question)}", classes="question")
+        yield Static("", classes="turn-status")
+        yield Markdown("", classes="answer")
+
+    def apply(self, event: Any) -> None:
+        """Render one event of this turn."""
+        if isinstance(event, Status):
+            self._status(f"… {event.message}")
+        elif isinstance(event, ToolCallEvent):
+            self._status(f"→ {event.name}")
+        elif isinstance(event, TextDelta):
+            self.streamed += event.text
+            self.query_one(".answer", Markdown).update(self.streamed)
+        elif isinstance(event, RunFinished):
+            self.add_run(event)
+        elif isinstance(event, Chart):
+            block = self.blocks.get(event.run_id)
+            if block is not None:
+                block.add_chart(event.spec)
+        elif isinstance(event, Answer):
+            self.answer_text = event.text
+            self.query_one(".answer", Markdown).update(event.text)
+        elif isinstance(event, ErrorEvent):
+            self.mount(ErrorView(event.code, event.message, event.hint), before=self.query_one(".answer"))
+        elif isinstance(event, Done):
+            self.finish(event.status)
+
+    def add_run(self, run: RunFinished) -> RunBlock:
+        block = RunBlock(run)
+        self.blocks[run.run_id] = block
+        self.mount(block, before=self.query_one(".answer"))
+        return block
+
+    def finish(self, status: str) -> None:
+        if self.status is None:
+            self.status = status
+            self._status("" if status == "answered" else f"({status})")
+
+    def show_answer(self, text: str) -> None:
+        """A stored answer (a resumed thread): shown without its events."""
+        self.answer_text = text
+        self.query_one(".answer", Markdown).update(text)
+
+    def _status(self, text: str) -> None:
+        self.query_one(".turn-status", Static).update(_escape(text))

@@ -1,0 +1,183 @@
+"""Whole turns in the terminal app, typed key by key, over the offline planner or a ScriptedModel and
+the real local sandbox."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from textual.message import Message
+from textual.pilot import Pilot
+
+from csvanalyst.core.session import Session
+from csvanalyst.events import Answer, Done, RunFinished, UsageEvent
+from csvanalyst.store import threads
+from csvanalyst.store.db import connect
+from csvanalyst.testing.scripted import ScriptedModel, answer, call, last_tool_result
+from csvanalyst.tui import messages as msg
+from csvanalyst.tui.widgets.chart_view import ChartView
+from csvanalyst.tui.widgets.prompt import PromptInput
+from csvanalyst.tui.widgets.result_table import ResultTable
+from csvanalyst.tui.widgets.run_block import RunBlock
+from csvanalyst.tui.widgets.status_bar import StatusBar
+from csvanalyst.tui.widgets.turn_view import ErrorView, TurnView
+from tests.functional.tui_helpers import ask, drive, of_type, type_text, until
+
+COUNT_PLAN = {"table": "orders", "aggregates": [{"fn": "count", "as": "orders"}]}
+
+
+def _stored_turns(app_thread: str) -> list[Any]:
+    from csvanalyst.config import get_settings
+
+    db = connect(get_settings().store_path)
+    try:
+        return threads.messages(db, app_thread)
+    finally:
+        db.close()
+
+
+def test_offline_question_streams_a_run_block_a_chart_and_the_answer() -> None:
+    state: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        await ask(pilot, "orders per month in 2024")
+        block = pilot.app.query_one(RunBlock)
+        table = block.query_one(ResultTable)
+        await until(pilot, lambda: table.row_count == 12, "12 rows in the table")
+        state.update(
+            sql=block.run.sql,
+            charts=len(block.query(ChartView)),
+            answer=pilot.app.query_one(TurnView).answer_text,
+            thread=pilot.app.thread_id,
+            status_thread=pilot.app.query_one(StatusBar).thread,
+        )
+
+    seen = drive(scenario)
+    kinds = [m.event.type for m in of_type(seen, msg.TurnEvent)]
+    assert kinds[0] == "status" and "run_finished" in kinds and kinds[-1] == "done"
+    assert kinds.index("run_finished") < kinds.index("chart") < kinds.index("answer")
+    assert "DATE_TRUNC" in state["sql"] and state["charts"] == 1
+    assert "Sep 2024 (92)" in state["answer"]
+    assert state["thread"] and state["status_thread"] == state["thread"]
+    assert [m.role for m in _stored_turns(state["thread"])] == ["user", "assistant"]
+
+
+def test_follow_ups_stay_in_one_thread_and_usage_adds_up() -> None:
+    def count_answer(messages: list[Any]) -> Any:
+        result = last_tool_result(messages)
+        return answer(f"There are {result['rows'][0][0]} orders (run {result['run_id']}).")
+
+    model = ScriptedModel([call("run_plan", {"plan": COUNT_PLAN}), count_answer] * 2)
+    state: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        await ask(pilot, "how many orders?")
+        first_thread = pilot.app.thread_id
+        await ask(pilot, "and again?")
+        status = pilot.app.query_one(StatusBar)
+        state.update(first=first_thread, second=pilot.app.thread_id, tokens=status.tokens, provider=status.provider)
+
+    seen = drive(scenario, session=Session(client=model, keep_warm=True))
+    assert state["first"] == state["second"]
+    assert state["tokens"] == 2 * (100 + 20 + 150 + 30)  # two turns of call() + answer() usage
+    assert state["provider"] == "scripted"
+    answers = [m.event for m in of_type(seen, msg.TurnEvent) if isinstance(m.event, Answer)]
+    assert len(answers) == 2 and all("3000 orders" in a.text for a in answers)
+    assert len(of_type(seen, msg.TurnEvent)) >= 2 * 5
+    assert len(_stored_turns(state["first"])) == 4
+    # the second model call saw the first question and answer as history
+    assert any("how many orders?" in m.content for m in model.calls[2])
+
+
+def test_sql_mode_history_and_inline_policy_error() -> None:
+    state: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        await pilot.press("ctrl+t")  # ask → SQL
+        await ask(pilot, "SELECT status, count(*) AS n FROM orders GROUP BY ALL ORDER BY n DESC")
+        prompt = pilot.app.query_one(PromptInput)
+        await pilot.press("up")
+        state["recalled"] = prompt.text
+        prompt.clear()
+        await ask(pilot, "DROP TABLE orders")
+        errors = pilot.app.query(ErrorView)
+        state["errors"] = [(e.code, str(e.render())) for e in errors]
+        state["mode"] = prompt.mode
+
+    seen = drive(scenario)
+    runs = [m.event for m in of_type(seen, msg.TurnEvent) if isinstance(m.event, RunFinished)]
+    assert len(runs) == 1 and runs[0].columns[0]["name"] == "status"
+    assert state["recalled"].startswith("SELECT status")
+    assert state["mode"] == "SQL"
+    assert [code for code, _ in state["errors"]] == ["rejected"]
+    assert "hint" in state["errors"][0][1]
+
+
+def test_esc_cancels_a_running_turn_and_the_thread_records_it() -> None:
+    gate, entered = threading.Event(), threading.Event()
+
+    def slow_step(messages: list[Any]) -> Any:
+        entered.set()
+        gate.wait(30)  # the model "thinks" until the test has pressed Esc
+        return call("run_plan", {"plan": COUNT_PLAN})
+
+    model = ScriptedModel([slow_step, answer("never shown")])
+    state: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        await type_text(pilot, "how many orders?")
+        await until(pilot, entered.is_set, "the model is called")
+        await pilot.press("escape")
+        state["active_after_esc"] = pilot.app.active_turn
+        state["view_status"] = pilot.app.query_one(TurnView).status
+        gate.set()
+        await until(pilot, lambda: bool(of_type(seen, msg.TurnEnded)), "the worker stops")
+        state["thread"] = pilot.app.thread_id
+        await ask(pilot, "how many orders")  # the app takes the next question at once
+        state["next_answer"] = list(pilot.app.query(TurnView))[-1].answer_text
+
+    drive(scenario, session=Session(client=model, keep_warm=True))
+    assert state["active_after_esc"] is None and state["view_status"] == "cancelled"
+    stored = _stored_turns(state["thread"])
+    assert stored[1].status == "cancelled"
+    assert state["next_answer"] == "never shown"
+
+
+def test_result_table_pages_and_sorts_the_whole_result() -> None:
+    from csvanalyst.tui.widgets import result_table
+
+    rows = [[i, None if i % 7 == 0 else f"name {i % 10}"] for i in range(result_table.PAGE_ROWS * 3 + 7)]
+    state: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        table = ResultTable()
+        await pilot.app.conversation.mount(table)
+        table.show([{"name": "n", "type": "BIGINT"}, {"name": "label", "type": "VARCHAR"}], rows)
+        table.focus()
+        state["first_page"] = table.row_count
+        for _ in range(5):
+            await pilot.press("right_square_bracket")
+        state["last_page"] = (table.page, table.row_count, table.get_row_at(0)[0])
+        await pilot.press("right", "s")  # sort by label: nulls last
+        state["sorted"] = (table.page, table.get_row_at(0)[1], table.rows_all[-1][1])
+        await pilot.press("s")  # reversed: nulls first
+        state["reversed"] = table.rows_all[0][1]
+
+    seen = drive(scenario)
+    page = result_table.PAGE_ROWS
+    assert state["first_page"] == page
+    assert state["last_page"] == (3, 7, page * 3)
+    assert state["sorted"] == (0, "name 0", None)
+    assert state["reversed"] is None
+    shown = {id(m): m for m in of_type(seen, ResultTable.PageShown)}.values()  # the hook sees each bubble step
+    assert [m.page for m in shown][:4] == [0, 1, 2, 3]
+
+
+def test_done_event_ends_the_turn_even_before_the_worker_returns() -> None:
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        await ask(pilot, "how many orders")
+
+    seen = drive(scenario)
+    events = [m.event for m in of_type(seen, msg.TurnEvent)]
+    assert isinstance(events[-1], Done) and events[-1].status == "answered"
+    assert not any(isinstance(e, UsageEvent) and e.cost_usd for e in events)
