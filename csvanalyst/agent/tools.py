@@ -7,6 +7,7 @@ whether a failure is worth a retry (the model can fix a bad column) or ends the 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -73,6 +74,7 @@ class ToolContext:
     settings: Settings
     executor: Executor | None = None
     thread_id: str | None = None
+    cancel: threading.Event | None = None  # set by the front end: stops a sandbox run in flight
     runs: dict[str, RunFinished] = field(default_factory=dict)  # the runs of this turn, by id
 
 
@@ -105,7 +107,15 @@ def error_outcome(exc: CsvAnalystError, *, retryable: bool = True) -> ToolOutcom
 
 def _run_query(kind: Literal["sql", "plan"], text: str, ctx: ToolContext, call_id: str) -> ToolOutcome:
     try:
-        outcome = execute(kind, text, ctx.scope, settings=ctx.settings, executor=ctx.executor, thread_id=ctx.thread_id)
+        outcome = execute(
+            kind,
+            text,
+            ctx.scope,
+            settings=ctx.settings,
+            executor=ctx.executor,
+            thread_id=ctx.thread_id,
+            cancel=ctx.cancel,
+        )
     except EnvironmentProblem as exc:
         return error_outcome(exc, retryable=False)
     except CsvAnalystError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -105,8 +106,11 @@ def execute(
     settings: Settings | None = None,
     executor: Executor | None = None,
     thread_id: str | None = None,
+    cancel: threading.Event | None = None,
 ) -> QueryOutcome:
-    """Run one query end to end and record it. Raises the error tree for anything but status ok."""
+    """Run one query end to end and record it. Raises the error tree for anything but status ok.
+
+    Setting `cancel` stops the sandbox process of a run in flight; the run is recorded as cancelled."""
     from csvanalyst.store import db as store_db
     from csvanalyst.store import runs
 
@@ -124,12 +128,12 @@ def execute(
     )
     try:
         if executor is not None:
-            return _execute_recorded(kind, text, dataset, run_id, store, settings, executor)
+            return _execute_recorded(kind, text, dataset, run_id, store, settings, executor, cancel)
         from csvanalyst.executors.base import load
 
         with load(settings.sandbox) as owned:
             _prepare(owned, dataset, settings)
-            return _execute_recorded(kind, text, dataset, run_id, store, settings, owned)
+            return _execute_recorded(kind, text, dataset, run_id, store, settings, owned, cancel)
     finally:
         store.close()
 
@@ -150,6 +154,7 @@ def _execute_recorded(
     store: sqlite3.Connection,
     settings: Settings,
     executor: Executor,
+    cancel: threading.Event | None = None,
 ) -> QueryOutcome:
     from csvanalyst.store import runs
 
@@ -166,7 +171,7 @@ def _execute_recorded(
         tables={name: dataset.table(name).source for name in checked.tables},
         limits=limits_from(settings),
     )
-    result = executor.run(request)
+    result = executor.run(request, cancel=cancel)
     runs.finish(
         store,
         run_id,
@@ -199,6 +204,9 @@ def raise_for_status(outcome: QueryOutcome) -> None:
     elif result.status == "rejected":
         exc = PolicyError(message, rule="sandbox_rejected", hint=hint)
     else:
-        exc = QueryFailedError(message, hint=hint, code=result.status if result.status != "error" else None)
+        code = (
+            result.status if result.status != "error" else (error.code if error and error.code == "cancelled" else None)
+        )
+        exc = QueryFailedError(message, hint=hint, code=code)
     exc.run_id = outcome.run_id  # type: ignore[attr-defined]
     raise exc

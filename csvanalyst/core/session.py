@@ -131,7 +131,12 @@ class Session:
         from csvanalyst.agent.tools import ToolContext
 
         ctx = ToolContext(
-            dataset=dataset, scope=scope, settings=self.settings, executor=self.executor, thread_id=thread_id
+            dataset=dataset,
+            scope=scope,
+            settings=self.settings,
+            executor=self.executor,
+            thread_id=thread_id,
+            cancel=cancel,
         )
         if question.upper().startswith(SQL_PREFIX):
             yield from self._direct_sql(question[len(SQL_PREFIX) :].strip(), ctx, state)

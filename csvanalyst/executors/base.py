@@ -7,6 +7,7 @@ the host-side view of it.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
@@ -59,7 +60,7 @@ class RunResult(BaseModel):
 class Executor(Protocol):
     name: str
 
-    def run(self, request: RunRequest) -> RunResult: ...
+    def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult: ...
 
     def close(self) -> None: ...
 

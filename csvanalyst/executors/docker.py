@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import PurePosixPath
@@ -97,7 +98,8 @@ class DockerExecutor:
             "root, only the run's tables mounted read-only, non-root, no capabilities, cgroup limits"
         )
 
-    def run(self, request: RunRequest) -> RunResult:
+    def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
+        """`cancel` is accepted for the Executor protocol; a container run ends at its deadline."""
         started = time.perf_counter()
         payload = mapped_request(request).model_dump_json().encode("utf-8")
         outcome = self.pool.run(request, payload) if self.pool is not None else self.spawn(None, payload, request)

@@ -44,6 +44,7 @@ class Outcome:
     stderr: bytes
     timed_out: bool = False
     overflow: bool = False
+    cancelled: bool = False
     elapsed_ms: float = 0.0
     pid: int = 0
 
@@ -100,14 +101,17 @@ def _popen(argv: list[str], env: dict[str, str], cwd: str, limits: ChildLimits) 
     return Started(proc, time.perf_counter())
 
 
-def finish(started: Started, *, stdin: bytes, deadline_s: float, max_stdout: int) -> Outcome:
-    """Send the input and collect the output; the deadline counts from now. The tree is always killed."""
+def finish(
+    started: Started, *, stdin: bytes, deadline_s: float, max_stdout: int, cancel: threading.Event | None = None
+) -> Outcome:
+    """Send the input and collect the output; the deadline counts from now. The tree is always killed,
+    at the latest when `cancel` is set."""
     proc = started.proc
     sent = time.perf_counter()
     writer = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)
     writer.start()
     try:
-        outcome = _collect(proc, sent + deadline_s, max_stdout)
+        outcome = _collect(proc, sent + deadline_s, max_stdout, cancel)
     finally:
         _kill_tree(proc)
         _close(proc)
@@ -147,10 +151,13 @@ def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
         pass  # the child died or was killed before reading everything; its status says why
 
 
-def _collect(proc: subprocess.Popen[bytes], deadline: float, max_stdout: int) -> Outcome:
-    """Read both pipes until EOF on both and the child's exit, or the deadline, or overflow."""
+def _collect(
+    proc: subprocess.Popen[bytes], deadline: float, max_stdout: int, cancel: threading.Event | None = None
+) -> Outcome:
+    """Read both pipes until EOF on both and the child's exit, or the deadline, overflow or cancel."""
     assert proc.stdout is not None and proc.stderr is not None
     out, err = bytearray(), bytearray()
+    tick = 0.1 if cancel is not None else 0.5
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ, out)
         sel.register(proc.stderr, selectors.EVENT_READ, err)
@@ -158,7 +165,9 @@ def _collect(proc: subprocess.Popen[bytes], deadline: float, max_stdout: int) ->
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 return _stopped(proc, out, err, timed_out=True)
-            for key, _ in sel.select(timeout=min(remaining, 0.5)):
+            if cancel is not None and cancel.is_set():
+                return _stopped(proc, out, err, cancelled=True)
+            for key, _ in sel.select(timeout=min(remaining, tick)):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     sel.unregister(key.fileobj)

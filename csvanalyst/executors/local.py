@@ -65,13 +65,14 @@ class LocalExecutor:
     def describe(self) -> str:
         return isolation.DESCRIPTIONS[self.isolation]
 
-    def run(self, request: RunRequest) -> RunResult:
+    def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
+        """Run one request; setting `cancel` kills the sandbox process and ends the run as cancelled."""
         started = time.perf_counter()
         payload = request.model_dump_json().encode("utf-8")
         pending = self._take_prepared(request)
         if pending is None:
             pending = self._start(self.runner_argv(), list(request.tables.values()), request.limits)
-        outcome = self._finish(pending, payload, request.limits)
+        outcome = self._finish(pending, payload, request.limits, cancel)
         if self.keep_warm:
             self.prepare(pending.tables, request.limits)
         result = to_result(outcome, request)
@@ -134,13 +135,14 @@ class LocalExecutor:
         return _Pending(started, scratch, tables, limits)
 
     @staticmethod
-    def _finish(pending: _Pending, payload: bytes, limits: Limits) -> Outcome:
+    def _finish(pending: _Pending, payload: bytes, limits: Limits, cancel: threading.Event | None = None) -> Outcome:
         try:
             return finish(
                 pending.started,
                 stdin=payload,
                 deadline_s=limits.timeout_s + KILL_GRACE_S,
                 max_stdout=limits.max_output_bytes + STDOUT_MARGIN,
+                cancel=cancel,
             )
         finally:
             shutil.rmtree(pending.scratch, ignore_errors=True)
@@ -202,6 +204,8 @@ def sandbox_env(mode: str, layout: isolation.Layout) -> dict[str, str]:
 def to_result(outcome: Outcome, request: RunRequest) -> RunResult:
     """Exactly one final status for every way a run can end."""
     limits = request.limits
+    if outcome.cancelled:
+        return _fail("error", "cancelled", "The run was cancelled; its process was stopped.", "Ask again when ready.")
     if outcome.timed_out:
         return _fail(
             "timeout",

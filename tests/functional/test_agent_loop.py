@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -238,3 +239,28 @@ def test_usage_cost_is_summed_over_model_calls() -> None:
     model = ScriptedModel([priced, lambda m: _count_answer(m).model_copy(update={"usage": Usage(cost_usd=0.25)})])
     usage = next(e for e in _ask(model, "q") if isinstance(e, UsageEvent))
     assert usage.cost_usd == pytest.approx(0.75)
+
+
+def test_cancel_stops_a_running_sandbox_query() -> None:
+    import os
+    import time
+
+    from csvanalyst.executors.launch import descendants
+    from csvanalyst.store import runs
+    from csvanalyst.store.db import connect
+
+    cancel = threading.Event()
+    slow = call("run_sql", {"sql": "SELECT count(*) FROM range(300000000000) a"})
+    model = ScriptedModel([slow, answer("never")])
+    timer = threading.Timer(1.5, cancel.set)
+    timer.start()
+    started = time.monotonic()
+    events = list(Session(client=model).ask("count a lot", SCOPE, cancel=cancel))
+    elapsed = time.monotonic() - started
+    assert elapsed < 10  # the default timeout is 60 s: only the cancel can have ended it
+    assert events[-1].status == "cancelled"
+    assert any(isinstance(e, ErrorEvent) and e.code == "cancelled" for e in events)
+    left = [Path(f"/proc/{p}/cmdline").read_bytes() for p in descendants(os.getpid())]
+    assert not [c for c in left if b"runner" in c]  # the sandbox process was killed, not left running
+    record = runs.recent(connect(get_settings().store_path), limit=1)[0]
+    assert record.status == "error" and record.error["code"] == "cancelled"
