@@ -30,7 +30,24 @@ def _sandboxes() -> list[dict[str, Any]]:
     rows = []
     for mode, problem in available_modes().items():
         rows.append({"sandbox": f"local ({mode})", "usable": problem is None, "detail": problem or "ok"})
+    rows.append(_docker())
     return rows
+
+
+def _docker() -> dict[str, Any]:
+    """Usable when the daemon answers and the runner image of this version is built."""
+    from csvanalyst.errors import CsvAnalystError
+
+    try:
+        from csvanalyst.executors import docker as docker_backend
+        from csvanalyst.executors import docker_image
+
+        client = docker_backend.connect()
+        tag = docker_image.image_tag()
+        docker_backend.require_image(client, tag)
+    except CsvAnalystError as exc:
+        return {"sandbox": "docker", "usable": False, "detail": f"{exc.message} {exc.hint}".strip()}
+    return {"sandbox": "docker", "usable": True, "detail": f"image {tag}"}
 
 
 def _store() -> dict[str, Any]:
