@@ -1,11 +1,13 @@
 """Load test of `csvanalyst serve` on loopback: concurrent SSE chats and a burst of POST /runs.
 
 Bounded in count and time; it talks only to a server it starts on 127.0.0.1. `run()` returns the
-figures `make bench` reports: throughput, p50/p95 latency, errors (429s counted apart), server RSS.
+figures `make bench` reports: throughput, p50/p95 latency, errors (429s counted apart), server RSS,
+and a crash drill: `csvanalyst serve` as a child process SIGKILLed mid-run, then restarted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import tempfile
@@ -77,6 +79,57 @@ def _phase(fn, url: str, count: int, workers: int) -> dict[str, float]:
     }
 
 
+SLOW_SQL = "SQL: SELECT count(*) FROM range(3000000000) WHERE hash(range) % 7 = 0"
+
+
+def kill_restart() -> dict[str, float]:
+    """SIGKILL `csvanalyst serve` while a sandbox run is in flight, restart it on the same home, check it."""
+    import sqlite3
+    import threading
+
+    from csvanalyst.config import get_settings
+    from csvanalyst.server.live import ServeProcess
+
+    args = ("--timeout", "300")
+
+    def ask(url: str) -> None:
+        with contextlib.suppress(httpx.HTTPError):  # expected: the server dies under it
+            httpx.post(f"{url}/chat", json={"message": SLOW_SQL, "dataset_id": "retail"}, timeout=REQUEST_LIMIT_S)
+
+    with ServeProcess(args) as server, httpx.Client(base_url=server.url, timeout=REQUEST_LIMIT_S) as http:
+        threading.Thread(target=ask, args=(server.url,), daemon=True).start()
+        deadline = time.monotonic() + REQUEST_LIMIT_S
+        while not (running := [r for r in http.get("/runs").json() if r["status"] == "running"]):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the slow run never started")
+            time.sleep(0.05)
+        time.sleep(1.0)
+        server.kill()
+    run = running[0]
+    db = sqlite3.connect(get_settings().store_path)
+    integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+    db.close()
+    killed = time.perf_counter()
+    with ServeProcess(args) as server, httpx.Client(base_url=server.url, timeout=REQUEST_LIMIT_S) as http:
+        ready = http.get("/readyz").status_code == 200
+        restart_s = time.perf_counter() - killed
+        status = http.get(f"/runs/{run['id']}/status").json()
+        thread = http.get(f"/threads/{run['thread_id']}/messages")
+        body = {"message": "SQL: SELECT 42 AS x", "dataset_id": "retail", "thread_id": run["thread_id"]}
+        started = time.perf_counter()
+        again = http.post("/chat", json=body).json()
+        turn_s = time.perf_counter() - started
+    return {
+        "store_integrity_ok": float(integrity == "ok"),
+        "restart_to_ready_s": round(restart_s, 2) if ready else -1.0,
+        "run_marked_interrupted": float(status["status"] == "error" and status["error"]["code"] == "interrupted"),
+        "thread_readable": float(thread.status_code == 200),
+        "thread_messages_after_kill": float(len(thread.json()["messages"])),
+        "new_turn_answered": float(again.get("status") == "answered"),
+        "new_turn_s": round(turn_s, 2),
+    }
+
+
 def run() -> dict[str, float]:
     os.environ.setdefault("CSVANALYST_HOME", tempfile.mkdtemp(prefix="csvanalyst-bench-server-"))
     from csvanalyst.server.app import create_app
@@ -93,6 +146,7 @@ def run() -> dict[str, float]:
         figures["rss_after_mb"] = round(_rss_mb(), 1)
     figures.update({f"chat_stream_{k}": v for k, v in chat.items()})
     figures.update({f"runs_burst_{k}": v for k, v in runs.items()})
+    figures.update({f"kill_restart_{k}": v for k, v in kill_restart().items()})
     return figures
 
 

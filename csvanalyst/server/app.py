@@ -55,11 +55,19 @@ def create_app(
         provider=provider,
         model=model,
     )
-    app = FastAPI(title="csvanalyst", version=__version__, lifespan=_lifespan, description=__doc__)
+    app = FastAPI(
+        title="csvanalyst",
+        version=__version__,
+        lifespan=_lifespan,
+        description=__doc__,
+        docs_url=None,  # served by _add_docs from the package's own copy of Swagger UI
+        redoc_url=None,  # ReDoc would load its script from a CDN; /docs covers it
+    )
     app.state.csvanalyst = state
     for router in (health.router, datasets.router, runs.router, chat.router, threads.router):
         app.include_router(router)
     _add_page(app)
+    _add_docs(app)
     _add_handlers(app)
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -92,6 +100,30 @@ def _add_page(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+SWAGGER = "/static/vendor/swagger-ui"
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from files shipped in the package (swagger-ui-dist), so it works offline.
+
+    FastAPI's default page loads its script and stylesheet from a CDN and its icon from fastapi's site;
+    the validator badge would call validator.swagger.io. None of that leaves this server here.
+    """
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
 
 def _add_handlers(app: FastAPI) -> None:

@@ -70,14 +70,15 @@ class BoundedExecutor:
         self.metrics = metrics
         self._pool = ThreadPoolExecutor(max_workers=limits.max_runs, thread_name_prefix="sandbox")
 
-    def run(self, request: RunRequest) -> RunResult:
-        return self._pool.submit(self._run, request).result()
+    def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
+        """Setting `cancel` (the client went away) stops the sandbox process; the run ends `cancelled`."""
+        return self._pool.submit(self._run, request, cancel).result()
 
-    def _run(self, request: RunRequest) -> RunResult:
+    def _run(self, request: RunRequest, cancel: threading.Event | None) -> RunResult:
         self.metrics.active_runs.inc()
         started = time.perf_counter()
         try:
-            result = self.inner.run(request)
+            result = self.inner.run(request, cancel=cancel)
         except BaseException:
             self.metrics.runs.labels(self.name, "exception").inc()
             raise

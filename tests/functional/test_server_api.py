@@ -189,3 +189,18 @@ def _wait_for(condition, limit_s: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.05)
+
+
+def test_docs_page_loads_everything_from_this_server(client: httpx.Client) -> None:
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+    assert urls, page.text
+    assert not re.search(r"(?:https?:)?//(?!127\.0\.0\.1)", page.text), "the /docs page names an external host"
+    for url in urls:  # the vendored script, stylesheet and icon, and the spec
+        assert url.startswith("/"), url
+        assert client.get(url).status_code == 200, url
+    assert "validatorUrl" in page.text  # the validator badge (validator.swagger.io) is turned off
+    assert client.get("/redoc").status_code == 404  # ReDoc would need a CDN: not offered

@@ -1,0 +1,120 @@
+"""Crash and restart: `csvanalyst serve` as a real child process, SIGKILLed while a sandbox run is in
+flight, then started again on the same CSVANALYST_HOME.
+
+What a crash leaves, and what the restart makes of it (documented in the README):
+- the store (SQLite, WAL) passes `PRAGMA integrity_check`;
+- the run that was executing is still `running` in the store; the restarted server marks it
+  `error` with code `interrupted` before it serves anything;
+- the thread exists and is readable, with no messages for the interrupted turn: the Session writes a
+  turn's question and answer together when the turn ends, so a turn cut short leaves nothing half-written;
+- the sandbox processes of the killed server die with it (bwrap --die-with-parent / PR_SET_PDEATHSIG);
+- the restarted server answers a new turn on the same thread.
+Known leftover: the killed server's sandbox scratch folder (/tmp/csvanalyst-run-*) stays behind, since
+no code of the dead process runs; this test removes the one it caused.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import threading
+import time
+
+import httpx
+
+from csvanalyst.config import get_settings
+from csvanalyst.executors.launch import descendants
+from csvanalyst.server.live import ServeProcess
+
+# Tens of seconds in the sandbox (measured ~23 s on 2 cores); the server is killed ~1 s into it.
+SLOW_SQL = "SQL: SELECT count(*) FROM range(3000000000) WHERE hash(range) % 7 = 0"
+SERVE_ARGS = ("--timeout", "300")  # the sandbox deadline must not end the run before the kill does
+
+
+def _wait_for(condition, limit_s: float = 60.0):
+    """Poll until `condition()` is truthy and return it; the limit is a hang guard, not a timing claim."""
+    deadline = time.monotonic() + limit_s
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+    return value
+
+
+def _running_run(http: httpx.Client) -> dict | None:
+    return next((r for r in http.get("/runs").json() if r["status"] == "running"), None)
+
+
+def test_sigkill_mid_turn_then_restart_recovers() -> None:
+    store = get_settings().store_path
+    outcome: dict[str, object] = {}
+
+    def ask(url: str) -> None:  # the client whose turn is in flight when the server dies
+        try:
+            with httpx.stream(
+                "POST", f"{url}/chat/stream", json={"message": SLOW_SQL, "dataset_id": "retail"}, timeout=120
+            ) as response:
+                outcome["body"] = "".join(response.iter_text())
+        except httpx.HTTPError as exc:
+            outcome["error"] = type(exc).__name__
+
+    with ServeProcess(SERVE_ARGS) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        client = threading.Thread(target=ask, args=(server.url,))
+        client.start()
+        run = _wait_for(lambda: _running_run(http))
+        time.sleep(1.0)  # well inside the run
+        sandbox = descendants(server.pid)
+        assert sandbox, "the run should have a live sandbox process"
+        scratch = _scratch_dirs(sandbox)
+        server.kill()
+        client.join(timeout=60)
+    assert "error" in outcome or '"done"' not in str(outcome.get("body")), outcome  # the stream was cut
+    _wait_for(lambda: not [pid for pid in sandbox if _alive(pid)], limit_s=30)
+    for folder in scratch:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    db = sqlite3.connect(store)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert db.execute("SELECT status FROM runs WHERE id = ?", (run["id"],)).fetchone() == ("running",)
+    finally:
+        db.close()
+
+    run_id = run["id"]
+    thread_id = run["thread_id"]
+    with ServeProcess(SERVE_ARGS) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        assert http.get("/readyz").status_code == 200
+        status = http.get(f"/runs/{run_id}/status").json()
+        assert status["status"] == "error" and status["error"]["code"] == "interrupted"
+        assert http.get(f"/runs/{run_id}").json()["thread_id"] == thread_id
+        thread = http.get(f"/threads/{thread_id}/messages")
+        assert thread.status_code == 200
+        assert thread.json()["messages"] == []  # the cut turn left no half-written message
+        assert thread_id in [t["id"] for t in http.get("/threads").json()]
+
+        body = {"message": "SQL: SELECT 42 AS x", "dataset_id": "retail", "thread_id": thread_id}
+        again = http.post("/chat", json=body)
+        assert again.status_code == 200 and again.json()["status"] == "answered", again.text
+        assert again.json()["runs"][0]["rows"] == [[42]]
+        messages = http.get(f"/threads/{thread_id}/messages").json()["messages"]
+        assert [(m["role"], m["status"]) for m in messages] == [("user", "answered"), ("assistant", "answered")]
+    assert any("marked interrupted runs as failed" in line for line in server.log_lines)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _scratch_dirs(pids: list[int]) -> set[str]:
+    found: set[str] = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline") as handle:
+                found |= set(re.findall(r"/tmp/csvanalyst-run-\w+", handle.read().replace("\0", " ")))
+        except OSError:
+            pass
+    return found
