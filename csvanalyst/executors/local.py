@@ -7,6 +7,7 @@ own files. A pre-forked pool can reuse `launch()` later: the per-run work is all
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import sys
@@ -15,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 from csvanalyst.catalog.schema import TableSource
@@ -22,6 +24,7 @@ from csvanalyst.executors import isolation
 from csvanalyst.executors.base import Limits, RunError, RunRequest, RunResult
 from csvanalyst.executors.launch import ChildLimits, Outcome, Started, abandon, finish, start
 
+SCRATCH_PREFIX = "csvanalyst-run-"  # + the owner's pid, so a crashed owner's leftovers can be found
 KILL_GRACE_S = 3.0  # the runner interrupts itself at timeout_s; the host kills a bit later
 STDOUT_MARGIN = 64 * 1024
 MEMORY_HEADROOM_MB = 512  # interpreter, wrapper and DuckDB's code on top of the run's memory budget
@@ -56,6 +59,7 @@ class LocalExecutor:
                 hint="Install bubblewrap, or choose isolation 'unshare' or 'none'.",
             )
         self.isolation = mode
+        sweep_stale_scratch()
         self._prepared: _Pending | None = None
         self._lock = threading.Lock()
         # A long-lived process (chat, server) keeps the next runner started: a follow-up question on the
@@ -112,7 +116,7 @@ class LocalExecutor:
         return self._finish(pending, payload, request.limits)
 
     def _start(self, argv: Sequence[str], tables: list[TableSource], limits: Limits) -> _Pending:
-        scratch = tempfile.mkdtemp(prefix="csvanalyst-run-")
+        scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         try:
             data_files = [t.path for t in tables]
             layout = isolation.Layout(
@@ -168,6 +172,19 @@ class LocalExecutor:
         self.close()
 
 
+def sweep_stale_scratch() -> int:
+    """Remove private temp dirs left by a process that was killed (SIGKILL skips every cleanup).
+
+    Only dirs named with our prefix and the pid of a process that no longer exists are touched."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = path.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def isolation_modes() -> tuple[str, ...]:
     return isolation.MODES
 
@@ -198,6 +215,7 @@ def sandbox_env(mode: str, layout: isolation.Layout) -> dict[str, str]:
         "PYTHONPATH": isolation.sandbox_runner_parent(mode, layout),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
+        "CSVANALYST_SANDBOX": mode,  # restricted Python runs only under bwrap/unshare (python_mode.py)
     }
 
 

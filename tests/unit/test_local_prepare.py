@@ -86,3 +86,21 @@ def test_runner_prepared_from_a_short_lived_thread_survives_it(sources: dict[str
         assert executor._prepared is not None and executor._prepared.started.proc.poll() is None
         result = executor.run(RunRequest(code="SELECT count(*) FROM b", tables={"b": sources["b"]}))
         assert result.status == "ok" and result.rows == [[5]]
+
+
+def test_scratch_dirs_of_dead_owners_are_swept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    from csvanalyst.executors.local import SCRATCH_PREFIX, sweep_stale_scratch
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{dead.stdout.strip()}-"))
+    (stale / "spill.tmp").write_text("x")
+    live = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    try:
+        assert sweep_stale_scratch() >= 1
+        assert not stale.exists() and live.exists()
+    finally:
+        live.rmdir()
