@@ -24,6 +24,10 @@ def default_home() -> Path:
     return user_data_path("csvanalyst", appauthor=False)
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def config_file() -> Path:
     """`config.toml` in the home directory: keys are the setting names, e.g. `timeout_s = 30`."""
     return default_home() / "config.toml"
@@ -42,6 +46,11 @@ class Settings(BaseSettings):
     memory_mb: int = Field(4096, ge=64, description="Memory limit of one run.")
     threads: int = Field(2, ge=1, le=64, description="DuckDB threads inside the sandbox.")
     history_turns: int = Field(6, ge=0, le=100, description="Earlier turns of a thread sent to the model.")
+    enable_python: bool = Field(
+        default_factory=lambda: _env_flag("ENABLE_PYTHON_EXECUTION"),
+        description="Allow restricted Python analysis (inside an isolated sandbox only). "
+        "Also on when ENABLE_PYTHON_EXECUTION=1.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -48,7 +48,7 @@ def run_agent(
     settings = settings or ModelSettings()
     budgets = budgets or Budgets()
     state = state if state is not None else TurnState()
-    tools = tool_specs()
+    tools = tool_specs(python=ctx.settings.enable_python)
     deadline = time.monotonic() + budgets.wall_clock_s
     retries = 0
     grounding_retry_used = False

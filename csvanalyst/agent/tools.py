@@ -44,6 +44,18 @@ class RunSqlArgs(_Args):
     sql: str = Field(description="One SELECT/WITH query. Only the dataset's tables; no file or system access.")
 
 
+class RunPythonArgs(_Args):
+    """Run restricted Python (pandas/numpy) over the dataset when SQL cannot express the analysis.
+
+    Each table is a pandas DataFrame named after it (also in `tables`); `con` is a read-only DuckDB
+    connection (`con.sql("...").df()`); `pd` and `np` are imported. Set `result` to a DataFrame, Series,
+    scalar or list; `print` output is returned; assign a Vega-Lite dict to `chart` for a chart. Allowed
+    imports: math, statistics, datetime, json, re, collections, itertools, functools, pandas, numpy.
+    No dunders, no file/network access, no str.format (use f-strings)."""
+
+    code: str = Field(description="The Python snippet. It must set `result`.")
+
+
 class DescribeTableArgs(_Args):
     """Describe one table: every column with its type, null and distinct counts, range and samples."""
 
@@ -105,7 +117,7 @@ def error_outcome(exc: CsvAnalystError, *, retryable: bool = True) -> ToolOutcom
     return ToolOutcome(content=json.dumps(payload), is_error=True, retryable=retryable)
 
 
-def _run_query(kind: Literal["sql", "plan"], text: str, ctx: ToolContext, call_id: str) -> ToolOutcome:
+def _run_query(kind: Literal["sql", "plan", "python"], text: str, ctx: ToolContext, call_id: str) -> ToolOutcome:
     try:
         outcome = execute(
             kind,
@@ -140,7 +152,13 @@ def _run_result(outcome: QueryOutcome, kind: str, text: str, call_id: str, ctx: 
     ctx.runs[outcome.run_id] = finished
     plan = json.loads(text) if kind == "plan" else None
     events: list[Event] = [SqlCompiled(call_id=call_id, sql=outcome.sql, plan=plan), finished]
-    return ToolOutcome(content=model_view(finished), events=events, run_id=outcome.run_id)
+    if kind != "python":
+        return ToolOutcome(content=model_view(finished), events=events, run_id=outcome.run_id)
+    if result.chart:
+        events.append(Chart(run_id=outcome.run_id, spec=result.chart))
+    view = json.loads(model_view(finished))
+    view["stdout"] = result.stdout[:MODEL_PREVIEW_BYTES]
+    return ToolOutcome(content=json.dumps(view, ensure_ascii=False), events=events, run_id=outcome.run_id)
 
 
 def model_view(run: RunFinished) -> str:
@@ -168,6 +186,17 @@ def run_plan(args: RunPlanArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
 
 def run_sql(args: RunSqlArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
     return _run_query("sql", extract_sql(args.sql), ctx, call_id)
+
+
+def run_python(args: RunPythonArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
+    if not ctx.settings.enable_python:
+        from csvanalyst.core.query import PYTHON_ENABLE_HINT
+
+        return error_outcome(
+            CsvAnalystError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled"),
+            retryable=False,
+        )
+    return _run_query("python", args.code, ctx, call_id)
 
 
 def describe_table(args: DescribeTableArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
@@ -219,6 +248,7 @@ TOOLS: dict[str, Tool] = {
     for t in (
         Tool("run_plan", RunPlanArgs, run_plan),
         Tool("run_sql", RunSqlArgs, run_sql),
+        Tool("run_python", RunPythonArgs, run_python),
         Tool("describe_table", DescribeTableArgs, describe_table),
         Tool("list_datasets", ListDatasetsArgs, list_datasets),
         Tool("make_chart", MakeChartArgs, make_chart),
@@ -226,8 +256,9 @@ TOOLS: dict[str, Tool] = {
 }
 
 
-def tool_specs() -> list[ToolSpec]:
-    specs = [t.spec() for t in TOOLS.values()]
+def tool_specs(*, python: bool = False) -> list[ToolSpec]:
+    """The tools the model is offered; run_python only when Python analysis is enabled."""
+    specs = [t.spec() for t in TOOLS.values() if python or t.name != "run_python"]
     from csvanalyst.plan.model import plan_json_schema
 
     specs[0].parameters["properties"]["plan"] = plan_json_schema()

@@ -9,7 +9,17 @@ import typer
 import csvanalyst.cli.runner_cmd as runner_cmd
 import csvanalyst.cli.serve_cmd as serve_cmd
 from csvanalyst import __version__
-from csvanalyst.cli import ask_cmd, chat_cmd, config_cmd, datasets_cmd, doctor_cmd, query_cmd, runs_cmd, threads_cmd
+from csvanalyst.cli import (
+    ask_cmd,
+    chat_cmd,
+    config_cmd,
+    datasets_cmd,
+    doctor_cmd,
+    python_cmd,
+    query_cmd,
+    runs_cmd,
+    threads_cmd,
+)
 
 app = typer.Typer(
     name="csvanalyst",
@@ -23,6 +33,7 @@ app.command("ask")(ask_cmd.ask)
 app.command("chat")(chat_cmd.chat)
 app.command("sql")(query_cmd.sql)
 app.command("plan")(query_cmd.plan)
+app.command("python")(python_cmd.python)
 app.add_typer(datasets_cmd.app, name="datasets")
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(threads_cmd.app, name="threads")

@@ -24,7 +24,7 @@ from csvanalyst.errors import (
 )
 from csvanalyst.executors.base import Executor, Limits, RunRequest, RunResult
 
-QueryKind = Literal["sql", "plan"]
+QueryKind = Literal["sql", "plan", "python"]
 
 
 @dataclass(frozen=True)
@@ -160,23 +160,26 @@ def _execute_recorded(
 
     sql: str | None = None
     try:
-        sql = to_sql(kind, text, dataset)
-        checked = check(sql, dataset, settings)
+        if kind == "python":
+            request = python_request(text, dataset, settings, executor)
+        else:
+            sql = to_sql(kind, text, dataset)
+            checked = check(sql, dataset, settings)
+            request = RunRequest(
+                kind="sql",
+                code=checked.sql,
+                tables={name: dataset.table(name).source for name in checked.tables},
+                limits=limits_from(settings),
+            )
     except CsvAnalystError as exc:
         runs.finish(store, run_id, status="rejected", compiled_sql=sql, error=exc.to_dict())
         raise
-    request = RunRequest(
-        kind="sql",
-        code=checked.sql,
-        tables={name: dataset.table(name).source for name in checked.tables},
-        limits=limits_from(settings),
-    )
     result = executor.run(request, cancel=cancel)
     runs.finish(
         store,
         run_id,
         status=result.status,
-        compiled_sql=checked.sql,
+        compiled_sql=request.code,
         executor=result.executor,
         row_count=result.row_count,
         truncated=result.truncated,
@@ -186,9 +189,40 @@ def _execute_recorded(
         error=result.error.model_dump() if result.error else None,
         request=json.loads(request.model_dump_json()),
     )
-    outcome = QueryOutcome(run_id=run_id, dataset=dataset, sql=checked.sql, result=result)
+    outcome = QueryOutcome(run_id=run_id, dataset=dataset, sql=request.code, result=result)
     raise_for_status(outcome)
     return outcome
+
+
+PYTHON_ENABLE_HINT = (
+    "Enable it with CSVANALYST_ENABLE_PYTHON=1 (or ENABLE_PYTHON_EXECUTION=1, or `enable_python = true` in "
+    "config.toml); it runs only in the docker sandbox or a local sandbox with bwrap/unshare isolation."
+)
+
+
+def python_request(code: str, dataset: DatasetInfo, settings: Settings, executor: Executor) -> RunRequest:
+    """Restricted Python: no SQL policy, but refused early when off, unsandboxed or failing the AST check
+    (the runner checks all of it again inside the sandbox)."""
+    from csvanalyst.runner import python_guard
+
+    if not settings.enable_python:
+        raise UsageError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled")
+    if getattr(executor, "isolation", None) == "none":
+        raise EnvironmentProblem(
+            "Restricted Python needs an isolated sandbox, and the local sandbox here runs without namespaces "
+            "(isolation 'none').",
+            hint="Use --sandbox docker (see `csvanalyst runner build`), or install bubblewrap for the local sandbox.",
+        )
+    try:
+        python_guard.check(code)
+    except python_guard.GuardError as exc:
+        raise PolicyError(str(exc), rule="python_guard", hint=python_guard.HOST_HINT) from exc
+    return RunRequest(
+        kind="python",
+        code=code,
+        tables={t.name: t.source for t in dataset.tables},
+        limits=limits_from(settings),
+    )
 
 
 def raise_for_status(outcome: QueryOutcome) -> None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from csvanalyst.agent.loop import TurnState
-    from csvanalyst.agent.tools import ToolContext
+    from csvanalyst.agent.tools import ToolContext, ToolOutcome
     from csvanalyst.catalog.schema import DatasetInfo
 
 from csvanalyst.config import Settings, get_settings
@@ -142,7 +142,10 @@ class Session:
             yield from self._direct_sql(question[len(SQL_PREFIX) :].strip(), ctx, state)
             return
         if question.upper().startswith(PYTHON_PREFIX):
-            yield from _python_not_available(state)
+            if not self.settings.enable_python:
+                yield from _python_not_available(state)
+                return
+            yield from self._direct_python(question[len(PYTHON_PREFIX) :].strip(), ctx, state)
             return
         yield Status(message=f"asking {self.client.provider} ({self.client.model})")
         messages = build_messages(dataset, question, self.history(thread_id), samples=self.samples)
@@ -151,10 +154,17 @@ class Session:
             self.client, messages, ctx, question=question, settings=settings, cancel=cancel, state=state
         )
 
+    def _direct_python(self, code: str, ctx: ToolContext, state: TurnState) -> Iterator[Event]:
+        from csvanalyst.agent.tools import RunPythonArgs, run_python
+
+        yield from self._direct(run_python(RunPythonArgs(code=code), ctx, "direct"), ctx, state, "Ran your Python")
+
     def _direct_sql(self, sql: str, ctx: ToolContext, state: TurnState) -> Iterator[Event]:
         from csvanalyst.agent.tools import RunSqlArgs, run_sql
 
-        outcome = run_sql(RunSqlArgs(sql=sql), ctx, "direct")
+        yield from self._direct(run_sql(RunSqlArgs(sql=sql), ctx, "direct"), ctx, state, "Ran your SQL")
+
+    def _direct(self, outcome: ToolOutcome, ctx: ToolContext, state: TurnState, what: str) -> Iterator[Event]:
         yield from outcome.events
         if outcome.is_error:
             import json
@@ -168,8 +178,11 @@ class Session:
         state.run_ids.append(run.run_id)
         state.status = "answered"
         state.answer = (
-            f"Ran your SQL: {run.row_count} row(s){' (truncated)' if run.truncated else ''} (run {run.run_id})."
+            f"{what}: {run.row_count} row(s){' (truncated)' if run.truncated else ''} (run {run.run_id})."
         )
+        printed = _printed(outcome)
+        if printed:
+            state.answer += f"\n\nOutput:\n{printed}"
         yield Answer(text=state.answer, run_ids=[run.run_id])
         yield Done(status="answered")
 
@@ -231,11 +244,23 @@ def _with_default_chart(events: Iterator[Event]) -> Iterator[Event]:
         yield event
 
 
+def _printed(outcome: ToolOutcome) -> str:
+    """What a Python snippet printed (empty for SQL), capped for the answer text."""
+    import json
+
+    try:
+        return str(json.loads(outcome.content).get("stdout") or "")[:4000].rstrip()
+    except (ValueError, AttributeError):
+        return ""
+
+
 def _python_not_available(state: TurnState) -> Iterator[Event]:
+    from csvanalyst.core.query import PYTHON_ENABLE_HINT
+
     state.status = "declined"
     state.answer = (
-        "Python analysis is not available in this version: only SQL and QueryPlans run here. "
+        "Python analysis is turned off here: only SQL and QueryPlans run. "
         "Ask in plain language, or start a message with `SQL:` to run a query yourself."
     )
-    yield ErrorEvent(code="python_disabled", message=state.answer, hint="Use `SQL: SELECT ...` instead.")
+    yield ErrorEvent(code="python_disabled", message=state.answer, hint=PYTHON_ENABLE_HINT)
     yield Done(status="declined")

@@ -179,7 +179,7 @@ class DockerExecutor:
             stdin_open=True,
             network_disabled=True,
             user="10001:10001",
-            environment={"CSVANALYST_SCRATCH": "/tmp/spill"},
+            environment={"CSVANALYST_SCRATCH": "/tmp/spill", "CSVANALYST_SANDBOX": "docker"},
             labels={LABEL: "run", "csvanalyst.host_pid": str(os.getpid())},
             hostname="sandbox",
             host_config=host_config,

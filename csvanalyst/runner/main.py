@@ -15,8 +15,6 @@ from typing import Any, TextIO
 from . import lockdown, sql, tables
 from .protocol import BadRequest, Request, failure, parse_request
 
-PYTHON_DISABLED = "Python mode is not enabled in this build"
-
 
 def run(data: Any, scratch: str | None = None) -> dict[str, Any]:
     """Answer one request; every failure becomes a typed result, never an exception."""
@@ -30,8 +28,6 @@ def run(data: Any, scratch: str | None = None) -> dict[str, Any]:
             f"Invalid runner request: {exc}.",
             "The host sent a request that does not follow the runner protocol.",
         )
-    if request.kind == "python":
-        return failure("error", "python_disabled", f"{PYTHON_DISABLED}.", "Ask for a SQL query instead.")
     payload = _guarded(request, scratch, started)
     payload["timings"] = {**payload.get("timings", {}), "total_ms": _ms(started)}
     return sql.fit_output(payload, request.limits.max_output_bytes)
@@ -41,10 +37,11 @@ def _guarded(request: Request, scratch: str | None, started: float) -> dict[str,
     import duckdb
 
     try:
+        body = _run_python if request.kind == "python" else _run_sql
         if scratch is not None:
-            return _run_sql(request, scratch, started)
+            return body(request, scratch, started)
         with tempfile.TemporaryDirectory(prefix="duckdb-") as private:
-            return _run_sql(request, private, started)
+            return body(request, private, started)
     except tables.TableUnreadable as exc:
         return failure(
             "error",
@@ -85,6 +82,13 @@ def _guarded(request: Request, scratch: str | None, started: float) -> dict[str,
             f"The runner failed: {type(exc).__name__}: {exc}",
             "This is a bug in the sandbox runner; the query itself may be fine.",
         )
+
+
+def _run_python(request: Request, scratch: str, started: float) -> dict[str, Any]:
+    """Restricted Python (python_mode.py): only inside an isolated sandbox, checked there again."""
+    from . import python_mode
+
+    return python_mode.run_python(request, scratch, started)
 
 
 def _run_sql(request: Request, scratch: str, started: float) -> dict[str, Any]:

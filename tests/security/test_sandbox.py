@@ -50,6 +50,7 @@ def test_secrets_never_reach_the_sandbox(executor: LocalExecutor, monkeypatch: p
         "PYTHONPATH",
         "PYTHONDONTWRITEBYTECODE",
         "PYTHONHASHSEED",
+        "CSVANALYST_SANDBOX",
         "PWD",
     }
 

@@ -94,10 +94,13 @@ def test_private_temp_dir_is_removed(executor: LocalExecutor, tmp_path: Path, mo
     assert list(parent_tmp.iterdir()) == []
 
 
-def test_python_kind_is_a_clear_error(executor: LocalExecutor) -> None:
+def test_python_kind_runs_only_with_namespace_isolation(executor: LocalExecutor) -> None:
     result = executor.run(RunRequest(kind="python", code="print(1)", tables={}))
-    assert result.status == "error"
-    assert result.error is not None and "Python mode is not enabled" in result.error.message
+    if executor.isolation == "none":
+        assert result.status == "error"
+        assert result.error is not None and result.error.code == "python_unsandboxed"
+    else:
+        assert result.status == "ok" and result.stdout == "1\n"
 
 
 def test_describe_names_the_isolation(executor: LocalExecutor) -> None:

@@ -177,10 +177,10 @@ def test_memory_hungry_query_is_oom() -> None:
     assert out["status"] == "oom", out["error"]
 
 
-def test_python_kind_is_not_enabled() -> None:
+def test_python_kind_never_runs_outside_a_sandbox() -> None:
     out = run({"kind": "python", "code": "print(1)", "tables": {}})
     assert out["status"] == "error"
-    assert "Python mode is not enabled" in out["error"]["message"]
+    assert out["error"]["code"] == "python_unsandboxed"
 
 
 @pytest.mark.parametrize(

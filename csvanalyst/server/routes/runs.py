@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from csvanalyst.errors import CsvAnalystError
 from csvanalyst.server import results
-from csvanalyst.server.problems import HttpProblem
 from csvanalyst.server.state import ServerState, get_state
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -28,12 +27,6 @@ class RunBody(BaseModel):
 
 @router.post("", status_code=201, summary="Run SQL or a QueryPlan in the sandbox and record it.")
 async def create(state: State, body: RunBody) -> dict[str, Any]:
-    if body.kind == "python":
-        raise HttpProblem(
-            "python_disabled",
-            "Python analysis is not available in this version: only SQL and QueryPlans run here.",
-            hint='Send {"kind": "sql"} or {"kind": "plan"}.',
-        )
     with state.admitted():
         return await run_in_threadpool(_execute, state, body)
 
@@ -42,8 +35,9 @@ def _execute(state: ServerState, body: RunBody) -> dict[str, Any]:
     from csvanalyst.core.query import DataScope, execute
 
     text = body.code if isinstance(body.code, str) else json.dumps(body.code)
-    kind: Literal["sql", "plan"] = "plan" if body.kind == "plan" else "sql"
-    outcome = execute(kind, text, DataScope(dataset=body.dataset_id), settings=state.settings, executor=state.executor)
+    outcome = execute(
+        body.kind, text, DataScope(dataset=body.dataset_id), settings=state.settings, executor=state.executor
+    )
     r = outcome.result
     columns = [c.model_dump() for c in r.columns]
     state.results.put(outcome.run_id, results.Table(columns, r.rows, r.row_count, r.truncated, complete=True))
