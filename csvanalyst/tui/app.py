@@ -68,39 +68,39 @@ class AnalystApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        """Only what the first frame shows; the store, the catalog and the model client are read by
+        workers once it is on screen (`_after_first_paint`)."""
         self.query_one("#datasets").border_title = "datasets"
         self.query_one("#threads").border_title = "threads"
         status = self.query_one(StatusBar)
         status.sandbox = self.session.settings.sandbox
         status.dataset = self.scope.dataset or ", ".join(p.name for p in self.scope.files)
         status.thread = self.thread_id or ""
-        self._describe_model(status)
-        commands.refresh_datasets(self)
-        commands.refresh_threads(self)
-        self.start_job(jobs.load_dataset, self.scope, switch=False)
+        status.provider = self.session.provider
+        self.query_one(PromptInput).focus()
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.start_job(jobs.startup, self.session, self.scope)
+        self.start_job(jobs.describe_model, self.session)
         if self.thread_id:
             commands.show_thread(self, self.thread_id)
-        self.query_one(PromptInput).focus()
-
-    def _describe_model(self, status: StatusBar) -> None:
-        """Provider and model as the Session will use them; a misconfigured provider is shown, not raised."""
-        try:
-            client = self.session.client
-            status.provider, status.model = client.provider, client.model
-        except Exception as exc:
-            status.provider, status.model = self.session.provider, f"unavailable ({type(exc).__name__})"
 
     # -- workers -------------------------------------------------------------------------------
 
-    @work(thread=True, group="actions")
+    # A fixed description: by default Textual's @work describes a worker with the repr of its arguments,
+    # which for a 100k-row result (export, sort) held the screen for ~150 ms.
+    @work(thread=True, group="actions", description="csvanalyst background action")
     def start_job(self, job: Any, *args: Any, **kwargs: Any) -> None:
         """Any background action: its messages come back through the handlers below."""
         jobs.guarded(self.post_message, partial(job, self.post_message, *args, **kwargs))
 
-    @work(thread=True, exclusive=True, group="turn")
-    def _run_turn(self, text: str, turn: int) -> None:
-        stream = self.session.ask(text, self.scope, thread_id=self.thread_id, cancel=self._cancel)
-        jobs.guarded(self.post_message, partial(jobs.run_turn, self.post_message, stream, turn, self._cancel))
+    @work(thread=True, exclusive=True, group="turn", description="csvanalyst turn")
+    def _run_turn(self, text: str, turn: int, thread_id: str | None, cancel: threading.Event) -> None:
+        jobs.guarded(
+            self.post_message,
+            partial(jobs.ask, self.post_message, self.session, text, self.scope, thread_id, turn, cancel),
+        )
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -125,7 +125,7 @@ class AnalystApp(App[None]):
         self.active_turn = turn
         self._cancel = threading.Event()
         self.query_one(StatusBar).busy = "running… (Esc cancels)"
-        self._run_turn(text, turn)
+        self._run_turn(text, turn, self.thread_id, self._cancel)
 
     def follow(self) -> None:
         """Keep the newest output in view as it grows (until the user scrolls away)."""
@@ -152,6 +152,12 @@ class AnalystApp(App[None]):
             self._end_turn(message.turn)
         self.follow()
 
+    def on_thread_started(self, message: msg.ThreadStarted) -> None:
+        """The turn's thread exists before its first event: a turn cancelled early stays in it too."""
+        if self.thread_id is None and message.turn == self._turn_counter:
+            self.thread_id = message.thread_id
+            self.query_one(StatusBar).thread = message.thread_id
+
     def on_turn_ended(self, message: msg.TurnEnded) -> None:
         self._end_turn(message.turn)
 
@@ -168,7 +174,7 @@ class AnalystApp(App[None]):
         self._cancel.set()
         self.turns[self.active_turn].finish("cancelled")
         self._end_turn(self.active_turn)
-        self.notify("Cancelled. A query already in the sandbox finishes there, unseen.")
+        self.notify("Cancelled: the sandbox run is stopped.")
 
     def on_full_result(self, message: msg.FullResult) -> None:
         for block in self.query(RunBlock):
@@ -182,14 +188,25 @@ class AnalystApp(App[None]):
         await self.conversation.mount(ErrorView(message.code, message.message, message.hint))
         self.follow()
 
+    def on_sidebar_loaded(self, message: msg.SidebarLoaded) -> None:
+        tree = self.query_one(DatasetTree)
+        tree.set_datasets(message.datasets, self.scope.dataset)
+        if self.dataset_info is not None and self.dataset_info.name in message.datasets:
+            tree.show_dataset(self.dataset_info)
+        self.query_one(ThreadList).set_threads(message.threads, self.thread_id)
+
+    def on_model_described(self, message: msg.ModelDescribed) -> None:
+        status = self.query_one(StatusBar)
+        status.provider, status.model = message.provider, message.model
+
     def on_dataset_progress(self, message: msg.DatasetProgress) -> None:
         self.query_one(StatusBar).busy = f"{message.stage} {message.fraction:.0%}"
 
     async def on_dataset_ready(self, message: msg.DatasetReady) -> None:
         self.dataset_info = message.info
-        if message.switch:
+        if message.switch:  # a new or another dataset: the list of names may have changed
             await commands.switch_dataset(self, message.info.name)
-        commands.refresh_datasets(self)
+            commands.refresh_datasets(self)
         self.query_one(DatasetTree).show_dataset(message.info)
         self.query_one(StatusBar).busy = ""
 

@@ -30,11 +30,29 @@ def guarded(post: Post, job: Callable[[], None]) -> None:
         post(msg.ActionFailed("internal", f"{type(exc).__name__}: {exc}", "Set CSVANALYST_DEBUG=1 and retry."))
 
 
+def ask(
+    post: Post, session: Any, text: str, scope: DataScope, thread_id: str | None, turn: int, cancel: threading.Event
+) -> None:
+    """One turn. A new conversation's thread is created first and announced, so that a turn cancelled
+    before its first event is still recorded in the thread the app goes on with."""
+    if thread_id is None:
+        from csvanalyst.store import threads
+        from csvanalyst.store.db import connect
+
+        db = connect(session.settings.store_path)
+        try:
+            thread_id = threads.create(db, title=text.strip() or "(empty question)", scope=scope.to_dict())
+        finally:
+            db.close()
+        post(msg.ThreadStarted(turn, thread_id))
+    run_turn(post, session.ask(text, scope, thread_id=thread_id, cancel=cancel), turn, cancel)
+
+
 def run_turn(post: Post, stream: Iterator[Event], turn: int, cancel: threading.Event) -> None:
     """Forward a turn's events until it ends or Esc sets `cancel`.
 
-    Closing the generator marks the turn cancelled in the thread. A sandbox run already in flight is not
-    interrupted: its result is simply not shown.
+    The Session hands `cancel` to the sandbox, which kills a run in flight at once (the run is recorded
+    as `cancelled`); closing the generator marks the turn cancelled in the thread.
     """
     try:
         for event in stream:
@@ -96,3 +114,51 @@ def add_dataset(post: Post, path: Path, name: str | None) -> None:
 
     info = register(path, name=name, progress=lambda stage, fraction: post(msg.DatasetProgress(stage, fraction)))
     post(msg.DatasetReady(info, switch=True))
+
+
+def startup(post: Post, session: Any, scope: DataScope) -> None:
+    """Everything the first frame does not need, in the order the eye wants it: the sidebar (store
+    reads), the active dataset's tables and columns; then the modules the first answer and chart will
+    need, imported here so that the first turn does not pay for them on the UI thread."""
+    from csvanalyst.catalog.registry import list_datasets
+    from csvanalyst.store import threads
+    from csvanalyst.store.db import connect
+
+    names = [d.name for d in list_datasets()]
+    db = connect(session.settings.store_path)
+    try:
+        records = threads.recent(db, limit=30)
+    finally:
+        db.close()
+    post(msg.SidebarLoaded(names, records))
+    try:
+        load_dataset(post, scope, switch=False)
+    finally:
+        preload()
+
+
+def describe_model(post: Post, session: Any) -> None:
+    """Provider and model for the status bar; a misconfigured provider is shown, not raised."""
+    try:
+        client = session.client
+        provider, model = client.provider, client.model
+    except Exception as exc:
+        provider, model = session.provider, f"unavailable ({type(exc).__name__})"
+    post(msg.ModelDescribed(provider, model))
+
+
+def preload() -> None:
+    """Import what the first answer (Markdown), the first result (syntax highlighting) and the first
+    chart (plotext) need, off the UI thread."""
+    import contextlib
+    import importlib
+
+    for module in ("textual.widgets._markdown", "rich.syntax", "pygments.lexers.sql", "textual_plotext"):
+        with contextlib.suppress(ImportError):  # an optional speed-up only
+            importlib.import_module(module)
+    try:  # the SQL lexer compiles its regular expressions on first use (~50 ms)
+        from pygments.lexers import get_lexer_by_name
+
+        list(get_lexer_by_name("sql").get_tokens("SELECT 1 AS x FROM t WHERE y = 'z'"))
+    except Exception:  # an optional speed-up only
+        pass

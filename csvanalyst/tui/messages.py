@@ -23,6 +23,15 @@ class TurnEvent(Message):
         self.event = event
 
 
+class ThreadStarted(Message):
+    """A new conversation's thread was created for this turn (before the turn's first event)."""
+
+    def __init__(self, turn: int, thread_id: str) -> None:
+        super().__init__()
+        self.turn = turn
+        self.thread_id = thread_id
+
+
 class TurnEnded(Message):
     """The worker stopped consuming the turn's events (answered, failed, or cancelled)."""
 
@@ -81,3 +90,21 @@ class Replayed(Message):
         super().__init__()
         self.original_id = original_id
         self.event = event
+
+
+class SidebarLoaded(Message):
+    """The store's datasets and recent threads, read off the UI thread after the first paint."""
+
+    def __init__(self, datasets: list[str], threads: list[Any]) -> None:
+        super().__init__()
+        self.datasets = datasets
+        self.threads = threads
+
+
+class ModelDescribed(Message):
+    """Provider and model as the Session will use them (building the client may import an SDK)."""
+
+    def __init__(self, provider: str, model: str) -> None:
+        super().__init__()
+        self.provider = provider
+        self.model = model

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import work
 from textual_plotext import PlotextPlot
 
-MAX_BARS = 30
+from csvanalyst.tui.widgets.chart_series import MAX_BARS, chart_series
 
-
-def chart_series(spec: dict[str, Any]) -> tuple[str, list[str], list[float]] | None:
-    """(mark, x labels, y values) of a bar/line spec, or None when the spec is something else."""
-    mark = spec.get("mark")
-    mark_type = mark.get("type") if isinstance(mark, dict) else mark
-    encoding = spec.get("encoding", {})
-    x, y = encoding.get("x", {}).get("field"), encoding.get("y", {}).get("field")
-    values = spec.get("data", {}).get("values", [])
-    if mark_type not in ("bar", "line") or not x or not y or not values:
-        return None
-    points = [(str(v.get(x)), float(v[y])) for v in values if isinstance(v.get(y), int | float)]
-    if mark_type == "bar":
-        points = points[:MAX_BARS]
-    return mark_type, [p[0] for p in points], [p[1] for p in points]
+__all__ = ["MAX_BARS", "ChartView", "chart_series"]
 
 
 class ChartView(PlotextPlot):
@@ -30,6 +18,39 @@ class ChartView(PlotextPlot):
     def __init__(self, spec: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
+        self._drawn: tuple[tuple[int, int, str], Any] | None = None
+        self._drawing: tuple[int, int, str] | None = None
+
+    def render(self) -> Any:
+        """The plot as last drawn for this size and theme. PlotextPlot builds it in `render`, on the UI
+        thread, on every refresh (the conversation refreshes it each time it grows or scrolls while a turn
+        streams in): 50-100 ms each here. It is drawn in a thread worker instead, once per size and theme."""
+        from textual.content import Content
+
+        key = (self.size.width, self.size.height, self.app.theme)
+        if (self._drawn is None or self._drawn[0] != key) and self._drawing != key and self.size.area:
+            self._drawing = key
+            self._draw(key, self._get_plotext_theme_name(self.app.theme))
+        return self._drawn[1] if self._drawn is not None else Content("drawing the chart…")
+
+    @work(thread=True, exclusive=True, group="chart", description="draw a chart")
+    def _draw(self, key: tuple[int, int, str], plotext_theme: str) -> None:
+        from rich.text import Text
+        from textual.content import Content
+
+        width, height, _ = key
+        plot = self.plt
+        plot.plotsize(width, height)
+        plot._set_size(width, height)  # as PlotextPlot.render does (textual-plotext issue 5)
+        plot.theme(plotext_theme)
+        content = Content.from_rich_text(Text.from_ansi(plot.build()))
+        self.app.call_from_thread(self._show, key, content)
+
+    def _show(self, key: tuple[int, int, str], content: Any) -> None:
+        self._drawn = (key, content)
+        if self._drawing == key:
+            self._drawing = None
+        self.refresh()
 
     def on_mount(self) -> None:
         series = chart_series(self.spec)

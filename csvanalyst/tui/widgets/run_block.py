@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Collapsible, Static
 
 from csvanalyst.events import RunFinished
-from csvanalyst.tui.widgets.chart_view import ChartView, chart_series
+from csvanalyst.tui.widgets.chart_series import chart_series
 from csvanalyst.tui.widgets.result_table import ResultTable
 
 
-def sql_renderable(sql: str) -> Syntax:
-    return Syntax(sql, "sql", theme="monokai", word_wrap=True, background_color="default")
+def sql_renderable(sql: str) -> Any:
+    """The SQL, highlighted once into styled text: a Syntax object would be highlighted again each time the
+    conversation is laid out (its height is measured on every reflow while a turn streams in)."""
+    from rich.syntax import Syntax  # pygments loads after the first paint (jobs.preload)
+
+    text = Syntax(sql, "sql", theme="monokai", word_wrap=True, background_color="default").highlight(sql)
+    text.rstrip()
+    return text
 
 
 class RunBlock(Vertical):
@@ -73,6 +78,8 @@ class RunBlock(Vertical):
         return True
 
     def _draw_chart(self) -> None:
+        from csvanalyst.tui.widgets.chart_view import ChartView  # plotext loads with the first chart
+
         slot = self.query_one(".chart-slot", Vertical)
         slot.remove_children()
         slot.mount(ChartView(self.chart_spec or {}, classes="run-chart"))

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from csvanalyst.events import Answer, Chart, Done, ErrorEvent, RunFinished, Status, TextDelta, ToolCallEvent
 from csvanalyst.tui.widgets.run_block import RunBlock
@@ -41,7 +41,12 @@ class TurnView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(f"[b]›[/b] {_escape(self.question)}", classes="question")
         yield Static("", classes="turn-status")
+        from textual.widgets import Markdown  # markdown-it loads after the first paint (see app.py)
+
         yield Markdown("", classes="answer")
+
+    def _answer(self) -> Any:
+        return self.query_one(".answer")
 
     def apply(self, event: Any) -> None:
         """Render one event of this turn."""
@@ -51,7 +56,7 @@ class TurnView(Vertical):
             self._status(f"→ {event.name}")
         elif isinstance(event, TextDelta):
             self.streamed += event.text
-            self.query_one(".answer", Markdown).update(self.streamed)
+            self._answer().update(self.streamed)
         elif isinstance(event, RunFinished):
             self.add_run(event)
         elif isinstance(event, Chart):
@@ -60,7 +65,7 @@ class TurnView(Vertical):
                 block.add_chart(event.spec)
         elif isinstance(event, Answer):
             self.answer_text = event.text
-            self.query_one(".answer", Markdown).update(event.text)
+            self._answer().update(event.text)
         elif isinstance(event, ErrorEvent):
             self.mount(ErrorView(event.code, event.message, event.hint), before=self.query_one(".answer"))
         elif isinstance(event, Done):
@@ -80,7 +85,7 @@ class TurnView(Vertical):
     def show_answer(self, text: str) -> None:
         """A stored answer (a resumed thread): shown without its events."""
         self.answer_text = text
-        self.query_one(".answer", Markdown).update(text)
+        self._answer().update(text)
 
     def _status(self, text: str) -> None:
         self.query_one(".turn-status", Static).update(_escape(text))
