@@ -177,9 +177,7 @@ class Session:
         run = ctx.runs[outcome.run_id]
         state.run_ids.append(run.run_id)
         state.status = "answered"
-        state.answer = (
-            f"{what}: {run.row_count} row(s){' (truncated)' if run.truncated else ''} (run {run.run_id})."
-        )
+        state.answer = f"{what}: {run.row_count} row(s){' (truncated)' if run.truncated else ''} (run {run.run_id})."
         printed = _printed(outcome)
         if printed:
             state.answer += f"\n\nOutput:\n{printed}"
