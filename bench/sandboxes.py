@@ -21,13 +21,18 @@ QUERY = "SELECT region, sum(amount) AS total FROM sales GROUP BY 1 ORDER BY 1"
 ROUNDS = {"in_process": 30, "local_cold": 20, "local_warm": 30, "docker_cold": 10, "docker_warm": 30}
 
 
-def _timed(fn: Callable[[], object], rounds: int) -> list[float]:
-    fn()  # warm caches (page cache, imports) before measuring
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
+def _timed(fns: dict[str, Callable[[], object]]) -> dict[str, list[float]]:
+    """Round-robin over the backends, so a change in the machine's load (others' test runs) shifts every
+    backend alike instead of whichever one happened to be measured at that moment."""
+    for fn in fns.values():
+        fn()  # warm caches (page cache, imports, a warm worker) before measuring
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for i in range(max(ROUNDS[name] for name in fns)):
+        for name, fn in fns.items():
+            if i < ROUNDS[name]:
+                started = time.perf_counter()
+                fn()
+                samples[name].append((time.perf_counter() - started) * 1000)
     return samples
 
 
@@ -64,7 +69,7 @@ def run() -> dict[str, float]:
         csv = Path(tmp) / "sales.csv"
         csv.write_text("region,amount\n" + "".join(f"r{i % 5},{i}\n" for i in range(1000)))
         request = RunRequest(code=QUERY, tables={"sales": TableSource(path=str(csv), format="csv")})
-        samples = {name: _timed(fn, ROUNDS[name]) for name, fn in _backends(request).items()}
+        samples = _timed(_backends(request))
     base = statistics.median(samples["in_process"])
     figures = {"sandbox_in_process_median_ms": round(base, 1)}
     for name, values in samples.items():

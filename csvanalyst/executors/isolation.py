@@ -54,10 +54,13 @@ def sandbox_runner_parent(mode: str, layout: Layout) -> str:
     return RUNNER_MOUNT if mode == "bwrap" else layout.runner_parent
 
 
-def wrap(mode: str, argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str]:
-    """The full command line for `argv` under `mode`; env is passed through the wrapper explicitly."""
+def wrap(mode: str, argv: Sequence[str], layout: Layout, env: dict[str, str], *, as_pid_1: bool = False) -> list[str]:
+    """The full command line for `argv` under `mode`; env is passed through the wrapper explicitly.
+
+    `as_pid_1` makes argv itself the init of its PID namespace (unshare --fork always does), so a
+    long-lived worker can kill everything a run left behind in it (runner/worker.py)."""
     if mode == "bwrap":
-        return _bwrap(argv, layout, env)
+        return _bwrap(argv, layout, env, as_pid_1=as_pid_1)
     if mode == "unshare":
         return [*_unshare_prefix(), "--", *argv]
     if mode == "none":
@@ -66,8 +69,10 @@ def wrap(mode: str, argv: Sequence[str], layout: Layout, env: dict[str, str]) ->
     raise ValueError(f"unknown isolation mode {mode!r}")
 
 
-def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str]:
+def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str], *, as_pid_1: bool = False) -> list[str]:
     cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    if as_pid_1:
+        cmd.append("--as-pid-1")
     if os.geteuid() == 0:
         cmd += ["--uid", "65534", "--gid", "65534"]
     cmd += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]

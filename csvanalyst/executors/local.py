@@ -1,7 +1,8 @@
 """The local sandbox: one isolated, resource-limited process per run, talking the runner protocol.
 
 It is weaker than a container and says so (`describe()`); it is meant for a single trusted user's
-own files. A pre-forked pool can reuse `launch()` later: the per-run work is all in `_spawn`.
+own files. With keep_warm under bwrap or unshare, runs go to a warm worker (local_pool.py) that forks
+a fresh child per run; otherwise the next single-use process is started ahead of time.
 """
 
 from __future__ import annotations
@@ -14,16 +15,21 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors import isolation
 from csvanalyst.executors.base import Limits, RunError, RunRequest, RunResult
 from csvanalyst.executors.launch import ChildLimits, Outcome, Started, abandon, finish, start
 
+if TYPE_CHECKING:
+    from csvanalyst.executors.local_pool import LocalPool
+
+WORKER_MODES = ("bwrap", "unshare")  # a worker can sweep strays only as PID 1 of its own namespace
 SCRATCH_PREFIX = "csvanalyst-run-"  # + the owner's pid, so a crashed owner's leftovers can be found
 KILL_GRACE_S = 3.0  # the runner interrupts itself at timeout_s; the host kills a bit later
 STDOUT_MARGIN = 64 * 1024
@@ -45,7 +51,9 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, isolation: str = "auto", *, keep_warm: bool = False) -> None:
+    def __init__(
+        self, isolation: str = "auto", *, keep_warm: bool = False, max_runs: int = 50, idle_s: float = 300.0
+    ) -> None:
         from csvanalyst.errors import EnvironmentProblem, UsageError
 
         if isolation != "auto" and isolation not in isolation_modes():
@@ -65,6 +73,11 @@ class LocalExecutor:
         # A long-lived process (chat, server) keeps the next runner started: a follow-up question on the
         # same data then skips the interpreter and DuckDB start-up entirely.
         self.keep_warm = keep_warm
+        self.pool: LocalPool | None = None
+        if keep_warm and self.isolation in WORKER_MODES:
+            from csvanalyst.executors.local_pool import LocalPool
+
+            self.pool = LocalPool(self.worker_launcher(), max_runs=max_runs, idle_s=idle_s)
 
     def describe(self) -> str:
         return isolation.DESCRIPTIONS[self.isolation]
@@ -73,6 +86,8 @@ class LocalExecutor:
         """Run one request; setting `cancel` kills the sandbox process and ends the run as cancelled."""
         started = time.perf_counter()
         payload = request.model_dump_json().encode("utf-8")
+        if self.pool is not None:
+            return self._run_warm(request, payload, cancel, started)
         pending = self._take_prepared(request)
         if pending is None:
             pending = self._start(self.runner_argv(), list(request.tables.values()), request.limits)
@@ -84,11 +99,28 @@ class LocalExecutor:
         result.timings = {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 3)}
         return result
 
+    def _run_warm(
+        self, request: RunRequest, payload: bytes, cancel: threading.Event | None, started: float
+    ) -> RunResult:
+        assert self.pool is not None
+        tables = list(request.tables.values())
+        outcome = self.pool.run(tables, request.limits, payload, cancel)
+        if not self.pool.has_idle(tables, request.limits):
+            self.pool.prestart(tables, request.limits)  # its worker retired: the next run should not wait
+        result = to_result(outcome, request)
+        result.executor = self.name
+        result.timings = {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 3)}
+        return result
+
     def prepare(self, tables: Iterable[TableSource], limits: Limits) -> None:
         """Start the next run's process now, so its start-up overlaps the host's own checks.
 
         It may read exactly `tables`; a run whose tables or limits differ starts a fresh process.
+        With a warm pool this makes sure a worker for exactly these tables and limits waits.
         """
+        if self.pool is not None:
+            self.pool.prestart(tables, limits)
+            return
         fresh = self._start(self.runner_argv(), list(tables), limits)
         with self._lock:
             stale, self._prepared = self._prepared, fresh
@@ -110,12 +142,22 @@ class LocalExecutor:
     def runner_argv() -> list[str]:
         return [sys.executable, "-s", "-B", "-m", "runner"]
 
+    def worker_launcher(self, argv: Sequence[str] | None = None) -> Callable[[list[TableSource], Limits], _Pending]:
+        """Starts a warm worker (default: `runner.worker` after a warm-up) as PID 1 of its namespace."""
+        if argv is None:
+            from csvanalyst.executors.local_pool import WORKER_BOOT
+
+            argv = [sys.executable, "-s", "-B", "-c", WORKER_BOOT]
+        return lambda tables, limits: self._start(argv, tables, limits, as_pid_1=True)
+
     def spawn(self, argv: Sequence[str], payload: bytes, request: RunRequest) -> Outcome:
         """Launch argv under this executor's isolation and limits, in a private temp dir removed after."""
         pending = self._start(argv, list(request.tables.values()), request.limits)
         return self._finish(pending, payload, request.limits)
 
-    def _start(self, argv: Sequence[str], tables: list[TableSource], limits: Limits) -> _Pending:
+    def _start(
+        self, argv: Sequence[str], tables: list[TableSource], limits: Limits, *, as_pid_1: bool = False
+    ) -> _Pending:
         scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         try:
             data_files = [t.path for t in tables]
@@ -124,7 +166,7 @@ class LocalExecutor:
             )
             env = sandbox_env(self.isolation, layout)
             started = start(
-                isolation.wrap(self.isolation, argv, layout, env),
+                isolation.wrap(self.isolation, argv, layout, env, as_pid_1=as_pid_1),
                 env=env,
                 cwd=scratch,
                 limits=ChildLimits(
@@ -157,7 +199,9 @@ class LocalExecutor:
         shutil.rmtree(pending.scratch, ignore_errors=True)
 
     def close(self) -> None:
-        """Kill a prepared process that no run used."""
+        """Kill a prepared process that no run used, and every idle warm worker."""
+        if self.pool is not None:
+            self.pool.close()
         with self._lock:
             pending, self._prepared = self._prepared, None
         if pending is not None:

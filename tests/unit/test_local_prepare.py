@@ -63,7 +63,8 @@ def test_rejected_query_leaves_no_runner_behind() -> None:
 
 def test_keep_warm_starts_the_next_runner_after_each_run(sources: dict[str, TableSource]) -> None:
     request = RunRequest(code="SELECT count(*) FROM a", tables={"a": sources["a"]})
-    with LocalExecutor(keep_warm=True) as executor:
+    # Only the plain process keeps single-use runners warm; bwrap/unshare use a worker (test_local_pool.py).
+    with LocalExecutor("none", keep_warm=True) as executor:
         assert executor.run(request).rows == [[5]]
         warm = executor._prepared
         assert warm is not None and warm.started.proc.poll() is None
