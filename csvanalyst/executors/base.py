@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -67,6 +67,19 @@ class Executor(Protocol):
     def __enter__(self) -> Executor: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+class ClosingExecutor:
+    """The context-manager half of the Executor protocol, shared by every backend: `with` closes."""
+
+    def close(self) -> None:
+        """Release what the backend keeps between runs (warm workers); nothing by default."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 _BACKENDS: dict[str, str] = {

@@ -16,11 +16,10 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import PurePosixPath
-from types import TracebackType
 from typing import Any
 
 from csvanalyst.executors import docker_image
-from csvanalyst.executors.base import Limits, RunRequest, RunResult
+from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
 from csvanalyst.executors.docker_io import Deadline, Overflow, Stream
 from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
@@ -65,7 +64,7 @@ def require_image(client: Any, tag: str) -> None:
         ) from exc
 
 
-class DockerExecutor:
+class DockerExecutor(ClosingExecutor):
     """Runs each request in its own container; with keep_warm, in a pre-started worker of a pool."""
 
     name = "docker"
@@ -191,14 +190,6 @@ class DockerExecutor:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
-
-    def __enter__(self) -> DockerExecutor:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def table_mounts(tables: list[Any]) -> dict[str, str]:

@@ -18,12 +18,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors import isolation
-from csvanalyst.executors.base import Limits, RunError, RunRequest, RunResult
+from csvanalyst.executors.base import ClosingExecutor, Limits, RunError, RunRequest, RunResult
 from csvanalyst.executors.launch import ChildLimits, Outcome, Started, abandon, finish, start
 
 if TYPE_CHECKING:
@@ -46,7 +45,7 @@ class _Pending:
     limits: Limits
 
 
-class LocalExecutor:
+class LocalExecutor(ClosingExecutor):
     """Runs each request in a fresh process under the strongest isolation the machine allows."""
 
     name = "local"
@@ -206,14 +205,6 @@ class LocalExecutor:
             pending, self._prepared = self._prepared, None
         if pending is not None:
             self._discard(pending)
-
-    def __enter__(self) -> LocalExecutor:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def sweep_stale_scratch() -> int:
