@@ -8,16 +8,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 
 from csvanalyst.errors import ModelError
 from csvanalyst.llm.anthropic_format import map_stop, request_kwargs
 from csvanalyst.llm.base import Message, ModelSettings, TextChunk, ToolCall, ToolSpec, Turn, Usage
-from csvanalyst.llm.failures import Provider, classify, stream_error
-from csvanalyst.llm.guard import check_allowed
+from csvanalyst.llm.failures import stream_error
 from csvanalyst.llm.pricing import estimate_cost
-from csvanalyst.llm.retry import Attempts, Backoff, call_with_retries
+from csvanalyst.llm.retry import Backoff
+from csvanalyst.llm.sdk_client import SdkClient
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
@@ -26,10 +25,14 @@ def default_model() -> str:
     return os.environ.get("CSVANALYST_MODEL") or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL
 
 
-class AnthropicClient:
+class AnthropicClient(SdkClient):
     """A `ModelClient` over the Anthropic Messages API."""
 
     provider = "anthropic"
+    label = "Anthropic"
+    key_env = "ANTHROPIC_API_KEY"
+    url_env = "ANTHROPIC_BASE_URL"
+    sdk_module = "anthropic"
 
     def __init__(
         self,
@@ -39,44 +42,20 @@ class AnthropicClient:
         base_url: str | None = None,
         backoff: Backoff | None = None,
     ) -> None:
-        self.base_url = (base_url or os.environ.get("ANTHROPIC_BASE_URL") or "").rstrip("/")
+        base_url = (base_url or os.environ.get("ANTHROPIC_BASE_URL") or "").rstrip("/")
         key = api_key or os.environ.get("ANTHROPIC_API_KEY") or ""
         if not key:
             raise ModelError(
                 "No Anthropic API key: ANTHROPIC_API_KEY is not set.",
                 hint="Set ANTHROPIC_API_KEY, or choose another provider with --provider (offline needs no key).",
             )
-        check_allowed(self.base_url or None, "Anthropic")
-        self.model = model or default_model()
-        self._key = key
-        self.backoff = backoff or Backoff()
-        self.attempts = Attempts()
-        self._sdk: Any = None
+        super().__init__(model or default_model(), key=key, base_url=base_url, backoff=backoff)
 
-    def _client(self) -> Any:
-        if self._sdk is None:
-            import anthropic
+    def _new_sdk(self, sdk: Any) -> Any:
+        return sdk.Anthropic(api_key=self._key, base_url=self.base_url or None, max_retries=0)
 
-            # Retries are ours (retry.py), so the SDK must not retry on its own.
-            self._sdk = anthropic.Anthropic(api_key=self._key, base_url=self.base_url or None, max_retries=0)
-        return self._sdk
-
-    def _who(self, model: str) -> Provider:
-        return Provider("Anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", self._key, self.base_url, model)
-
-    def _call(self, settings: ModelSettings, who: str, **kwargs: Any) -> Any:
-        import anthropic
-
-        create = partial(self._client().messages.create, timeout=settings.timeout_s, **kwargs)
-        return call_with_retries(
-            create,
-            classify=lambda exc: classify(exc, anthropic),
-            who=self._who(who),
-            max_retries=settings.max_retries,
-            backoff=self.backoff,
-            attempts=self.attempts,
-            timeout_s=settings.timeout_s,
-        )
+    def _create(self) -> Any:
+        return self._client().messages.create
 
     def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
         model = settings.model or self.model

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 
 from csvanalyst.errors import ModelError
 from csvanalyst.llm.base import Message, ModelSettings, TextChunk, ToolCall, ToolSpec, Turn, Usage
-from csvanalyst.llm.failures import Provider, classify, stream_error
-from csvanalyst.llm.guard import check_allowed
+from csvanalyst.llm.failures import stream_error
 from csvanalyst.llm.openai_format import map_stop, request_kwargs
 from csvanalyst.llm.pricing import estimate_cost
-from csvanalyst.llm.retry import Attempts, Backoff, call_with_retries
+from csvanalyst.llm.retry import Backoff
+from csvanalyst.llm.sdk_client import SdkClient
 
 DEFAULT_MODEL = "gpt-4o-mini"
 LOCAL_KEY = "not-needed"
@@ -28,10 +27,14 @@ def default_model() -> str:
     return os.environ.get("CSVANALYST_MODEL") or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL
 
 
-class OpenAIClient:
+class OpenAIClient(SdkClient):
     """A `ModelClient` over the OpenAI Chat Completions API."""
 
     provider = "openai"
+    label = "OpenAI"
+    key_env = "OPENAI_API_KEY"
+    url_env = "OPENAI_BASE_URL"
+    sdk_module = "openai"
 
     def __init__(
         self,
@@ -41,44 +44,20 @@ class OpenAIClient:
         base_url: str | None = None,
         backoff: Backoff | None = None,
     ) -> None:
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").rstrip("/")
-        key = api_key or os.environ.get("OPENAI_API_KEY") or (LOCAL_KEY if self.base_url else "")
+        base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").rstrip("/")
+        key = api_key or os.environ.get("OPENAI_API_KEY") or (LOCAL_KEY if base_url else "")
         if not key:
             raise ModelError(
                 "No OpenAI API key: OPENAI_API_KEY is not set.",
                 hint="Set OPENAI_API_KEY, set OPENAI_BASE_URL for a local server, or use --provider offline.",
             )
-        check_allowed(self.base_url or None, "OpenAI")
-        self.model = model or default_model()
-        self._key = key
-        self.backoff = backoff or Backoff()
-        self.attempts = Attempts()
-        self._sdk: Any = None
+        super().__init__(model or default_model(), key=key, base_url=base_url, backoff=backoff)
 
-    def _client(self) -> Any:
-        if self._sdk is None:
-            import openai
+    def _new_sdk(self, sdk: Any) -> Any:
+        return sdk.OpenAI(api_key=self._key, base_url=self.base_url or None, max_retries=0)
 
-            # Retries are ours (retry.py), so the SDK must not retry on its own.
-            self._sdk = openai.OpenAI(api_key=self._key, base_url=self.base_url or None, max_retries=0)
-        return self._sdk
-
-    def _who(self, model: str) -> Provider:
-        return Provider("OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", self._key, self.base_url, model)
-
-    def _call(self, settings: ModelSettings, who: str, **kwargs: Any) -> Any:
-        import openai
-
-        create = partial(self._client().chat.completions.create, timeout=settings.timeout_s, **kwargs)
-        return call_with_retries(
-            create,
-            classify=lambda exc: classify(exc, openai),
-            who=self._who(who),
-            max_retries=settings.max_retries,
-            backoff=self.backoff,
-            attempts=self.attempts,
-            timeout_s=settings.timeout_s,
-        )
+    def _create(self) -> Any:
+        return self._client().chat.completions.create
 
     def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
         return request_kwargs(
