@@ -22,15 +22,19 @@ def run(data: Any, scratch: str | None = None) -> dict[str, Any]:
     try:
         request = parse_request(data)
     except BadRequest as exc:
-        return failure(
-            "sandbox_error",
-            "bad_request",
-            f"Invalid runner request: {exc}.",
-            "The host sent a request that does not follow the runner protocol.",
-        )
+        return _bad_request(exc)
     payload = _guarded(request, scratch, started)
     payload["timings"] = {**payload.get("timings", {}), "total_ms": _ms(started)}
     return sql.fit_output(payload, request.limits.max_output_bytes)
+
+
+def _bad_request(exc: BadRequest) -> dict[str, Any]:
+    return failure(
+        "sandbox_error",
+        "bad_request",
+        f"Invalid runner request: {exc}.",
+        "The host sent a request that does not follow the runner protocol.",
+    )
 
 
 def _guarded(request: Request, scratch: str | None, started: float) -> dict[str, Any]:
@@ -52,12 +56,7 @@ def _guarded(request: Request, scratch: str | None, started: float) -> dict[str,
     except sql.Rejected as exc:
         return failure("rejected", "not_a_select", str(exc), "Send exactly one SELECT statement.")
     except BadRequest as exc:
-        return failure(
-            "sandbox_error",
-            "bad_request",
-            f"Invalid runner request: {exc}.",
-            "The host sent a request that does not follow the runner protocol.",
-        )
+        return _bad_request(exc)
     except (duckdb.OutOfMemoryException, MemoryError) as exc:
         return failure(
             "oom",
