@@ -52,6 +52,28 @@ class Settings(BaseSettings):
         "Also on when ENABLE_PYTHON_EXECUTION=1.",
     )
 
+    k8s_namespace: str | None = Field(
+        None, description="Namespace of runner Jobs (default: the pod's own, else the kubeconfig context's)."
+    )
+    k8s_context: str | None = Field(None, description="kubeconfig context to use outside a cluster.")
+    k8s_image: str | None = Field(None, description="Runner image for Jobs (default: csvanalyst-runner:<tag>).")
+    k8s_image_pull_policy: str = Field("IfNotPresent", description="imagePullPolicy of runner pods.")
+    k8s_datasets_pvc: str | None = Field(
+        None, description="PersistentVolumeClaim holding the dataset cache; mounted read-only into runner Jobs."
+    )
+    k8s_datasets_root: Path | None = Field(
+        None, description="Where that claim is mounted in this process (default: the cache directory)."
+    )
+    k8s_service_account: str | None = Field(None, description="Service account of runner pods (no token mounted).")
+    k8s_labels: dict[str, str] = Field(default_factory=dict, description="Extra labels on runner Jobs and pods.")
+    k8s_start_timeout_s: float = Field(
+        120.0, gt=0, description="How long a runner pod may stay unscheduled or pulling before the run fails."
+    )
+    k8s_ttl_s: int = Field(300, ge=0, description="ttlSecondsAfterFinished of runner Jobs (they are also deleted).")
+    microsandbox_rootfs: Path | None = Field(
+        None, description="Root filesystem of the runner microVM (default: built from the runner image inputs)."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -31,7 +31,9 @@ OutputOpt = Annotated[
 ]
 MaxRowsOpt = Annotated[int | None, typer.Option("--max-rows", help="Row cap of the result.", min=1)]
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Wall-clock limit in seconds.", min=0.1)]
-SandboxOpt = Annotated[str | None, typer.Option("--sandbox", help="Where the query runs: local or docker.")]
+SandboxOpt = Annotated[
+    str | None, typer.Option("--sandbox", help="Where the query runs: local, docker, kubernetes or microsandbox.")
+]
 NoEscapeOpt = Annotated[
     bool,
     typer.Option("--no-escape-formulas", help="Keep text cells starting with = + - @ as they are in CSV output."),

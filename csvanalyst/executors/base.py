@@ -85,6 +85,8 @@ class ClosingExecutor:
 _BACKENDS: dict[str, str] = {
     "local": "csvanalyst.executors.local:LocalExecutor",
     "docker": "csvanalyst.executors.docker:DockerExecutor",
+    "kubernetes": "csvanalyst.executors.kubernetes:KubernetesExecutor",
+    "microsandbox": "csvanalyst.executors.microsandbox:MicrosandboxExecutor",
 }
 
 

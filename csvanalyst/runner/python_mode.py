@@ -28,7 +28,7 @@ from . import lockdown, python_audit, python_guard, tables
 from .protocol import Request, failure, result
 from .values import json_safe
 
-ISOLATED_SANDBOXES = ("bwrap", "unshare", "docker")
+ISOLATED_SANDBOXES = ("bwrap", "unshare", "docker", "kubernetes", "microsandbox")
 MAX_STDOUT_CHARS = 64 * 1024
 MAX_CHART_BYTES = 1024 * 1024
 
