@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     )
     k8s_service_account: str | None = Field(None, description="Service account of runner pods (no token mounted).")
     k8s_labels: dict[str, str] = Field(default_factory=dict, description="Extra labels on runner Jobs and pods.")
+    k8s_colocate_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels of a pod runner pods must share a node with (a ReadWriteOnce dataset claim needs it).",
+    )
     k8s_start_timeout_s: float = Field(
         120.0, gt=0, description="How long a runner pod may stay unscheduled or pulling before the run fails."
     )
