@@ -49,8 +49,22 @@ def check(
 
 
 @app.command("cleanup")
-def cleanup() -> None:
-    """Remove containers this program left behind (e.g. after a crash)."""
+def cleanup(
+    sandbox: Annotated[
+        str, typer.Option("--sandbox", help="Whose leftovers: docker containers or kubernetes runner Jobs.")
+    ] = "docker",
+    namespace: Annotated[str | None, typer.Option("--namespace", help="Kubernetes namespace (kubernetes).")] = None,
+) -> None:
+    """Remove runner containers or Jobs this program left behind (e.g. after a crash)."""
+    from csvanalyst.errors import UsageError
+
+    if sandbox == "kubernetes":
+        from csvanalyst.executors.kubernetes import cleanup as delete_jobs
+
+        typer.echo(f"deleted {delete_jobs(namespace)} runner Job(s)")
+        return
+    if sandbox != "docker":
+        raise UsageError(f"Nothing to clean up for sandbox {sandbox!r}.", hint="Use --sandbox docker or kubernetes.")
     from csvanalyst.executors.docker import cleanup as remove_all
     from csvanalyst.executors.docker import connect
 
