@@ -14,6 +14,7 @@ from csvanalyst.cli import (
     chat_cmd,
     config_cmd,
     datasets_cmd,
+    deploy_cmd,
     doctor_cmd,
     python_cmd,
     query_cmd,
@@ -38,6 +39,7 @@ app.add_typer(datasets_cmd.app, name="datasets")
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(threads_cmd.app, name="threads")
 app.add_typer(runner_cmd.app, name="runner")
+app.add_typer(deploy_cmd.app, name="deploy")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("config")(config_cmd.config)
 app.command("serve")(serve_cmd.serve)

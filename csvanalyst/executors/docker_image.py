@@ -47,7 +47,7 @@ def pins() -> list[str]:
     return [f"{name}=={metadata.version(name)}" for name in ENGINE]
 
 
-def _digest(*parts: str | bytes) -> str:
+def digest(*parts: str | bytes) -> str:
     h = hashlib.sha256()
     for part in parts:
         h.update(part.encode() if isinstance(part, str) else part)
@@ -61,11 +61,11 @@ def runner_files() -> list[Path]:
 
 
 def base_key() -> str:
-    return _digest("debootstrap", "minbase", SUITE, "python3", MIRROR, *TRIM)
+    return digest("debootstrap", "minbase", SUITE, "python3", MIRROR, *TRIM)
 
 
 def site_key() -> str:
-    return _digest("site", *pins(), *PLATFORMS)
+    return digest("site", *pins(), *PLATFORMS)
 
 
 def image_key() -> str:
@@ -74,7 +74,7 @@ def image_key() -> str:
     parts: list[str | bytes] = [base_key(), site_key(), (image_dir() / "Dockerfile.offline").read_bytes()]
     for path in runner_files():
         parts += [str(path.relative_to(root)), path.read_bytes()]
-    return _digest(*parts)
+    return digest(*parts)
 
 
 def image_tag() -> str:
@@ -159,52 +159,56 @@ def _debootstrap(tarball: Path, progress: Progress) -> None:
     progress(f"debootstrap {SUITE} (minbase + python3) from {MIRROR}")
     with tempfile.TemporaryDirectory(dir=tarball.parent, prefix="rootfs-") as work:
         root = Path(work) / "root"
-        _check(["debootstrap", "--variant=minbase", "--include=python3", SUITE, str(root), MIRROR], "debootstrap")
+        run_step(["debootstrap", "--variant=minbase", "--include=python3", SUITE, str(root), MIRROR], "debootstrap")
         for rel in TRIM:
             shutil.rmtree(root / rel, ignore_errors=True)
         partial = tarball.with_suffix(".partial")
-        _check(["tar", "--numeric-owner", "-C", str(root), "-cf", str(partial), "."], "tar")
+        run_step(["tar", "--numeric-owner", "-C", str(root), "-cf", str(partial), "."], "tar")
         partial.rename(tarball)
 
 
 def ensure_site(progress: Progress) -> Path:
     """Wheels fetched with `pip download`, installed for the image's Python into a cached directory."""
     site = cache_dir() / f"site-{site_key()}"
-    if site.exists():
-        return site
-    wheels = cache_dir() / f"wheels-{site_key()}"
+    if not site.exists():
+        install_site(pins(), site, progress)
+    return site
+
+
+def install_site(specs: list[str], site: Path, progress: Progress) -> None:
+    """`specs` as binary wheels for the image's CPython 3.11 on Linux, installed into `site` (atomically)."""
+    wheels = site.with_name(site.name.replace("site-", "wheels-", 1))
     target = ["--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"]
     for platform in PLATFORMS:
         target += ["--platform", platform]
-    pip = [_host_python(), "-m", "pip", "--disable-pip-version-check"]
-    progress(f"pip download {' '.join(pins())}")
-    _check([*pip, "download", "--quiet", "-d", str(wheels), *target, *pins()], "pip download")
+    pip = [host_python(), "-m", "pip", "--disable-pip-version-check"]
+    progress(f"pip download {len(specs)} requirement(s)")
+    run_step([*pip, "download", "--quiet", "-d", str(wheels), *target, *specs], "pip download")
     partial = site.with_name(site.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    _check(
+    run_step(
         [*pip, "install", "--quiet", "--no-index", "--find-links", str(wheels), "--no-compile", "--target",
-         str(partial), *target, *pins()],
+         str(partial), *target, *specs],
         "pip install",
     )  # fmt: skip
     for rel in ("pandas/tests", "bin"):
         shutil.rmtree(partial / rel, ignore_errors=True)
     partial.rename(site)
-    return site
 
 
-def _host_python() -> str:
+def host_python() -> str:
     import sys
 
     return sys.executable
 
 
-def _check(argv: list[str], what: str) -> None:
+def run_step(argv: list[str], what: str) -> None:
     from csvanalyst.errors import EnvironmentProblem
 
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise EnvironmentProblem(
-            f"Building the runner image failed at {what}: {' '.join(tail) or 'no output'}",
+            f"Building the image failed at {what}: {' '.join(tail) or 'no output'}",
             hint="Check network access to the Debian mirror and the Python package index.",
         )

@@ -1,0 +1,1 @@
+"""Running csvanalyst as a service: the application image and its smoke check (the Helm chart is in charts/)."""
