@@ -111,7 +111,10 @@ def build(client: Any, extra_tags: tuple[str, ...] = (), progress: Progress = la
     except docker.errors.ImageNotFound:
         image = _build(client, tag, report, progress)
         report["cached"] = False
-    for name in (f"{IMAGE_REPO}:latest", *extra_tags):
+    from csvanalyst import __version__
+
+    # :<version> is the tag the Helm chart pulls by default (its appVersion)
+    for name in (f"{IMAGE_REPO}:latest", f"{IMAGE_REPO}:{__version__}", *extra_tags):
         repo, _, version = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "latest")
         image.tag(repo, version)
     report["size_mb"] = round(image.attrs["Size"] / 1e6, 1)
