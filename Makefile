@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench clean runner-image
+.PHONY: install demo test lint format bench clean runner-image app-image
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,11 @@ format: install
 runner-image: install
 	$(BIN)/csvanalyst runner build
 	$(BIN)/csvanalyst runner check
+	$(BIN)/csvanalyst runner build-rootfs
+
+app-image: runner-image
+	$(BIN)/csvanalyst deploy image
+	$(BIN)/csvanalyst deploy check
 
 bench: install
 	$(BIN)/python -m bench

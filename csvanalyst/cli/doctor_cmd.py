@@ -31,6 +31,7 @@ def _sandboxes() -> list[dict[str, Any]]:
     for mode, problem in available_modes().items():
         rows.append({"sandbox": f"local ({mode})", "usable": problem is None, "detail": problem or "ok"})
     rows.append(_docker())
+    rows.extend(_diagnosed(name) for name in ("kubernetes", "microsandbox"))
     return rows
 
 
@@ -48,6 +49,15 @@ def _docker() -> dict[str, Any]:
     except CsvAnalystError as exc:
         return {"sandbox": "docker", "usable": False, "detail": f"{exc.message} {exc.hint}".strip()}
     return {"sandbox": "docker", "usable": True, "detail": f"image {tag}"}
+
+
+def _diagnosed(name: str) -> dict[str, Any]:
+    """A backend that checks itself: `diagnose()` returns (usable, why) without raising."""
+    import importlib
+
+    module = importlib.import_module(f"csvanalyst.executors.{name}")
+    usable, detail = module.diagnose()
+    return {"sandbox": name, "usable": usable, "detail": detail}
 
 
 def _store() -> dict[str, Any]:

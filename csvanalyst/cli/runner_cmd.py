@@ -1,4 +1,4 @@
-"""`csvanalyst runner build|check|cleanup`: the container sandbox's image and leftovers."""
+"""`csvanalyst runner build|build-rootfs|check|cleanup`: the sandbox images and leftovers."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ def build() -> None:
         f"built {report['tag']} in {report['total_s']} s "
         f"(base {report['base_s']} s, wheels {report['wheels_s']} s, image {report['image_s']} s)"
     )
+
+
+@app.command("build-rootfs")
+def build_rootfs() -> None:
+    """Build the microsandbox microVM's root filesystem (the runner image's contents, no Docker needed)."""
+    from csvanalyst.executors.microsandbox_rootfs import build_rootfs as build_it
+
+    typer.echo(str(build_it(lambda msg: typer.echo(f"… {msg}", err=True))))
 
 
 @app.command("check")
@@ -51,7 +59,10 @@ def check(
 @app.command("cleanup")
 def cleanup(
     sandbox: Annotated[
-        str, typer.Option("--sandbox", help="Whose leftovers: docker containers or kubernetes runner Jobs.")
+        str,
+        typer.Option(
+            "--sandbox", help="Whose leftovers: docker containers, kubernetes runner Jobs or microsandbox VMs."
+        ),
     ] = "docker",
     namespace: Annotated[str | None, typer.Option("--namespace", help="Kubernetes namespace (kubernetes).")] = None,
 ) -> None:
@@ -63,8 +74,15 @@ def cleanup(
 
         typer.echo(f"deleted {delete_jobs(namespace)} runner Job(s)")
         return
+    if sandbox == "microsandbox":
+        from csvanalyst.executors.microsandbox import cleanup as remove_vms
+
+        typer.echo(f"removed {remove_vms()} microVM(s)")
+        return
     if sandbox != "docker":
-        raise UsageError(f"Nothing to clean up for sandbox {sandbox!r}.", hint="Use --sandbox docker or kubernetes.")
+        raise UsageError(
+            f"Nothing to clean up for sandbox {sandbox!r}.", hint="Use --sandbox docker, kubernetes or microsandbox."
+        )
     from csvanalyst.executors.docker import cleanup as remove_all
     from csvanalyst.executors.docker import connect
 

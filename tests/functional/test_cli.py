@@ -238,3 +238,34 @@ def test_doctor_and_version(home: Path) -> None:
     assert any(s["usable"] for s in doc["sandboxes"])
     assert {p["provider"] for p in doc["providers"]} >= {"openai", "anthropic", "offline"}
     assert cli("version", home=home).stdout.strip() == "0.1.0"
+
+
+def test_doctor_says_why_the_cluster_and_microvm_sandboxes_are_unusable(home: Path, tmp_path: Path) -> None:
+    """No kubeconfig here, and (on machines without VT-x/AMD-V) no bootable KVM: doctor names each reason."""
+    missing = tmp_path / "no-such-kubeconfig"
+    env = {**os.environ, "CSVANALYST_HOME": str(home), "KUBECONFIG": str(missing)}
+    env.pop("KUBERNETES_SERVICE_HOST", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "csvanalyst", "doctor", "--json"], capture_output=True, text=True, env=env, timeout=120
+    )
+    rows = {s["sandbox"]: s for s in json.loads(proc.stdout)["sandboxes"]}
+    assert rows["kubernetes"]["usable"] is False
+    assert "No kubeconfig" in rows["kubernetes"]["detail"] and str(missing) in rows["kubernetes"]["detail"]
+    micro = rows["microsandbox"]
+    assert micro["detail"], "a verdict always comes with its reason"
+    if not micro["usable"]:
+        assert any(word in micro["detail"] for word in ("KVM", "kvm", "VT-x", "microsandbox", "rootfs"))
+
+
+def test_sql_on_the_kubernetes_sandbox_without_a_cluster_is_a_clear_environment_error(home: Path) -> None:
+    env = {**os.environ, "CSVANALYST_HOME": str(home), "KUBECONFIG": str(home / "absent")}
+    env.pop("KUBERNETES_SERVICE_HOST", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "csvanalyst", "sql", "SELECT 1 AS x", "-d", "retail", "--sandbox", "kubernetes"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 6, proc.stderr
+    assert "Traceback" not in proc.stderr and "No kubeconfig" in proc.stderr and "hint:" in proc.stderr
