@@ -139,8 +139,8 @@ def test_the_server_role_is_exactly_what_a_run_needs(rendered: dict[str, list[di
     role = one(rendered["default"], "Role")
     assert role["metadata"].get("namespace") in (None, NAMESPACE)
     assert role["rules"] == [
-        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "get", "list", "watch", "delete"]},
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "get", "list", "delete"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
         {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
     ]
     binding = one(rendered["default"], "RoleBinding")

@@ -102,3 +102,67 @@ def test_the_job_fits_the_chart(chart: Any, variant: str, monkeypatch: pytest.Mo
     image = pod["spec"]["containers"][0]["image"]
     values = VARIANTS[variant].get("runner", {}).get("image", {})
     assert image == f"{values.get('repository', 'csvanalyst-runner')}:{values.get('tag', 'latest')}"
+
+
+def rbac_verb(method: str, path: str) -> tuple[str, str, str] | None:
+    """(apiGroup, resource[/subresource], verb) of a namespaced request, as the API server's authorizer sees it."""
+    parts = path.strip("/").split("/")
+    group = "" if parts[0] == "api" else parts[1]
+    rest = parts[2:] if parts[0] == "api" else parts[3:]
+    if len(rest) < 3 or rest[0] != "namespaces":
+        return None  # cluster-scoped: /version, selfsubjectaccessreviews (allowed to every authenticated user)
+    resource, named = rest[2], len(rest) > 3
+    if len(rest) > 4:
+        resource += "/" + rest[4]
+    verb = {"POST": "create", "DELETE": "delete"}.get(method, "get" if named else "list")
+    return group, resource, verb
+
+
+def test_the_role_grants_exactly_what_the_executor_calls(
+    chart: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every call of a run, a cancelled run and a cleanup, recorded by the local API server, is allowed by the
+    chart's Role, and the Role allows nothing the executor never calls (least privilege)."""
+    import threading
+
+    from csvanalyst.executors.kubernetes import KubernetesExecutor, cleanup
+    from csvanalyst.testing.kube_api import KubeApiServer
+
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "k8s"
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "sales.csv").write_text("region,amount\nnorth,1\n")
+    request = RunRequest(
+        code="SELECT 1", tables={"sales": TableSource(path=str(tmp_path / "t" / "sales.csv"), format="csv")}
+    )
+    calls: set[tuple[str, str, str]] = set()
+    expected = {"success": ("ok", None), "running_forever": ("error", "cancelled")}
+    for name in ("success", "running_forever"):
+        with KubeApiServer.from_fixture(fixtures / f"{name}.json") as server:
+            executor = KubernetesExecutor(
+                api_client=server.api_client(),
+                namespace="analytics",
+                image="csvanalyst-runner:test",
+                datasets_pvc="datasets",
+                datasets_root=str(tmp_path),
+                start_timeout_s=0.2,
+                poll_s=0.01,
+            )
+            cancel = threading.Event()
+            if name == "running_forever":
+                threading.Timer(0.3, cancel.set).start()
+            result = executor.run(request, cancel=cancel)
+            assert (result.status, result.error and result.error.code) == expected[name]
+            cleanup("analytics", api_client=server.api_client())
+            calls |= {v for r in server.requests if (v := rbac_verb(r.method, r.path))}
+
+    (role,) = [d for d in render(chart, {}) if d["kind"] == "Role"]
+    granted = {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    assert calls == granted, f"called but not granted: {calls - granted}; granted but never called: {granted - calls}"
