@@ -23,7 +23,7 @@ from typing import Any
 
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import ClosingExecutor, RunRequest, RunResult
-from csvanalyst.executors.kubernetes_config import connect, diagnose, host_of
+from csvanalyst.executors.kubernetes_config import check_access, connect, diagnose, host_of
 from csvanalyst.executors.kubernetes_errors import CREATE_JOB, DELETE_JOB, LIST_JOBS, KubeFailure, from_api, status_of
 from csvanalyst.executors.kubernetes_job import (
     FIXED_LABELS,
@@ -107,6 +107,17 @@ class KubernetesExecutor(ClosingExecutor):
             f"read-only root, no capabilities, no service-account token, only the run's tables mounted read-only "
             f"from claim {o.datasets_pvc}, CPU/memory limits; no network where the cluster enforces NetworkPolicy"
         )
+
+    def ready(self) -> str:
+        """"ok" while the API answers and this identity may create Jobs, else why not (the server's /readyz)."""
+        from kubernetes import client
+
+        try:
+            client.VersionApi(self.api_client).get_code(_request_timeout=CALL_TIMEOUT_S)
+            missing = check_access(self.api_client, self.namespace)
+        except Exception as exc:  # the client raises ApiException, urllib3 and socket errors alike
+            return from_api(exc, CREATE_JOB, self.namespace, self.host).message
+        return f"not allowed in namespace {self.namespace}: {', '.join(missing)}" if missing else "ok"
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
         """Run one request; setting `cancel` deletes the Job and ends the run as cancelled."""

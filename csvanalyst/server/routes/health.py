@@ -45,8 +45,12 @@ def _checks(state: ServerState) -> dict[str, str]:
         checks["store"] = "ok"
     except CsvAnalystError as exc:
         checks["store"] = exc.message
+    ready = getattr(state.executor.inner, "ready", None)  # a backend that can check itself (kubernetes)
     isolation = getattr(state.executor.inner, "isolation", None)
-    checks["sandbox"] = "ok" if isolation is None else _probe(isolation)
+    if callable(ready):
+        checks["sandbox"] = ready()
+    else:
+        checks["sandbox"] = "ok" if isolation is None else _probe(isolation)
     return checks
 
 
