@@ -109,7 +109,7 @@ class KubernetesExecutor(ClosingExecutor):
         )
 
     def ready(self) -> str:
-        """"ok" while the API answers and this identity may create Jobs, else why not (the server's /readyz)."""
+        """ "ok" while the API answers and this identity may create Jobs, else why not (the server's /readyz)."""
         from kubernetes import client
 
         try:
