@@ -84,7 +84,7 @@ class Watch:
 
     def _tick(self) -> Outcome | None:
         job = self._call(READ_JOB, self.batch.read_namespaced_job, self.target.name, self.target.namespace)
-        if job is not None and _job_condition(job, "Failed", "DeadlineExceeded"):
+        if job is not None and _past_deadline(job):
             return Outcome(None, b"", b"", timed_out=True)
         listed = self._call(
             LIST_PODS,
@@ -269,6 +269,12 @@ def _job_condition(job: Any, kind: str, reason: str | None = None) -> Any:
         if condition.type == kind and condition.status == "True" and (reason is None or condition.reason == reason):
             return condition
     return None
+
+
+def _past_deadline(job: Any) -> bool:
+    """Since v1.31 the controller marks FailureTarget at the deadline and Failed only once the pod is gone;
+    meanwhile the pod shows the kill (exit 143 or 137), which must read as the timeout, not a crash or OOM."""
+    return any(_job_condition(job, kind, "DeadlineExceeded") is not None for kind in ("FailureTarget", "Failed"))
 
 
 def _container_state(pod: Any) -> Any:

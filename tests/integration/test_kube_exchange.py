@@ -136,6 +136,7 @@ def test_output_is_capped_below_the_kubelets_log_rotation(claim: Path) -> None:
         ("oom_killed", {"memory_mb": 256}, "oom", "out_of_memory", ["256 MB"]),
         ("output_flood", {"max_output_bytes": 1024}, "sandbox_error", "output_too_large", ["1024 bytes"]),
         ("deadline_exceeded", {"timeout_s": 5}, "timeout", "timeout", ["5 s"]),
+        ("deadline_terminating", {"timeout_s": 5}, "timeout", "timeout", ["5 s"]),
         ("running_forever", {"timeout_s": 0.05}, "timeout", "timeout", ["0.05 s"]),
         ("image_pull_backoff", {}, "sandbox_error", "image_pull_failed", [IMAGE, "kind load docker-image"]),
         ("unschedulable", {}, "sandbox_error", "unschedulable", ["0/1 nodes are available: 1 Insufficient memory"]),
