@@ -33,12 +33,12 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from csvanalyst.testing.loopback import LoopbackServer
 
 __all__ = ["KubeApiServer", "RecordedRequest"]
 
@@ -85,8 +85,10 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class KubeApiServer:
+class KubeApiServer(LoopbackServer):
     """Scripted fake API server; a context manager that serves on an ephemeral loopback port."""
+
+    thread_name = "kube-api-server"
 
     def __init__(self, scenario: dict[str, Any] | None = None, *, host: str = "127.0.0.1") -> None:
         scenario = scenario or {}
@@ -123,26 +125,6 @@ class KubeApiServer:
     def calls(self, route: str) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if r.route == route]
-
-    def start(self) -> KubeApiServer:
-        serve = partial(self._httpd.serve_forever, poll_interval=0.01)
-        self._thread = threading.Thread(target=serve, name="kube-api-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> KubeApiServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def handle(self, record: RecordedRequest, params: dict[str, str]) -> Reply:
         with self._lock:

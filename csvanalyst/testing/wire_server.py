@@ -32,12 +32,12 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any
 
 from csvanalyst.testing import wire_anthropic, wire_openai
+from csvanalyst.testing.loopback import LoopbackServer
 from csvanalyst.testing.wire_script import Reply, ScriptedCall
 
 __all__ = ["RecordedRequest", "Reply", "ScriptedCall", "WireServer"]
@@ -73,8 +73,10 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class WireServer:
+class WireServer(LoopbackServer):
     """Scripted fake provider; a context manager that serves on an ephemeral loopback port."""
+
+    thread_name = "wire-server"
 
     def __init__(self, script: Iterable[Reply] = (), *, repeat: Reply | None = None, host: str = "127.0.0.1") -> None:
         self._script: deque[Reply] = deque(script)
@@ -102,27 +104,6 @@ class WireServer:
     @property
     def remaining(self) -> int:
         return len(self._script)
-
-    def start(self) -> WireServer:
-        # A short poll interval keeps shutdown (and so every test's teardown) quick.
-        serve = partial(self._httpd.serve_forever, poll_interval=0.01)
-        self._thread = threading.Thread(target=serve, name="wire-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> WireServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def next_reply(self, record: RecordedRequest) -> tuple[int, Reply | None]:
         """Record the request and pick its reply; returns (request number, reply or None if exhausted)."""

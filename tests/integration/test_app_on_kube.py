@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from csvanalyst.errors import EnvironmentProblem
-from tests.integration.test_app_image import ORDERS, _multipart
+from tests.integration.test_app_image import ORDERS, _multipart, _unavailable
 
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (the dev extra) is not installed")
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
@@ -35,12 +35,6 @@ RELEASE, NAMESPACE = "analyst", "analytics"
 KUBECONFIG_IN_POD = "/etc/csvanalyst-kube/config"
 
 pytestmark = pytest.mark.slow
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
