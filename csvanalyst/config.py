@@ -106,6 +106,7 @@ def load_settings(**overrides: Any) -> Settings:
     import tomllib
 
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from csvanalyst.errors import UsageError
 
@@ -114,6 +115,11 @@ def load_settings(**overrides: Any) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(
             f"The config file {config_file()} is not valid TOML: {exc}.", hint="Fix or remove it."
+        ) from exc
+    except SettingsError as exc:  # e.g. a dict setting whose environment value is not JSON
+        raise UsageError(
+            f"Invalid setting: {exc}.",
+            hint='Dict settings such as CSVANALYST_K8S_LABELS take a JSON object, e.g. {"team": "data"}.',
         ) from exc
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

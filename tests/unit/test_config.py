@@ -27,3 +27,14 @@ def test_bad_config_is_a_usage_error(isolated_home: Path, text: str, words: str)
     (isolated_home / "config.toml").write_text(text)
     with pytest.raises(UsageError, match=words):
         load_settings()
+
+
+def test_kubernetes_labels_come_from_json_and_bad_json_is_a_usage_error(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSVANALYST_K8S_LABELS", '{"app.kubernetes.io/instance": "prod"}')
+    assert load_settings().k8s_labels == {"app.kubernetes.io/instance": "prod"}
+    monkeypatch.setenv("CSVANALYST_K8S_LABELS", "instance=prod")
+    with pytest.raises(UsageError) as caught:
+        load_settings()
+    assert "k8s_labels" in caught.value.message and "JSON object" in caught.value.hint
