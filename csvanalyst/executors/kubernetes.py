@@ -24,7 +24,15 @@ from typing import Any
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import ClosingExecutor, RunRequest, RunResult
 from csvanalyst.executors.kubernetes_config import check_access, connect, diagnose, host_of
-from csvanalyst.executors.kubernetes_errors import CREATE_JOB, DELETE_JOB, LIST_JOBS, KubeFailure, from_api, status_of
+from csvanalyst.executors.kubernetes_errors import (
+    CREATE_JOB,
+    DELETE_JOB,
+    LIST_JOBS,
+    KubeFailure,
+    from_api,
+    never_sent,
+    status_of,
+)
 from csvanalyst.executors.kubernetes_job import (
     FIXED_LABELS,
     MANAGED_BY,
@@ -145,7 +153,8 @@ class KubernetesExecutor(ClosingExecutor):
                 )
             except Exception as exc:  # the client raises ApiException, urllib3 and socket errors alike
                 status = status_of(exc)
-                delete = status is None or status >= 500  # a 4xx is a definite "not created"; else it may exist
+                # a 4xx or no connection at all is a definite "not created"; a timeout or 5xx may have created it
+                delete = (status is None and not never_sent(exc)) or (status is not None and status >= 500)
                 raise from_api(exc, CREATE_JOB, self.namespace, self.host) from exc
             target = Target(self.namespace, name, run_id, self.options.image, self.host)
             watch = Watch(

@@ -77,8 +77,34 @@ def api_message(exc: BaseException) -> str:
             message = body.strip()
         if message:
             return str(message)[:500]
+    refused = _connection_failure(exc)
+    if refused is not None:
+        return refused
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:500]
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when the request never reached a server (no connection), so it certainly created nothing."""
+    return _connection_failure(exc) is not None
+
+
+def _connection_failure(exc: BaseException) -> str | None:
+    """A short reason when the client could not connect at all (urllib3 wraps it in MaxRetryError.reason)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if type(seen).__name__ == "NameResolutionError":
+            return "its host name does not resolve"
+        if type(seen).__name__ == "NewConnectionError":
+            reason = str(seen).rsplit(":", 1)[-1].strip(" )\"'")
+            return reason or "could not connect"
+        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError; ApiException's is a string
+        seen = reason if isinstance(reason, BaseException) else (seen.__cause__ or seen.__context__)
+    return None
 
 
 def from_api(exc: BaseException, call: Call, namespace: str, host: str) -> KubeFailure:

@@ -191,6 +191,24 @@ def test_unreachable_api_is_a_clear_error(claim: Path) -> None:
         result = executor(stand_in, claim, api_client=client).run(sales_request(claim))
     assert result.status == "sandbox_error" and result.error.code == "k8s_unreachable"
     assert dead in result.error.message and "--sandbox local" in result.error.hint
+    assert "Connection refused" in result.error.message and "HTTPConnectionPool" not in result.error.message
+
+
+def test_a_create_that_never_connected_sends_no_delete(claim: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing can exist when the connection itself failed: no delete is attempted, no warning is logged."""
+    from csvanalyst.executors import kubernetes as backend
+
+    deletes: list[str] = []
+    refused = kubernetes.client.ApiClient(kubernetes.client.Configuration(host="http://127.0.0.1:9"))
+    original = backend.delete_job
+    backend.delete_job = lambda api, ns, name: deletes.append(name) or True  # type: ignore[assignment]
+    try:
+        with KubeApiServer() as stand_in:
+            result = executor(stand_in, claim, api_client=refused).run(sales_request(claim))
+    finally:
+        backend.delete_job = original
+    assert result.error is not None and result.error.code == "k8s_unreachable"
+    assert deletes == [] and "not deleted" not in caplog.text
 
 
 def test_cancel_deletes_the_job_and_reports_cancelled(claim: Path) -> None:
