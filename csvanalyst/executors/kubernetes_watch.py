@@ -1,7 +1,10 @@
 """Following one runner Job until it ends, and reading what its pod wrote.
 
 Polling (not a watch stream): two cheap GETs per tick, each with a short timeout, survive proxies and
-API-server restarts that silently end watches, and keep cancel and the deadline checks in one loop.
+API-server restarts that silently end watches, and keep cancel and the deadline checks in one loop. The
+interval starts at FAST_POLL_S and grows to poll_s, and starts over whenever the pod's state changes: a
+query usually ends soon after its container starts, so that is noticed in tens of milliseconds, while a
+long run costs the API server two requests per poll_s.
 The outcome is an Outcome for to_result(), so statuses match local and docker exactly; what only a
 cluster can do to a run (a pull failure, no node, an eviction, a deleted pod) is a KubeFailure.
 """
@@ -33,6 +36,8 @@ PULL_ERRORS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImage
 START_ERRORS = {"CreateContainerConfigError", "CreateContainerError", "RunContainerError", "StartError"}
 MAX_TRANSIENT = 3  # consecutive 5xx/unreachable answers to one call tolerated while following a run
 CALL_TIMEOUT_S = 10.0
+FAST_POLL_S = 0.05
+BACKOFF = 1.5
 
 
 @dataclass(frozen=True)
@@ -72,15 +77,21 @@ class Watch:
         self._created = time.monotonic()
         self._running_since: float | None = None
         self._pod_seen = False
+        self._state: tuple[str, str] | None = None  # (pod phase, container state) at the last tick
 
     def follow(self) -> Outcome:
+        delay = min(FAST_POLL_S, self.poll_s)
+        seen = None
         while True:
             if self.cancel.is_set():
                 return Outcome(None, b"", b"", cancelled=True)
             outcome = self._tick()
             if outcome is not None:
                 return outcome
-            self.cancel.wait(self.poll_s)
+            if self._state != seen:
+                seen, delay = self._state, min(FAST_POLL_S, self.poll_s)
+            self.cancel.wait(delay)
+            delay = min(self.poll_s, delay * BACKOFF)
 
     def _tick(self) -> Outcome | None:
         job = self._call(READ_JOB, self.batch.read_namespaced_job, self.target.name, self.target.namespace)
@@ -125,6 +136,7 @@ class Watch:
                 "The node ran short of resources or is being drained; ask again (lower memory may fit better).",
             )
         state = _container_state(pod)
+        self._state = (str(status.phase if status is not None else ""), _state_name(state))
         waiting = state.waiting if state is not None else None
         if waiting is not None and waiting.reason in PULL_ERRORS:
             raise self._pull_failure(waiting)
@@ -308,3 +320,10 @@ def _phase(pod: Any) -> str:
     if state is not None and state.waiting is not None:
         return f"waiting: {state.waiting.reason}"
     return (pod.status.phase if pod.status else None) or "Pending"
+
+
+def _state_name(state: Any) -> str:
+    """Which of waiting / running / terminated the container is in ("" before it exists)."""
+    if state is None:
+        return ""
+    return next((name for name in ("terminated", "running", "waiting") if getattr(state, name, None)), "")
