@@ -55,3 +55,16 @@ def test_the_executor_takes_the_pods_namespace(pod: Path, tmp_path: Path) -> Non
 
     executor = KubernetesExecutor(datasets_pvc="datasets", datasets_root=str(tmp_path), image="runner:t")
     assert executor.namespace == "analytics" and executor.host == "https://10.96.0.1:443"
+
+
+def test_without_the_kubernetes_client_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from csvanalyst.executors.base import load
+
+    monkeypatch.setitem(sys.modules, "kubernetes", None)  # makes `import kubernetes` raise ImportError
+    with pytest.raises(EnvironmentProblem) as caught:
+        load("kubernetes")
+    assert "Kubernetes client" in caught.value.message and "pip install" in caught.value.hint
+    ok, reason = kubernetes_config.diagnose()
+    assert ok is False and "pip install" in reason
