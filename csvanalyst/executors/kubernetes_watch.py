@@ -29,7 +29,18 @@ from csvanalyst.executors.kubernetes_errors import (
     status_of,
 )
 from csvanalyst.executors.kubernetes_job import CONTAINER, RUN_LABEL
-from csvanalyst.executors.launch import STDERR_CAP, Outcome
+from csvanalyst.executors.kubernetes_status import (
+    container_state,
+    eviction_reason,
+    job_condition,
+    newest,
+    past_deadline,
+    phase,
+    split_log,
+    state_name,
+    unschedulable_reason,
+)
+from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN
 
 PULL_ERRORS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -95,7 +106,7 @@ class Watch:
 
     def _tick(self) -> Outcome | None:
         job = self._call(READ_JOB, self.batch.read_namespaced_job, self.target.name, self.target.namespace)
-        if job is not None and _past_deadline(job):
+        if job is not None and past_deadline(job):
             return Outcome(None, b"", b"", timed_out=True)
         listed = self._call(
             LIST_PODS,
@@ -105,7 +116,7 @@ class Watch:
         )
         if listed is None:
             return None
-        pod = _newest(listed.items or [])
+        pod = newest(listed.items or [])
         if pod is None:
             return self._no_pod(job)
         self._pod_seen = True
@@ -114,7 +125,7 @@ class Watch:
     def _no_pod(self, job: Any) -> Outcome | None:
         if self._pod_seen:
             raise self._vanished()
-        failed = _job_condition(job, "Failed") if job is not None else None
+        failed = job_condition(job, "Failed") if job is not None else None
         if failed is not None:
             raise KubeFailure(
                 "job_failed",
@@ -128,15 +139,15 @@ class Watch:
         status = pod.status
         if status is not None and status.reason == "DeadlineExceeded":
             return Outcome(None, b"", b"", timed_out=True)
-        evicted = _evicted(pod)
+        evicted = eviction_reason(pod)
         if evicted:
             raise KubeFailure(
                 "pod_evicted",
                 f"The runner pod was evicted before it finished: {evicted}",
                 "The node ran short of resources or is being drained; ask again (lower memory may fit better).",
             )
-        state = _container_state(pod)
-        self._state = (str(status.phase if status is not None else ""), _state_name(state))
+        state = container_state(pod)
+        self._state = (str(status.phase if status is not None else ""), state_name(state))
         waiting = state.waiting if state is not None else None
         if waiting is not None and waiting.reason in PULL_ERRORS:
             raise self._pull_failure(waiting)
@@ -225,7 +236,7 @@ class Watch:
         waited = time.monotonic() - self._created
         if waited <= self.start_timeout_s:
             return
-        unschedulable = _unschedulable(pod) if pod is not None else None
+        unschedulable = unschedulable_reason(pod) if pod is not None else None
         if unschedulable is not None:
             raise KubeFailure(
                 "unschedulable",
@@ -233,7 +244,7 @@ class Watch:
                 f"{unschedulable}",
                 "Lower the run's memory or threads, add capacity, or check taints and k8s_colocate_labels.",
             )
-        where = f"pod {pod.metadata.name} is {_phase(pod)}" if pod is not None else "no pod was created"
+        where = f"pod {pod.metadata.name} is {phase(pod)}" if pod is not None else "no pod was created"
         raise KubeFailure(
             "start_timeout",
             f"The runner did not start within {self.start_timeout_s:g} s ({where}).",
@@ -257,73 +268,3 @@ class Watch:
             "or push it to a registry the nodes can reach and set CSVANALYST_K8S_IMAGE; "
             "`csvanalyst runner build` builds it.",
         )
-
-
-def split_log(raw: bytes) -> tuple[bytes, bytes]:
-    """A pod log interleaves stdout and stderr; the runner's result is its one JSON-object line, the last."""
-    lines = raw.splitlines()
-    for index in range(len(lines) - 1, -1, -1):
-        if lines[index].lstrip().startswith(b"{"):
-            rest = b"\n".join(lines[:index] + lines[index + 1 :])
-            return lines[index], rest[-STDERR_CAP:]
-    return b"", raw[-STDERR_CAP:]
-
-
-def _newest(pods: list[Any]) -> Any:
-    """With backoffLimit 0 a Job has one pod; if the controller made another, the latest is current."""
-    if not pods:
-        return None
-    return max(pods, key=lambda p: (p.metadata.creation_timestamp is not None, p.metadata.creation_timestamp or 0))
-
-
-def _job_condition(job: Any, kind: str, reason: str | None = None) -> Any:
-    for condition in (job.status.conditions if job.status else None) or []:
-        if condition.type == kind and condition.status == "True" and (reason is None or condition.reason == reason):
-            return condition
-    return None
-
-
-def _past_deadline(job: Any) -> bool:
-    """Since v1.31 the controller marks FailureTarget at the deadline and Failed only once the pod is gone;
-    meanwhile the pod shows the kill (exit 143 or 137), which must read as the timeout, not a crash or OOM."""
-    return any(_job_condition(job, kind, "DeadlineExceeded") is not None for kind in ("FailureTarget", "Failed"))
-
-
-def _container_state(pod: Any) -> Any:
-    for status in (pod.status.container_statuses if pod.status else None) or []:
-        if status.name == CONTAINER:
-            return status.state
-    return None
-
-
-def _evicted(pod: Any) -> str | None:
-    status = pod.status
-    if status is None:
-        return None
-    if status.reason == "Evicted":
-        return status.message or "evicted by the kubelet"
-    for condition in status.conditions or []:
-        if condition.type == "DisruptionTarget" and condition.status == "True":
-            return f"{condition.reason}: {condition.message or 'no detail'}"
-    return None
-
-
-def _unschedulable(pod: Any) -> str | None:
-    for condition in (pod.status.conditions if pod.status else None) or []:
-        if condition.type == "PodScheduled" and condition.status == "False" and condition.reason == "Unschedulable":
-            return condition.message or "no detail"
-    return None
-
-
-def _phase(pod: Any) -> str:
-    state = _container_state(pod)
-    if state is not None and state.waiting is not None:
-        return f"waiting: {state.waiting.reason}"
-    return (pod.status.phase if pod.status else None) or "Pending"
-
-
-def _state_name(state: Any) -> str:
-    """Which of waiting / running / terminated the container is in ("" before it exists)."""
-    if state is None:
-        return ""
-    return next((name for name in ("terminated", "running", "waiting") if getattr(state, name, None)), "")

@@ -28,7 +28,7 @@ kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes client is 
 
 from csvanalyst.executors.kubernetes import KubernetesExecutor, cleanup, diagnose  # noqa: E402
 from csvanalyst.executors.kubernetes_errors import CREATE_JOB, READ_LOG, from_api  # noqa: E402
-from csvanalyst.executors.kubernetes_watch import split_log  # noqa: E402
+from csvanalyst.executors.kubernetes_status import split_log  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "k8s"
