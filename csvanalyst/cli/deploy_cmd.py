@@ -32,18 +32,14 @@ def check(
     ] = None,
 ) -> None:
     """Start the image read-only as uid 10001 with no capabilities and check /healthz and /readyz."""
+    from csvanalyst.cli.runner_cmd import report_checks
     from csvanalyst.deploy import app_check, app_image
-    from csvanalyst.errors import QueryFailedError
     from csvanalyst.executors.docker import connect
 
     name = image or f"{app_image.IMAGE_REPO}:latest"
-    results = app_check.check(connect(), name)
-    for what, passed, detail in results:
-        typer.echo(f"{'ok  ' if passed else 'FAIL'} {what} ({detail})")
-    failed = [what for what, passed, _ in results if not passed]
-    if failed:
-        raise QueryFailedError(
-            f"The application image {name} failed {len(failed)} check(s): {', '.join(failed)}.",
-            hint="Rebuild it with `csvanalyst deploy image`, then run `csvanalyst doctor` inside it.",
-        )
+    report_checks(
+        app_check.check(connect(), name),
+        f"The application image {name}",
+        "Rebuild it with `csvanalyst deploy image`, then run `csvanalyst doctor` inside it.",
+    )
     typer.echo(f"{name}: all checks passed")

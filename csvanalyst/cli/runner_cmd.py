@@ -38,22 +38,28 @@ def check(
     image: Annotated[str | None, typer.Option("--image", help="Image to check (default: the current one).")] = None,
 ) -> None:
     """Run a known query in the image and verify the answer and the hardening."""
-    from csvanalyst.errors import QueryFailedError
     from csvanalyst.executors.docker import DockerExecutor
     from csvanalyst.executors.docker_check import check as run_checks
 
     executor = DockerExecutor(image=image)
-    results = run_checks(executor)
+    report_checks(
+        run_checks(executor),
+        f"The runner image {executor.image}",
+        "Rebuild it with `csvanalyst runner build`; if it still fails, the Docker daemon's "
+        "configuration weakens the sandbox.",
+    )
+    typer.echo(f"{executor.image}: all checks passed")
+
+
+def report_checks(results: list[tuple[str, bool, str]], subject: str, hint: str) -> None:
+    """One line per check; any failure is a QueryFailedError naming them (shared with `deploy check`)."""
+    from csvanalyst.errors import QueryFailedError
+
     for what, passed, detail in results:
         typer.echo(f"{'ok  ' if passed else 'FAIL'} {what} ({detail})")
     failed = [what for what, passed, _ in results if not passed]
     if failed:
-        raise QueryFailedError(
-            f"The runner image {executor.image} failed {len(failed)} check(s): {', '.join(failed)}.",
-            hint="Rebuild it with `csvanalyst runner build`; if it still fails, the Docker daemon's "
-            "configuration weakens the sandbox.",
-        )
-    typer.echo(f"{executor.image}: all checks passed")
+        raise QueryFailedError(f"{subject} failed {len(failed)} check(s): {', '.join(failed)}.", hint=hint)
 
 
 @app.command("cleanup")
