@@ -23,7 +23,7 @@ from typing import Any
 
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import ClosingExecutor, RunRequest, RunResult
-from csvanalyst.executors.kubernetes_config import check_access, connect, diagnose, host_of
+from csvanalyst.executors.kubernetes_config import connect, diagnose, host_of, probe_cluster
 from csvanalyst.executors.kubernetes_errors import (
     CREATE_JOB,
     DELETE_JOB,
@@ -118,14 +118,8 @@ class KubernetesExecutor(ClosingExecutor):
 
     def ready(self) -> str:
         """ "ok" while the API answers and this identity may create Jobs, else why not (the server's /readyz)."""
-        from kubernetes import client
-
-        try:
-            client.VersionApi(self.api_client).get_code(_request_timeout=CALL_TIMEOUT_S)
-            missing = check_access(self.api_client, self.namespace)
-        except Exception as exc:  # the client raises ApiException, urllib3 and socket errors alike
-            return from_api(exc, CREATE_JOB, self.namespace, self.host).message
-        return f"not allowed in namespace {self.namespace}: {', '.join(missing)}" if missing else "ok"
+        _, problem = probe_cluster(self.api_client, self.namespace)
+        return problem or "ok"
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
         """Run one request; setting `cancel` deletes the Job and ends the run as cancelled."""

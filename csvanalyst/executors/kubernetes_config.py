@@ -122,6 +122,29 @@ def check_access(api_client: Any, namespace: str) -> list[str]:
     return missing
 
 
+def probe_cluster(api_client: Any, namespace: str) -> tuple[str, str | None]:
+    """(server version, None) when the API answers and this identity may run Jobs in `namespace`, else
+    ("", why not): shared by `doctor` and the server's readiness."""
+    from kubernetes import client
+
+    from csvanalyst.executors.kubernetes_errors import api_message, status_of
+
+    host = host_of(api_client)
+    try:
+        version = client.VersionApi(api_client).get_code(_request_timeout=PROBE_TIMEOUT_S).git_version
+    except Exception as exc:  # the client raises ApiException, urllib3 and socket errors alike
+        if status_of(exc) is None:
+            return "", f"the Kubernetes API at {host} is not reachable: {api_message(exc)}"
+        return "", f"the Kubernetes API at {host} answered /version with HTTP {status_of(exc)}: {api_message(exc)}"
+    try:
+        missing = check_access(api_client, namespace)
+    except Exception as exc:  # reported, with its HTTP status
+        return "", f"cannot check permissions in namespace {namespace} (HTTP {status_of(exc)}): {api_message(exc)}"
+    if missing:
+        return "", f"not allowed in namespace {namespace}: {', '.join(missing)} (grant them with a Role)"
+    return str(version), None
+
+
 def diagnose(api_client: Any = None, namespace: str | None = None) -> tuple[bool, str]:
     """(usable, why) for `csvanalyst doctor`: SDK, configuration, reachability, permissions, settings.
 
@@ -138,10 +161,8 @@ def diagnose(api_client: Any = None, namespace: str | None = None) -> tuple[bool
 
 def _diagnose(api_client: Any, namespace: str | None) -> tuple[bool, str]:
     from csvanalyst.config import get_settings
-    from csvanalyst.executors.kubernetes_errors import api_message, status_of
 
     import_sdk()
-    from kubernetes import client
 
     settings = get_settings()
     implied = None
@@ -150,18 +171,9 @@ def _diagnose(api_client: Any, namespace: str | None) -> tuple[bool, str]:
         api_client, implied = connection.api_client, connection.namespace
     namespace = namespace or settings.k8s_namespace or implied or "default"
     host = host_of(api_client)
-    try:
-        version = client.VersionApi(api_client).get_code(_request_timeout=PROBE_TIMEOUT_S).git_version
-    except Exception as exc:  # the client raises ApiException, urllib3 and socket errors alike
-        if status_of(exc) is None:
-            return False, f"the Kubernetes API at {host} is not reachable: {api_message(exc)}"
-        return False, f"the Kubernetes API at {host} answered /version with HTTP {status_of(exc)}: {api_message(exc)}"
-    try:
-        missing = check_access(api_client, namespace)
-    except Exception as exc:  # reported, with its HTTP status
-        return False, f"cannot check permissions in namespace {namespace} (HTTP {status_of(exc)}): {api_message(exc)}"
-    if missing:
-        return False, f"not allowed in namespace {namespace}: {', '.join(missing)} (grant them with a Role)"
+    version, problem = probe_cluster(api_client, namespace)
+    if problem is not None:
+        return False, problem
     if not settings.k8s_datasets_pvc:
         return False, f"cluster {host} ({version}) reachable, but CSVANALYST_K8S_DATASETS_PVC is not set"
     return True, f"cluster {host} ({version}), namespace {namespace}, datasets claim {settings.k8s_datasets_pvc}"
