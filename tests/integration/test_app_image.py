@@ -4,7 +4,6 @@ answers a real question about an uploaded CSV with the same number DuckDB gives 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,17 +12,12 @@ import duckdb
 import pytest
 
 from csvanalyst.errors import EnvironmentProblem
+from tests.integration.docker_support import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 ORDERS = REPO / "datasets" / "retail" / "orders.csv"
 
 pytestmark = pytest.mark.slow
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +27,7 @@ def client() -> object:
     try:
         return connect()
     except EnvironmentProblem as exc:
-        _unavailable(f"docker unavailable: {exc.message} ({exc.hint})")
+        unavailable(f"docker unavailable: {exc.message} ({exc.hint})")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +37,7 @@ def image(client: object) -> str:
     try:
         return str(app_image.build(client)["tag"])
     except EnvironmentProblem as exc:
-        _unavailable(f"cannot build the application image: {exc.message} ({exc.hint})")
+        unavailable(f"cannot build the application image: {exc.message} ({exc.hint})")
         raise
 
 

@@ -23,7 +23,8 @@ import pytest
 import yaml
 
 from csvanalyst.errors import EnvironmentProblem
-from tests.integration.test_app_image import ORDERS, _multipart, _unavailable
+from tests.integration.docker_support import runner_image_client, unavailable
+from tests.integration.test_app_image import ORDERS, _multipart
 
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (the dev extra) is not installed")
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
@@ -39,15 +40,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def docker_client() -> Any:
-    from csvanalyst.executors import docker_image
-    from csvanalyst.executors.docker import connect, require_image
-
-    try:
-        client = connect()
-        require_image(client, docker_image.image_tag())
-    except EnvironmentProblem as exc:
-        _unavailable(f"needs Docker and the runner image: {exc.message} ({exc.hint})")
-    return client
+    return runner_image_client("the deployed shape")
 
 
 def deployment(runner_tag: str) -> dict[str, Any]:
@@ -95,7 +88,7 @@ def app(docker_client: Any, cluster: dict[str, Any], tmp_path_factory: pytest.Te
     try:
         image = str(app_image.build(docker_client)["tag"])
     except EnvironmentProblem as exc:
-        _unavailable(f"cannot build the application image: {exc.message} ({exc.hint})")
+        unavailable(f"cannot build the application image: {exc.message} ({exc.hint})")
     shape = deployment(docker_image.image_tag().rsplit(":", 1)[1])
     cluster["kubelet"].claims[shape["claim"]] = cluster["claim_root"]
     config = tmp_path_factory.mktemp("kube") / "config"

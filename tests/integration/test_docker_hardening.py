@@ -21,8 +21,7 @@ from csvanalyst.executors.base import Limits, RunRequest, RunResult
 from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import LocalExecutor, to_result
 from tests.integration.docker_support import docker_executor, leftovers
-
-SECRETS = {"OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "AWS_SECRET_ACCESS_KEY": "aws-1"}
+from tests.integration.probes import SECRETS, TRY_READ, TRY_WRITE, reported
 
 
 @pytest.fixture(scope="module", params=["local", "docker"])
@@ -64,22 +63,6 @@ def needs_docker_for(sandbox: object, what: str) -> None:
         pytest.skip(f"the local sandbox does not promise {what} to a host running as root")
 
 
-def reported(outcome: Outcome) -> dict[str, object]:
-    return json.loads(outcome.stdout)
-
-
-TRY_READ = """
-import json, sys
-seen = {}
-for path in sys.argv[1:]:
-    try:
-        seen[path] = open(path).read()[:40]
-    except OSError as exc:
-        seen[path] = "denied: " + type(exc).__name__
-print(json.dumps(seen))
-"""
-
-
 def test_cannot_read_shadow(sandbox: object) -> None:
     needs_docker_for(sandbox, "an unreadable /etc/shadow")
     outcome, _ = probe(sandbox, TRY_READ, "/etc/shadow")
@@ -92,18 +75,6 @@ def test_cannot_read_another_dataset(sandbox: object, two_datasets: tuple[Path, 
     outcome, _ = probe(sandbox, TRY_READ, str(other), tables=tables)
     assert reported(outcome)[str(other)].startswith("denied"), outcome
     assert "hunter2" not in outcome.stdout.decode()
-
-
-TRY_WRITE = """
-import json, sys
-seen = {}
-for path in sys.argv[1:]:
-    try:
-        open(path, "w").write("x"); seen[path] = "written"
-    except OSError as exc:
-        seen[path] = "denied: " + type(exc).__name__
-print(json.dumps(seen))
-"""
 
 
 def test_cannot_write_outside_tmp(sandbox: object, two_datasets: tuple[Path, Path]) -> None:

@@ -25,11 +25,12 @@ from typing import Any
 import pytest
 
 from csvanalyst.catalog.schema import TableSource
-from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import Limits, RunRequest
 from csvanalyst.executors.docker_check import KNOWN_CSV, KNOWN_ROWS, KNOWN_SQL
 from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import LocalExecutor, to_result
+from tests.integration.docker_support import runner_image_client
+from tests.integration.probes import SECRETS
 
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
@@ -37,24 +38,12 @@ from csvanalyst.testing.kube_kubelet import Kubelet, KubeletApiServer
 
 CLAIM = "csvanalyst-datasets"
 NAMESPACE = "analytics"
-SECRETS = {"OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "AWS_SECRET_ACCESS_KEY": "aws-1"}
 SLOW_SQL = "SELECT count(*) FROM range(100000000000) r, sales"
 
 
 @pytest.fixture(scope="module")
 def kubelet() -> Iterator[Kubelet]:
-    from csvanalyst.executors import docker_image
-    from csvanalyst.executors.docker import connect, require_image
-
-    try:
-        client = connect()
-        require_image(client, docker_image.image_tag())
-    except EnvironmentProblem as exc:
-        reason = f"the stand-in kubelet needs Docker and the runner image: {exc.message} ({exc.hint})"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    stand_in = Kubelet(client=client)
+    stand_in = Kubelet(client=runner_image_client("the stand-in kubelet"))
     yield stand_in
     stand_in.close()
     assert stand_in.leftovers() == [], "a runner container outlived the module"

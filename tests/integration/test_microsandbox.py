@@ -8,7 +8,6 @@ Probes go through the executor's `spawn`, the same path as the runner; only the 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +18,8 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
 from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import to_result
+from tests.integration.probes import SECRETS, TRY_READ, TRY_WRITE, reported
 
-SECRETS = {"OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "AWS_SECRET_ACCESS_KEY": "aws-1"}
 SMALL = {"memory_mb": 256, "threads": 1}  # boots faster; every check here fits
 
 
@@ -81,10 +80,6 @@ def probe(vm: object, code: str, *args: str, tables: dict[str, TableSource] | No
     return outcome, to_result(outcome, request)
 
 
-def reported(outcome: Outcome) -> dict[str, object]:
-    return json.loads(outcome.stdout)
-
-
 def test_sql_over_a_csv_gives_the_right_rows(vm: object, two_datasets: tuple[Path, Path]) -> None:
     tables = {"t": TableSource(path=str(two_datasets[0]), format="csv")}
     result = run(vm, "SELECT sum(a) AS s, count(*) AS n FROM t", tables)
@@ -136,18 +131,6 @@ def test_no_network(vm: object) -> None:
     assert all(str(v).startswith("denied") for v in seen.values()), seen
 
 
-TRY_READ = """
-import json, sys
-seen = {}
-for path in sys.argv[1:]:
-    try:
-        seen[path] = open(path).read()[:40]
-    except OSError as exc:
-        seen[path] = "denied: " + type(exc).__name__
-print(json.dumps(seen))
-"""
-
-
 def test_another_dataset_is_not_visible(vm: object, two_datasets: tuple[Path, Path]) -> None:
     mine, other = two_datasets
     tables = {"mine": TableSource(path=str(mine), format="csv")}
@@ -156,18 +139,6 @@ def test_another_dataset_is_not_visible(vm: object, two_datasets: tuple[Path, Pa
     assert seen.pop("/data/0/mine.csv") == "a\n1\n2\n"
     assert all(str(v).startswith("denied") for v in seen.values()), seen
     assert "hunter2" not in outcome.stdout.decode()
-
-
-TRY_WRITE = """
-import json, sys
-seen = {}
-for path in sys.argv[1:]:
-    try:
-        open(path, "w").write("x"); seen[path] = "written"
-    except OSError as exc:
-        seen[path] = "denied: " + type(exc).__name__
-print(json.dumps(seen))
-"""
 
 
 def test_the_dataset_mount_and_the_root_are_read_only(vm: object, two_datasets: tuple[Path, Path]) -> None:
