@@ -103,7 +103,6 @@ class KubeApiServer(LoopbackServer):
         self._lock = threading.Lock()
         self._httpd = _QuietServer((host, 0), _Handler)
         self._httpd.kube = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_fixture(cls, path: str | Path) -> KubeApiServer:

@@ -85,7 +85,6 @@ class WireServer(LoopbackServer):
         self._lock = threading.Lock()
         self._httpd = _QuietServer((host, 0), _Handler)
         self._httpd.wire = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
