@@ -9,6 +9,8 @@ from typing import Any
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _QUOTED = re.compile(r"“[^”]*”|`[^`]*`|\"[^\"]*\"")
+# "… and 45 more", "12 others": how many rows a list left out, derived from a row count, not read off a cell.
+_LEFT_OUT = re.compile(r"(?<![\w.])(\d[\d,]*)\s+(?:more|others|other rows|further)\b", re.IGNORECASE)
 _RUN_REF = re.compile(r"\brun[s]?\s+[0-9a-f]{6,}(?:\s*(?:,|and)\s*[0-9a-f]{6,})*", re.IGNORECASE)
 
 
@@ -55,11 +57,20 @@ def _matches(value: Decimal, known: list[Decimal]) -> bool:
     return False
 
 
+def _below_a_count(token: str, known: list[Decimal]) -> bool:
+    """A left-out count is grounded when some whole number of the results (a row count) exceeds it."""
+    value = _to_decimal(token)
+    return value is not None and any(k == k.to_integral_value() and k > value >= 0 for k in known)
+
+
 def ungrounded_numbers(answer: str, question: str, cells: Iterable[Any]) -> list[str]:
     """Numbers in the answer found in no result cell, row count or the question itself."""
     known = _known_values(cells) + _known_values(numbers_in(question))
+    left_out = {m.group(1) for m in _LEFT_OUT.finditer(_RUN_REF.sub(" ", answer))}
     missing = []
     for token in claimed_numbers(answer):
+        if token in left_out and _below_a_count(token, known):
+            continue
         value = _to_decimal(token)
         if value is None or _matches(value, known):
             continue

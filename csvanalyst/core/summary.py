@@ -35,4 +35,8 @@ def events_summary(events: list[Event]) -> dict[str, Any]:
             summary["error_code"] = event.code
         elif isinstance(event, Done):
             summary["status"] = event.status
+    if not summary["answer"] and "error" in summary:
+        # A turn that ended without an answer (a budget ran out, the model stopped) still says why.
+        error = summary["error"]
+        summary["answer"] = " ".join(p for p in (error["message"], error["hint"]) if p)
     return summary

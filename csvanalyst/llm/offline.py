@@ -65,6 +65,9 @@ class OfflinePlanner:
         last = messages[-1] if messages else None
         if last is not None and last.role == "tool":
             return self._final(_respond_to_tool(messages, last, catalog))
+        if _is_check_of_own_answer(messages):
+            # Every number of a planner answer is read from the run's rows: the same answer stands.
+            return self._final(_respond_to_tool(messages[:-2], messages[-3], catalog))
         question = _question(messages)
         if question.strip().lower().startswith(SQL_PREFIX):
             return self._call("run_sql", {"sql": question.strip()[len(SQL_PREFIX) :].strip()})
@@ -113,6 +116,17 @@ def _catalog(messages: list[Message]) -> Catalog | None:
             if context is not None:
                 return Catalog(context)
     return None
+
+
+def _is_check_of_own_answer(messages: list[Message]) -> bool:
+    """A user message right after this turn's answer to a tool result: the loop checking the answer."""
+    return (
+        len(messages) >= 3
+        and messages[-1].role == "user"
+        and messages[-2].role == "assistant"
+        and not messages[-2].tool_calls
+        and messages[-3].role == "tool"
+    )
 
 
 def _question(messages: list[Message]) -> str:
