@@ -11,13 +11,16 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from csvanalyst.llm.offline_match import Catalog, Col, Table, ValueHit
+from csvanalyst.llm import offline_link as link
+from csvanalyst.llm.offline_match import Catalog, Col, Table, ValueHit, name_score
 from csvanalyst.llm.offline_parse import STOPWORDS, Intent
 from csvanalyst.llm.offline_resolve import WEAK, Hit, Resolver, Revenue, Unsure, default_fn, spans
 
 _BUCKET_WORDS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 _FN_LABEL = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum", "median": "median"}
-_FILLERS = STOPWORDS | {"or", "and", "the", "a", "an", "than"}
+# Verbs and prepositions that carry no condition of their own ("won", "at lunch", "observed in 2008").
+_FILLERS = STOPWORDS | {"or", "and", "the", "a", "an", "than", "at", "from", "win", "won", "wins", "observed",
+                        "lived", "live", "took", "place", "type", "types", "happened", "occurred"}  # fmt: skip
 _ROW_WORDS = frozenset({"row", "rows", "record", "records", "entries", "entry", "lines", "line"})
 
 
@@ -33,6 +36,7 @@ class Draft:
     bucket: str | None = None
     conditions: list[str] = field(default_factory=list)  # e.g. "in 2024", "priority = high"
     entity: str = ""  # what a ranking ranks, as the question says it ("products")
+    notes: list[str] = field(default_factory=list)  # how words were linked: "`pop` taken as population"
 
 
 class Planner:
@@ -50,6 +54,8 @@ class Planner:
         self.used_cols: list[Col] = []
         self.filters: list[dict[str, Any]] = []
         self.conditions: list[str] = []
+        self.notes: list[str] = []
+        self.time_groups: list[Col] = []
 
     def build(self) -> Draft:
         intent = self.intent
@@ -59,18 +65,88 @@ class Planner:
             return self._finish(self._listing())
         if intent.fn is None and not intent.measure:
             raise Unsure("I could not find what to count or compute")
+        self._merge_per()
+        if intent.fn in ("max", "min"):
+            self.resolver.extreme = intent.fn
+        elif intent.rank is not None and intent.fn is None:
+            self.resolver.extreme = "max" if intent.rank.desc else "min"
         agg = self._measure()
+        self._bucket_as_column()
+        if intent.rank and self._row_ranking(agg[0]):
+            return self._finish(self._rows(agg))
         groups = self._rank_entity() if intent.rank else []
         groups += [g for phrase in intent.groups for g in self._group(phrase)]
+        groups = [{"column": self._ref(c)} for c in self.time_groups] + groups
         return self._finish(self._aggregate(agg, groups))
+
+    # -- linking beyond names ------------------------------------------------------------------
+    def _merge_per(self) -> None:
+        """`gdp per capita`, `miles per gallon`: a measure named with "per" is not a grouping."""
+        intent = self.intent
+        if not intent.measure:
+            return
+        for group in list(intent.groups):
+            per = group[0] - 1
+            if per != intent.measure[-1] + 1 or intent.tokens[per] != "per":
+                continue
+            joined = [*intent.measure, per, *group]
+            score, cols = self.catalog.match_columns(self.resolver.stems_of(joined))
+            alone, _ = self.catalog.match_columns(self.resolver.stems_of(intent.measure))
+            if cols and score > alone and score >= WEAK:
+                intent.measure = joined
+                intent.groups.remove(group)
+
+    def _bucket_as_column(self) -> None:
+        """ "by day" where `day` is a column (not a date): group by the column the data holds."""
+        unit = self.intent.bucket
+        tables = self._tables_in_play()
+        col = link.time_named_column(unit, tables) if unit else None
+        if col is None:
+            return
+        self.intent.bucket = None
+        self._use_table(col.table)
+        self.used_cols.append(col)
+        self.time_groups.append(col)
+        self.notes.append(f"“{unit}” read as the column `{col.name}`")
+
+    def _tables_in_play(self) -> list[Table]:
+        tables = [t for t in (self.catalog.table(n) for n in self.tables) if t is not None]
+        return tables or list(self.catalog.tables)
+
+    def _row_ranking(self, agg: dict[str, Any]) -> bool:
+        """`top 5 cars by horsepower`, `which car has the most horsepower`: rows, not groups."""
+        if self.intent.fn not in (None, "count") or "column" not in agg or agg["fn"] == "count_distinct":
+            return False
+        hit = self.resolver.find(self.intent.entity, "entity", self.tables) if self.intent.entity else None
+        return hit is not None and isinstance(hit.target, Table) and hit.target == self.base
+
+    def _rows(self, agg_label: tuple[dict[str, Any], str]) -> tuple[dict[str, Any], Draft]:
+        agg = agg_label[0]
+        assert self.base is not None and self.intent.rank is not None
+        shown = self.resolver.label_columns(self.base, self.base)
+        measure = agg["column"]
+        select = [{"column": self._ref(c)} for c in shown] + [{"column": measure}]
+        rank = self.intent.rank
+        plan: dict[str, Any] = {"table": self.base.name, "select": select, "limit": rank.n,
+                                "order_by": [{"column": measure, "desc": rank.desc}]}  # fmt: skip
+        self.filters.append({"column": measure, "op": "is not null"})
+        name = measure.split(".")[-1]
+        draft = Draft(plan=plan, kind="rank", measure=name, value=name, groups=[c.name for c in shown])
+        draft.entity = self.resolver.text(self.intent.entity)
+        return plan, draft
 
     # -- measure -------------------------------------------------------------------------------
     def _measure(self) -> tuple[dict[str, Any], str]:
         intent = self.intent
         phrase = intent.measure
+        if intent.fn == "count" and intent.rank and phrase and self._numeric_measure(phrase):
+            intent.fn = None  # "the most horsepower" ranks by horsepower, it does not count it
         if intent.fn in ("count", "count_distinct"):
             return self._count(phrase)
-        if intent.fn is None and (self._names_table(phrase) or self.resolver.find(phrase, "numeric", []) is None):
+        if intent.fn is None and (
+            (self._names_table(phrase) and not self._exact_numeric(phrase))
+            or self.resolver.find(phrase, "numeric", []) is None
+        ):
             return self._count(phrase)
         hit = self._hit(phrase, "numeric" if intent.fn not in ("min", "max") else "column")
         target = hit.target
@@ -90,9 +166,28 @@ class Planner:
             return agg, f"{round((intent.p or 0) * 100)}th percentile of {target.name}"
         return agg, f"{_FN_LABEL[fn]} {target.name}"
 
+    def _numeric_measure(self, phrase: list[int]) -> bool:
+        if self._names_table(phrase) and not self._exact_numeric(phrase):
+            return False
+        score, cols = self.catalog.match_columns(
+            self.resolver.stems_of(phrase), [c for c in self.catalog.columns if c.numeric]
+        )
+        return bool(cols) and score >= 0.85
+
+    def _exact_numeric(self, phrase: list[int]) -> bool:
+        """`tip` in a table named `tips`: the column is meant, not the table's rows."""
+        score, cols = self.catalog.match_columns(
+            self.resolver.stems_of(phrase), [c for c in self.catalog.columns if c.numeric]
+        )
+        return bool(cols) and score >= 1.0
+
     def _count(self, phrase: list[int]) -> tuple[dict[str, Any], str]:
-        if any(self.intent.tokens[i] in _ROW_WORDS for i in phrase):
-            rows = [i for i in phrase if self.intent.tokens[i] in _ROW_WORDS]
+        if not phrase and self.intent.rank:
+            table = self._only_table()
+            self._use_table(table.name)
+            return {"fn": "count", "as": "count"}, f"rows of {table.name}"
+        if any(self.intent.tokens[i] in _ROW_WORDS or self._counts_days(i) for i in phrase):
+            rows = [i for i in phrase if self.intent.tokens[i] in _ROW_WORDS or self._counts_days(i)]
             self.pool += [i for i in phrase if i not in rows]
             table = self._only_table()
             self._use_table(table.name)
@@ -101,11 +196,35 @@ class Planner:
         target = hit.target
         if isinstance(target, Table):
             self._use_table(target.name)
+            counts = link.count_column(target)
+            if counts is not None:
+                self.used_cols.append(counts)
+                self.notes.append(f"{target.name} counted by summing its `{counts.name}` column")
+                return {"fn": "sum", "column": self._ref(counts), "as": "count"}, target.name
             return {"fn": "count", "as": "count"}, target.name
         assert isinstance(target, Col)
         self._use_table(target.table)
         self.used_cols.append(target)
+        said = self.resolver.text(hit.span)
+        if target.family == "boolean":
+            self.filters.append({"column": self._ref(target), "op": "=", "value": True})
+            self.conditions.append(f"{target.name} = true")
+            return {"fn": "count", "as": "count"}, said
+        if target.family in ("float", "decimal"):
+            self.notes.append(f"“{said}” counted as rows of {target.table}")
+            return {"fn": "count", "as": "count"}, said
         return {"fn": "count_distinct", "column": self._ref(target), "as": "count"}, f"distinct {target.name}"
+
+    def _counts_days(self, i: int) -> bool:
+        """ "how many days of rain" on a table with one row per date counts rows."""
+        if self.intent.tokens[i] not in ("day", "days"):
+            return False
+        tables = self._tables_in_play()
+        return any(
+            c.temporal and c.distinct is not None and t.rows is not None and c.distinct == t.rows
+            for t in tables
+            for c in t.columns
+        )
 
     def _names_table(self, phrase: list[int]) -> bool:
         return bool(phrase) and self.catalog.match_table(self.resolver.stems_of(phrase)) is not None
@@ -128,7 +247,18 @@ class Planner:
             what = "numeric column" if want == "numeric" else "column or table"
             raise Unsure(f"no {what} of this dataset matches “{self.resolver.text(phrase)}”")
         self.pool += hit.rest
+        self._note_link(hit)
         return hit
+
+    def _note_link(self, hit: Hit) -> None:
+        """Say how a name was read when the words differ from it (`pop` taken as “population”)."""
+        if not isinstance(hit.target, Col):
+            return
+        said = self.resolver.stems_of(hit.span)
+        if said != hit.target.stems and "".join(said) != "".join(hit.target.stems):
+            note = f"`{hit.target.name}` taken as “{self.resolver.text(hit.span)}”"
+            if note not in self.notes:
+                self.notes.append(note)
 
     # -- groups --------------------------------------------------------------------------------
     def _rank_entity(self) -> list[dict[str, Any]]:
@@ -136,12 +266,13 @@ class Planner:
         text = self.resolver.text(entity)
         if text.rstrip("s") in _BUCKET_WORDS and self.intent.bucket is None:
             self.intent.bucket = _BUCKET_WORDS[text.rstrip("s")]
+            self._bucket_as_column()
             return []
         return self._group(entity)
 
     def _group(self, phrase: list[int]) -> list[dict[str, Any]]:
         hit = self._hit(phrase, "entity")
-        target = hit.target
+        target = _own_column(hit.target)
         assert self.base is not None
         cols = self.resolver.label_columns(target, self.base) if isinstance(target, Table) else [target]
         out = []
@@ -155,7 +286,7 @@ class Planner:
     # -- assembling ----------------------------------------------------------------------------
     def _listing(self) -> tuple[dict[str, Any], Draft]:
         hit = self._hit(self.intent.entity, "entity")
-        target = hit.target
+        target = _own_column(hit.target)
         if isinstance(target, Table):
             self.base = target
             col = self.resolver.label_columns(target, target)[-1]
@@ -204,12 +335,23 @@ class Planner:
         else:
             _unqualify(plan, f"{plan['table']}.")
         draft.conditions = self.conditions
+        draft.notes = self.notes
         draft.plan = plan
         return draft
 
     def _period(self) -> None:
         period = self.intent.period
         if period is None:
+            return
+        year = link.integer_year_column(self._tables_in_play())
+        if year is not None and not any(c.temporal for t in self._tables_in_play() for c in t.columns):
+            found = link.year_filter(period, year)
+            if found is None:
+                raise Unsure(f"“{period.label}” is finer than the year column `{year.name}` can say")
+            self._use_table(year.table)
+            self.used_cols.append(year)
+            self.filters.append({"column": self._ref(year), "op": found[0], "value": found[1]})
+            self.conditions.append(f"{period.label} ({year.name})")
             return
         col = self._date_column()
         self.filters.append({"column": self._ref(col), "op": period.op, "value": _value(period.values)})
@@ -258,6 +400,9 @@ class Planner:
                 continue
             if all(self.intent.tokens[i] in STOPWORDS for i in span):
                 continue
+            if self._boolean(span):
+                self.pool = [i for i in self.pool if i not in span]
+                continue
             hit = self._value_hit(span)
             if hit is not None:
                 found.setdefault(hit.column, []).append(hit)
@@ -269,10 +414,35 @@ class Planner:
             self.filters.append({"column": self._ref(col), "op": "in", "value": spellings})
             self.conditions.append(f"{col.name} = {' or '.join(h.shown for h in hits)}")
 
+    def _boolean(self, span: list[int]) -> bool:
+        """A yes/no column named by the words: a filter on it (`non smokers` = false)."""
+        words = [i for i in span if self.intent.tokens[i] not in link.NEGATIONS]
+        if not words or (len(words) < len(span) and span[0] not in [i for i in span if i not in words]):
+            return False
+        cols = [c for c in self.catalog.columns if not self.tables or c.table in self.tables]
+        col = link.boolean_column(self.resolver.stems_of(words), cols, name_score)
+        if col is None:
+            return False
+        truth = len(words) == len(span)
+        before = span[0] - 1
+        if truth and before in self.pool and self.intent.tokens[before] in link.NEGATIONS:
+            truth = False
+            self.pool.remove(before)
+        self._use_table(col.table)
+        self.used_cols.append(col)
+        self.filters.append({"column": self._ref(col), "op": "=", "value": truth})
+        self.conditions.append(f"{col.name} = {'true' if truth else 'false'}")
+        return True
+
     def _value_hit(self, span: list[int]) -> ValueHit | None:
         phrase = self.resolver.stems_of(span)
         near = [c for c in self.catalog.columns if c.table in self.tables]
         hits = self.catalog.match_values(phrase, near) or self.catalog.match_values(phrase)
+        if not hits and len(phrase) == 1:
+            for form in link.value_forms(phrase[0]):
+                hits = hits or self.catalog.match_values((form,), near) or self.catalog.match_values((form,))
+            found = link.calendar_hits(self.intent.tokens[span[0]], near or self.catalog.columns)
+            hits = hits or [ValueHit(col, same, str(same[0]).strip()) for col, same in found]
         if not hits:
             return None
         said = {self.intent.tokens[i] for i in self.pool}
@@ -322,6 +492,15 @@ def _stems(word: str) -> tuple[str, ...]:
     from csvanalyst.llm.offline_match import stems, words
 
     return stems(words(word))
+
+
+def _own_column(target: Col | Table | Any) -> Col | Table | Any:
+    """A table grouped by its own name (`weather` in a `weather` table) is that column."""
+    if isinstance(target, Table):
+        same = [c for c in target.columns if c.stems == target.stems]
+        if len(same) == 1:
+            return same[0]
+    return target
 
 
 def _contiguous(span: list[int]) -> bool:

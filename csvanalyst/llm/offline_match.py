@@ -24,6 +24,16 @@ NUMERIC: frozenset[str] = frozenset({"integer", "float", "decimal"})
 TEMPORAL: frozenset[str] = frozenset({"date", "timestamp"})
 # Trailing name parts that say how a value is stored, not what it is: "device_id" is the device.
 _SUFFIXES = frozenset({"id", "at", "on", "date", "ts", "c", "f", "pct", "percent", "usd", "eur", "num", "no"})
+# Units a name carries that the question leaves out: `body_mass_g` is the body mass.
+_UNITS = frozenset({"mm", "cm", "m", "km", "g", "kg", "lb", "lbs", "in", "ft", "s", "sec", "ms", "usd",
+                    "eur", "pct", "percent", "c", "f", "mph", "kmh"})  # fmt: skip
+# Common abbreviations that are not prefixes of the word they stand for (prefixes match by themselves:
+# `pop` for population, `temp` for temperature, `max` for maximum).
+ABBREVIATIONS = {"avg": "average", "qty": "quantity", "amt": "amount", "no": "number", "num": "number",
+                 "nr": "number", "cnt": "count", "pct": "percent", "wt": "weight", "yr": "year", "mo": "month",
+                 "lbs": "pound", "lb": "pound", "dept": "department", "mgr": "manager", "cust": "customer",
+                 "tot": "total", "std": "standard", "hr": "hour", "dt": "date", "desc": "description"}  # fmt: skip
+MIN_PREFIX = 3
 FUZZY_CUTOFF = 0.82
 # Words people add to a measure's name that a column often leaves out.
 _GENERIC = frozenset({"score", "value", "level", "rate", "reading", "figure", "amount"})
@@ -112,16 +122,81 @@ def name_score(phrase: tuple[str, ...], name: tuple[str, ...], raw: str) -> floa
     core = name[:-1] if len(name) > 1 and name[-1] in _SUFFIXES else name
     if phrase == core:
         return 0.9
+    linked = link_score(phrase, name)
     if set(name) < set(phrase) and set(phrase) - set(name) <= _GENERIC:
-        return 0.85  # "satisfaction score" for `satisfaction`
+        return max(linked, 0.85)  # "satisfaction score" for `satisfaction`
     if set(phrase) < set(name):
-        return 0.8 - 0.02 * (len(name) - len(phrase))
+        return max(linked, 0.8 - 0.02 * (len(name) - len(phrase)))
+    if linked:
+        return linked
     ratio = max(
         difflib.SequenceMatcher(None, " ".join(phrase), " ".join(core)).ratio(),
         difflib.SequenceMatcher(None, " ".join(phrase), raw.lower()).ratio(),
         difflib.SequenceMatcher(None, "".join(phrase), "".join(core)).ratio(),
     )
     return 0.7 * ratio if ratio >= FUZZY_CUTOFF else 0.0
+
+
+def _word_match(said: str, part: str) -> bool:
+    """A question word and a name part: equal, an abbreviation, or one a prefix of the other."""
+    if said == part or ABBREVIATIONS.get(part) == said or ABBREVIATIONS.get(said) == part:
+        return True
+    short, long = sorted((said, part), key=len)
+    return len(short) >= MIN_PREFIX and long.startswith(short)
+
+
+def _initials(said: str, parts: tuple[str, ...]) -> int:
+    """How many name parts a word abbreviates by initials (`mpg` = miles per gallon), 0 if none."""
+    if len(said) < 2 or len(said) > len(parts):
+        return 0
+    for start in range(len(parts) - len(said) + 1):
+        if all(parts[start + k][0] == said[k] for k in range(len(said))):
+            return len(said) if start == 0 else 0
+    return 0
+
+
+def link_score(phrase: tuple[str, ...], name: tuple[str, ...]) -> float:
+    """Question words against name parts in order: abbreviations, prefixes, initials, run-together parts.
+
+    `population` links to `pop`, `gdp per capita` to `gdpPercap`, `mpg` to `Miles_per_Gallon`,
+    `maximum temperature` to `temp_max`. Units in the name (`_mm`, `_g`, `_in_lbs`) may be left out.
+    Every phrase word must be used; name parts left over lower the score.
+    """
+    parts = tuple(p for p in name if p not in _UNITS) or name
+    used_parts: set[int] = set()
+    i = 0
+    while i < len(phrase):
+        word = phrase[i]
+        n = _initials(word, parts) if len(phrase) == 1 else 0
+        if n:
+            used_parts.update(range(n))
+            i += 1
+            continue
+        match, span = _run_together(phrase, i, parts, used_parts)
+        if match is None:
+            match = next((k for k, p in enumerate(parts) if k not in used_parts and _word_match(word, p)), None)
+            span = 1
+        if match is None:
+            return 0.0
+        i += span
+        used_parts.add(match)
+    missing = len(parts) - len(used_parts)
+    return 0.86 if missing == 0 else max(0.0, 0.78 - 0.03 * missing)
+
+
+def _run_together(phrase: tuple[str, ...], i: int, parts: tuple[str, ...], used: set[int]) -> tuple[int | None, int]:
+    """A name part spelling several question words at once (`percap` for `per capita`)."""
+    for k, part in enumerate(parts):
+        if k in used:
+            continue
+        joined = phrase[i]
+        for j in range(i + 1, len(phrase)):
+            if not part.startswith(joined) or len(part) <= len(joined):
+                break
+            joined += phrase[j]
+            if joined.startswith(part) or part.startswith(joined):
+                return k, j - i + 1
+    return None, 0
 
 
 @dataclass(frozen=True)

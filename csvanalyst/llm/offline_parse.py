@@ -45,6 +45,7 @@ _DISTINCT = frozenset({"distinct", "unique", "different"})
 _UP = frozenset({"top", "best", "highest", "largest", "biggest", "most", "greatest"})
 _DOWN = frozenset({"bottom", "worst", "lowest", "smallest", "least", "fewest"})
 _RANK_LEAD = (_UP | _DOWN | {"top", "bottom", "best", "worst"}) - {"most", "least", "fewest"}
+_FREQUENT = frozenset({"common", "frequent", "popular", "usual"})
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
             "nine": 9, "ten": 10, "twenty": 20}  # fmt: skip
 _COMPARE = {("more", "than"): ">", ("greater", "than"): ">", ("over",): ">", ("above",): ">",
@@ -166,9 +167,31 @@ def _read_comparisons(intent: Intent) -> None:
             while intent.free(j) and toks[j] not in BOUNDARY:
                 j -= 1
             phrase = list(range(j + 1, i))
+            if not phrase:
+                phrase = _phrase_after(intent, end + 1)
             if phrase:
                 intent.comparisons.append(Comparison(phrase, op, float(toks[end])))
                 intent.take(*range(i, end + 1), *phrase)
+    for i in range(len(toks) - 1):
+        if (
+            intent.at(i, "with")
+            and intent.free(i + 1)
+            and _is_number(toks[i + 1])
+            and not timewords.is_year(toks[i + 1])
+        ):
+            phrase = _phrase_after(intent, i + 2)
+            if phrase:
+                intent.comparisons.append(Comparison(phrase, "=", float(toks[i + 1])))
+                intent.take(i, i + 1, *phrase)
+
+
+def _phrase_after(intent: Intent, start: int) -> list[int]:
+    out = []
+    k = start
+    while intent.free(k) and intent.tokens[k] not in BOUNDARY and not _is_number(intent.tokens[k]):
+        out.append(k)
+        k += 1
+    return out
 
 
 def _is_number(tok: str) -> bool:
@@ -209,10 +232,43 @@ def _read_rank(intent: Intent) -> bool:
             k += 1
         if entity and intent.free(k) and toks[k] in _UP | _DOWN:
             intent.take(*range(0, start), *range(start + len(entity), k + 1))
-            intent.rank = Rank(desc=toks[k] in _UP, n=n or 1)
-            intent.entity = entity
-            _read_measure(intent, k + 1, default="count" if toks[k] in ("most", "least", "fewest") else None)
+            _ranked(intent, entity, k, n or 1)
             return True
+    return _read_with_superlative(intent)
+
+
+def _ranked(intent: Intent, entity: list[int], k: int, n: int) -> None:
+    """The superlative at k ranks `entity`; `most common` / `most frequent` counts rows."""
+    toks = intent.tokens
+    intent.rank = Rank(desc=toks[k] in _UP, n=n)
+    intent.entity = entity
+    if intent.free(k + 1) and toks[k + 1] in _FREQUENT:
+        intent.take(k + 1)
+        intent.fn = "count"
+        return
+    _read_measure(intent, k + 1, default="count" if toks[k] in ("most", "least", "fewest") else None)
+
+
+def _read_with_superlative(intent: Intent) -> bool:
+    """`country with the largest population in 1952`, `airport with the highest latitude`."""
+    toks = intent.tokens
+    for i, tok in enumerate(toks):
+        if tok != "with" or not intent.free(i) or i == 0:
+            continue
+        k = i + 1
+        while intent.free(k) and toks[k] in ("the", "a"):
+            k += 1
+        if not (intent.free(k) and toks[k] in _UP | _DOWN):
+            continue
+        start = 0
+        while intent.free(start) and toks[start] in ("the", "a", "which", "what", "show", "find", "list"):
+            start += 1
+        entity = [j for j in range(start, i) if intent.free(j)]
+        if not entity or any(toks[j] in BOUNDARY - {"the", "a"} for j in entity):
+            continue
+        intent.take(*range(0, start), *range(i, k + 1))
+        _ranked(intent, entity, k, 1)
+        return True
     return False
 
 

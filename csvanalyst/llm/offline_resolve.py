@@ -58,6 +58,7 @@ class Resolver:
         self.catalog = catalog
         self.tokens = tokens
         self.hinted = hinted  # tables the question names somewhere, in order
+        self.extreme: str | None = None  # "max"/"min" when the question asks for the highest/lowest
 
     def stems_of(self, span: list[int]) -> tuple[str, ...]:
         return stems(words(" ".join(self.tokens[i] for i in span)))
@@ -101,6 +102,11 @@ class Resolver:
     def pick(self, cols: list[Col], prefer: list[str], said: str) -> Col:
         """One column among equally good matches: same name in several tables is settled by table order."""
         names = list(dict.fromkeys(c.name for c in cols))
+        if len(names) > 1 and self.extreme:
+            # "highest temperature" among temp_max and temp_min: the name that says max.
+            agree = [c for c in cols if self.extreme in c.stems or any(p.startswith(self.extreme) for p in c.stems)]
+            if len({c.name for c in agree}) == 1:
+                cols, names = agree, [agree[0].name]
         if len(names) > 1:
             raise Unsure(f"“{said}” could mean {_or([f'{c.table}.{c.name}' for c in cols])}")
         order = [*prefer, *self.hinted, *self._by_rows()]
