@@ -7,20 +7,17 @@ the planner decline and say which word it did not understand.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 from csvanalyst.llm import offline_link as link
-from csvanalyst.llm.offline_match import Catalog, Col, Table, ValueHit, name_score
-from csvanalyst.llm.offline_parse import STOPWORDS, Intent
-from csvanalyst.llm.offline_resolve import WEAK, Hit, Resolver, Revenue, Unsure, default_fn, spans
+from csvanalyst.llm.offline_conditions import Conditions
+from csvanalyst.llm.offline_match import Catalog, Col, Table
+from csvanalyst.llm.offline_parse import Intent
+from csvanalyst.llm.offline_resolve import WEAK, Hit, Resolver, Revenue, Unsure, default_fn
 
 _BUCKET_WORDS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 _FN_LABEL = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum", "median": "median"}
-# Verbs and prepositions that carry no condition of their own ("won", "at lunch", "observed in 2008").
-_FILLERS = STOPWORDS | {"or", "and", "the", "a", "an", "than", "at", "from", "win", "won", "wins", "observed",
-                        "lived", "live", "took", "place", "type", "types", "happened", "occurred"}  # fmt: skip
 _ROW_WORDS = frozenset({"row", "rows", "record", "records", "entries", "entry", "lines", "line"})
 
 
@@ -36,10 +33,10 @@ class Draft:
     bucket: str | None = None
     conditions: list[str] = field(default_factory=list)  # e.g. "in 2024", "priority = high"
     entity: str = ""  # what a ranking ranks, as the question says it ("products")
-    notes: list[str] = field(default_factory=list)  # how words were linked: "`pop` taken as population"
+    notes: list[str] = field(default_factory=list)  # how words were linked: "`qty` taken as quantity"
 
 
-class Planner:
+class Planner(Conditions):
     def __init__(self, intent: Intent, catalog: Catalog) -> None:
         self.intent = intent
         self.catalog = catalog
@@ -81,7 +78,7 @@ class Planner:
 
     # -- linking beyond names ------------------------------------------------------------------
     def _merge_per(self) -> None:
-        """`gdp per capita`, `miles per gallon`: a measure named with "per" is not a grouping."""
+        """`cost per unit`, `km per litre`: a measure named with "per" is not a grouping."""
         intent = self.intent
         if not intent.measure:
             return
@@ -114,7 +111,7 @@ class Planner:
         return tables or list(self.catalog.tables)
 
     def _row_ranking(self, agg: dict[str, Any]) -> bool:
-        """`top 5 cars by horsepower`, `which car has the most horsepower`: rows, not groups."""
+        """`top 5 products by price`, `which product has the most stock`: rows, not groups."""
         if self.intent.fn not in (None, "count") or "column" not in agg or agg["fn"] == "count_distinct":
             return False
         hit = self.resolver.find(self.intent.entity, "entity", self.tables) if self.intent.entity else None
@@ -140,7 +137,7 @@ class Planner:
         intent = self.intent
         phrase = intent.measure
         if intent.fn == "count" and intent.rank and phrase and self._numeric_measure(phrase):
-            intent.fn = None  # "the most horsepower" ranks by horsepower, it does not count it
+            intent.fn = None  # "the most stock" ranks by stock, it does not count it
         if intent.fn in ("count", "count_distinct"):
             return self._count(phrase)
         if intent.fn is None and (
@@ -175,7 +172,7 @@ class Planner:
         return bool(cols) and score >= 0.85
 
     def _exact_numeric(self, phrase: list[int]) -> bool:
-        """`tip` in a table named `tips`: the column is meant, not the table's rows."""
+        """`score` in a table named `scores`: the column is meant, not the table's rows."""
         score, cols = self.catalog.match_columns(
             self.resolver.stems_of(phrase), [c for c in self.catalog.columns if c.numeric]
         )
@@ -216,7 +213,7 @@ class Planner:
         return {"fn": "count_distinct", "column": self._ref(target), "as": "count"}, f"distinct {target.name}"
 
     def _counts_days(self, i: int) -> bool:
-        """ "how many days of rain" on a table with one row per date counts rows."""
+        """ "how many days of frost" on a table with one row per date counts rows."""
         if self.intent.tokens[i] not in ("day", "days"):
             return False
         tables = self._tables_in_play()
@@ -251,7 +248,7 @@ class Planner:
         return hit
 
     def _note_link(self, hit: Hit) -> None:
-        """Say how a name was read when the words differ from it (`pop` taken as “population”)."""
+        """Say how a name was read when the words differ from it (`qty` taken as “quantity”)."""
         if not isinstance(hit.target, Col):
             return
         said = self.resolver.stems_of(hit.span)
@@ -339,134 +336,6 @@ class Planner:
         draft.plan = plan
         return draft
 
-    def _period(self) -> None:
-        period = self.intent.period
-        if period is None:
-            return
-        year = link.integer_year_column(self._tables_in_play())
-        if year is not None and not any(c.temporal for t in self._tables_in_play() for c in t.columns):
-            found = link.year_filter(period, year)
-            if found is None:
-                raise Unsure(f"“{period.label}” is finer than the year column `{year.name}` can say")
-            self._use_table(year.table)
-            self.used_cols.append(year)
-            self.filters.append({"column": self._ref(year), "op": found[0], "value": found[1]})
-            self.conditions.append(f"{period.label} ({year.name})")
-            return
-        col = self._date_column()
-        self.filters.append({"column": self._ref(col), "op": period.op, "value": _value(period.values)})
-        self.conditions.append(f"{period.label} ({col.name})")
-
-    def _date_column(self) -> Col:
-        tables = [self.catalog.table(t) for t in self.tables]
-        col = self.resolver.date_column([t for t in tables if t is not None], self._date_hints())
-        self._use_table(col.table)
-        return col
-
-    def _date_hints(self) -> list[Col]:
-        """Date columns named by left-over words (`created`, `resolved`, `order date`)."""
-        found = []
-        for span in spans(self.pool):
-            if any(i not in self.pool for i in span) or _contiguous(span) is False:
-                continue
-            if all(self.intent.tokens[i] in STOPWORDS for i in span):
-                continue
-            score, cols = self.catalog.match_columns(self.resolver.stems_of(span), self._date_pool())
-            if score >= WEAK and cols:
-                col = self.resolver.pick(cols, self.tables, self.resolver.text(span))
-                found.append(col)
-                self.pool = [i for i in self.pool if i not in span]
-                self.used_cols.append(col)
-        return found or [c for c in self.used_cols if c.temporal]
-
-    def _date_pool(self) -> list[Col]:
-        return [c for c in self.catalog.columns if c.temporal and c.table in self.tables]
-
-    def _comparisons(self) -> None:
-        for comp in self.intent.comparisons:
-            hit = self._hit(comp.phrase, "numeric")
-            if not isinstance(hit.target, Col):
-                raise Unsure(f"“{self.resolver.text(comp.phrase)}” is not a column to compare")
-            self._use_table(hit.target.table)
-            self.used_cols.append(hit.target)
-            value = int(comp.value) if comp.value.is_integer() else comp.value
-            self.filters.append({"column": self._ref(hit.target), "op": comp.op, "value": value})
-            self.conditions.append(f"{hit.target.name} {comp.op} {value}")
-
-    def _values(self) -> None:
-        found: dict[Col, list[ValueHit]] = {}
-        for span in list(spans(self.pool)):
-            if any(i not in self.pool for i in span) or not _contiguous(span):
-                continue
-            if all(self.intent.tokens[i] in STOPWORDS for i in span):
-                continue
-            if self._boolean(span):
-                self.pool = [i for i in self.pool if i not in span]
-                continue
-            hit = self._value_hit(span)
-            if hit is not None:
-                found.setdefault(hit.column, []).append(hit)
-                self.pool = [i for i in self.pool if i not in span]
-        for col, hits in found.items():
-            spellings = [v for h in hits for v in h.spellings]
-            self._use_table(col.table)
-            self.used_cols.append(col)
-            self.filters.append({"column": self._ref(col), "op": "in", "value": spellings})
-            self.conditions.append(f"{col.name} = {' or '.join(h.shown for h in hits)}")
-
-    def _boolean(self, span: list[int]) -> bool:
-        """A yes/no column named by the words: a filter on it (`non smokers` = false)."""
-        words = [i for i in span if self.intent.tokens[i] not in link.NEGATIONS]
-        if not words or (len(words) < len(span) and span[0] not in [i for i in span if i not in words]):
-            return False
-        cols = [c for c in self.catalog.columns if not self.tables or c.table in self.tables]
-        col = link.boolean_column(self.resolver.stems_of(words), cols, name_score)
-        if col is None:
-            return False
-        truth = len(words) == len(span)
-        before = span[0] - 1
-        if truth and before in self.pool and self.intent.tokens[before] in link.NEGATIONS:
-            truth = False
-            self.pool.remove(before)
-        self._use_table(col.table)
-        self.used_cols.append(col)
-        self.filters.append({"column": self._ref(col), "op": "=", "value": truth})
-        self.conditions.append(f"{col.name} = {'true' if truth else 'false'}")
-        return True
-
-    def _value_hit(self, span: list[int]) -> ValueHit | None:
-        phrase = self.resolver.stems_of(span)
-        near = [c for c in self.catalog.columns if c.table in self.tables]
-        hits = self.catalog.match_values(phrase, near) or self.catalog.match_values(phrase)
-        if not hits and len(phrase) == 1:
-            for form in link.value_forms(phrase[0]):
-                hits = hits or self.catalog.match_values((form,), near) or self.catalog.match_values((form,))
-            found = link.calendar_hits(self.intent.tokens[span[0]], near or self.catalog.columns)
-            hits = hits or [ValueHit(col, same, str(same[0]).strip()) for col, same in found]
-        if not hits:
-            return None
-        said = {self.intent.tokens[i] for i in self.pool}
-        named = [h for h in hits if set(h.column.stems) & {_stems(w)[0] for w in said if _stems(w)}]
-        in_plan = [h for h in hits if h.column.table in self.tables]
-        for choice in (hits, named, in_plan):
-            if len({h.column.name for h in choice}) == 1:
-                return self._closest(choice)
-        raise Unsure(f"“{self.resolver.text(span)}” is a value of {', '.join(h.column.name for h in hits)}")
-
-    def _closest(self, hits: list[ValueHit]) -> ValueHit:
-        order = [*self.tables, *self.resolver.hinted]
-        return min(hits, key=lambda h: order.index(h.column.table) if h.column.table in order else len(order))
-
-    def _check_pool(self) -> None:
-        """Every left-over word must be a filler, a used table/column name, or the planner declines."""
-        known = {w for c in self.used_cols for w in c.stems} | {w for t in self.tables for w in _stems(t)}
-        for i in self.pool:
-            tok = self.intent.tokens[i]
-            parts = _stems(tok)
-            if tok in _FILLERS or (parts and all(w in known for w in parts)):
-                continue
-            raise Unsure(f"I don't know what “{tok}” refers to in this dataset")
-
     def _joins(self, base: str) -> list[dict[str, Any]]:
         joins: list[dict[str, Any]] = []
         joined = [base]
@@ -495,20 +364,12 @@ def _stems(word: str) -> tuple[str, ...]:
 
 
 def _own_column(target: Col | Table | Any) -> Col | Table | Any:
-    """A table grouped by its own name (`weather` in a `weather` table) is that column."""
+    """A table grouped by its own name (`status` in a `status` table) is that column."""
     if isinstance(target, Table):
         same = [c for c in target.columns if c.stems == target.stems]
         if len(same) == 1:
             return same[0]
     return target
-
-
-def _contiguous(span: list[int]) -> bool:
-    return all(b == a + 1 for a, b in itertools.pairwise(span))
-
-
-def _value(values: tuple[str, ...]) -> Any:
-    return list(values) if len(values) > 1 else values[0]
 
 
 def build_plan(intent: Intent, catalog: Catalog) -> Draft:

@@ -6,10 +6,10 @@ any table:
 
 - a column named like a time unit (`day`, `year`) that is not a date is grouped or filtered as it is:
   "by day" on a text `day` column groups by it; "in 2007" on an integer `year` column is `year = 2007`;
-- a yes/no column (`smoker BOOLEAN`) named in the question is a filter: "smokers" is `smoker`,
-  "non smokers" is `NOT smoker`;
+- a yes/no column (`member BOOLEAN`) named in the question is a filter: "members" is `member`,
+  "non members" is `NOT member`;
 - a table of counts (a numeric column named `count`, `n`, `frequency`, …) is counted by summing it;
-- "rainy"/"sunny" name the values `rain`/`sun`; "saturday" names `Sat` (calendar abbreviations).
+- "stormy"/"muddy" name the values `storm`/`mud`; "monday" names `Mon` (calendar abbreviations).
 """
 
 from __future__ import annotations
@@ -58,13 +58,13 @@ def year_filter(period: Period, col: Col) -> tuple[str, Any] | None:
 
 
 def count_column(table: Table) -> Col | None:
-    """The column a table of counts keeps its counts in (`medal, count`): counting it means summing it."""
+    """The column a table of counts keeps its counts in (`item, count`): counting it means summing it."""
     cols = [c for c in table.columns if c.numeric and c.stems in _COUNT_NAMES]
     return cols[0] if len(cols) == 1 else None
 
 
 def value_forms(word: str) -> list[str]:
-    """Other spellings a value may have in the data: `rainy` → `rain`, `sunny` → `sun`."""
+    """Other spellings a value may have in the data: `stormy` → `storm`, `muddy` → `mud`."""
     forms = []
     if len(word) > 4 and word.endswith("y"):
         stem = word[:-1]
@@ -75,7 +75,7 @@ def value_forms(word: str) -> list[str]:
 
 
 def calendar_hits(word: str, cols: list[Col]) -> list[tuple[Col, tuple[Any, ...]]]:
-    """`saturday` for a value `Sat`, `september` for `Sept`: calendar names written short in the data."""
+    """`monday` for a value `Mon`, `september` for `Sept`: calendar names written short in the data."""
     if word not in _CALENDAR:
         return []
     hits = []
@@ -93,6 +93,6 @@ def calendar_hits(word: str, cols: list[Col]) -> list[tuple[Col, tuple[Any, ...]
 
 
 def boolean_column(stems: tuple[str, ...], cols: list[Col], score: Any) -> Col | None:
-    """A yes/no column the words name (`smokers` for `smoker`), if exactly one fits well."""
+    """A yes/no column the words name (`members` for `member`), if exactly one fits well."""
     found = [c for c in cols if c.family == "boolean" and score(stems, c.stems, c.name) >= 0.85]
     return found[0] if len(found) == 1 else None

@@ -24,11 +24,11 @@ NUMERIC: frozenset[str] = frozenset({"integer", "float", "decimal"})
 TEMPORAL: frozenset[str] = frozenset({"date", "timestamp"})
 # Trailing name parts that say how a value is stored, not what it is: "device_id" is the device.
 _SUFFIXES = frozenset({"id", "at", "on", "date", "ts", "c", "f", "pct", "percent", "usd", "eur", "num", "no"})
-# Units a name carries that the question leaves out: `body_mass_g` is the body mass.
+# Units a name carries that the question leaves out: `weight_kg` is the weight.
 _UNITS = frozenset({"mm", "cm", "m", "km", "g", "kg", "lb", "lbs", "in", "ft", "s", "sec", "ms", "usd",
                     "eur", "pct", "percent", "c", "f", "mph", "kmh"})  # fmt: skip
 # Common abbreviations that are not prefixes of the word they stand for (prefixes match by themselves:
-# `pop` for population, `temp` for temperature, `max` for maximum).
+# `dur` for duration, `temp` for temperature, `max` for maximum).
 ABBREVIATIONS = {"avg": "average", "qty": "quantity", "amt": "amount", "no": "number", "num": "number",
                  "nr": "number", "cnt": "count", "pct": "percent", "wt": "weight", "yr": "year", "mo": "month",
                  "lbs": "pound", "lb": "pound", "dept": "department", "mgr": "manager", "cust": "customer",
@@ -146,7 +146,7 @@ def _word_match(said: str, part: str) -> bool:
 
 
 def _initials(said: str, parts: tuple[str, ...]) -> int:
-    """How many name parts a word abbreviates by initials (`mpg` = miles per gallon), 0 if none."""
+    """How many name parts a word abbreviates by initials (`kpl` = km per litre), 0 if none."""
     if len(said) < 2 or len(said) > len(parts):
         return 0
     for start in range(len(parts) - len(said) + 1):
@@ -158,8 +158,8 @@ def _initials(said: str, parts: tuple[str, ...]) -> int:
 def link_score(phrase: tuple[str, ...], name: tuple[str, ...]) -> float:
     """Question words against name parts in order: abbreviations, prefixes, initials, run-together parts.
 
-    `population` links to `pop`, `gdp per capita` to `gdpPercap`, `mpg` to `Miles_per_Gallon`,
-    `maximum temperature` to `temp_max`. Units in the name (`_mm`, `_g`, `_in_lbs`) may be left out.
+    `duration` links to `dur`, `cost per unit` to `costPerunit`, `kpl` to `Km_per_Litre`,
+    `maximum speed` to `speed_max`. Units in the name (`_mm`, `_g`, `_in_lbs`) may be left out.
     Every phrase word must be used; name parts left over lower the score.
     """
     parts = tuple(p for p in name if p not in _UNITS) or name
@@ -185,7 +185,7 @@ def link_score(phrase: tuple[str, ...], name: tuple[str, ...]) -> float:
 
 
 def _run_together(phrase: tuple[str, ...], i: int, parts: tuple[str, ...], used: set[int]) -> tuple[int | None, int]:
-    """A name part spelling several question words at once (`percap` for `per capita`)."""
+    """A name part spelling several question words at once (`perunit` for `per unit`)."""
     for k, part in enumerate(parts):
         if k in used:
             continue

@@ -250,7 +250,7 @@ def _ranked(intent: Intent, entity: list[int], k: int, n: int) -> None:
 
 
 def _read_with_superlative(intent: Intent) -> bool:
-    """`country with the largest population in 1952`, `airport with the highest latitude`."""
+    """`product with the largest stock in 2020`, `store with the highest rating`."""
     toks = intent.tokens
     for i, tok in enumerate(toks):
         if tok != "with" or not intent.free(i) or i == 0:

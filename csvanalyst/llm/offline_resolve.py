@@ -103,7 +103,7 @@ class Resolver:
         """One column among equally good matches: same name in several tables is settled by table order."""
         names = list(dict.fromkeys(c.name for c in cols))
         if len(names) > 1 and self.extreme:
-            # "highest temperature" among temp_max and temp_min: the name that says max.
+            # "highest speed" among speed_max and speed_min: the name that says max.
             agree = [c for c in cols if self.extreme in c.stems or any(p.startswith(self.extreme) for p in c.stems)]
             if len({c.name for c in agree}) == 1:
                 cols, names = agree, [agree[0].name]

@@ -93,4 +93,4 @@ def test_planner_code_names_no_column_or_value_of_the_fixtures(tmp_path: Path, m
             word = len(parts) == 1 and name.lower() not in GENERIC_WORDS and name.lower() in literals
             if compound or word:
                 found.append(f"{path.name}: {name}")
-    assert not found, found
+    assert not found, "; ".join(sorted(found))
