@@ -51,6 +51,8 @@ def cell(value: Any, bucket: str | None = None) -> str:
         return _bucket_label(day, bucket)
     if isinstance(value, str):
         return f"“{value}”" if value != value.strip() or not value else value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # a label (a year, a size, a code) reads as written, without separators
     return number(value)
 
 
@@ -70,6 +72,8 @@ def answer(draft: Draft, result: dict[str, Any]) -> str:
     """One or two sentences from the run's rows, ending with the run reference."""
     rows = result.get("rows") or []
     text = _body(draft, rows, int(result.get("row_count", len(rows))))
+    if draft.notes:
+        text += f" Read as: {'; '.join(draft.notes)}."
     return f"{text} (run {result.get('run_id', '?')})"
 
 

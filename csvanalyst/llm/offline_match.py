@@ -162,6 +162,8 @@ def link_score(phrase: tuple[str, ...], name: tuple[str, ...]) -> float:
     `maximum speed` to `speed_max`. Units in the name (`_mm`, `_g`, `_in_lbs`) may be left out.
     Every phrase word must be used; name parts left over lower the score.
     """
+    if len(phrase) == 1 and _initials(phrase[0], name) == len(name) > 1:
+        return 0.86  # `kpl` for km per litre, units included
     parts = tuple(p for p in name if p not in _UNITS) or name
     used_parts: set[int] = set()
     i = 0
