@@ -18,6 +18,10 @@ MAX_VALUE_CHARS = 80
 SAMPLE_COUNT = 5
 SAMPLE_ROWS = 1000
 MAX_CATEGORY_VALUES = 30  # a text column with at most this many distinct values lists them all
+# Short names (countries, states, codes) are listed up to this many when they fit in the character budget,
+# so a question naming one of them can be linked to its column.
+MAX_NAME_VALUES = 250
+NAME_VALUES_CHARS = 2500
 
 
 def profile_table(source_sql: str, columns: list[ColumnInfo]) -> tuple[int, list[ColumnInfo]]:
@@ -68,14 +72,17 @@ def _unpack(columns: list[ColumnInfo], values: tuple[Any, ...], rows: int) -> li
 
 def _category_values(con: Any, source_sql: str, col: ColumnInfo, stats: ColumnStats) -> list[Any] | None:
     """Every distinct value of a category-like text column, most frequent first (ties by value)."""
-    if col.family != "text" or stats.distinct_count is None or not 0 < stats.distinct_count <= MAX_CATEGORY_VALUES:
+    if col.family != "text" or stats.distinct_count is None or not 0 < stats.distinct_count <= MAX_NAME_VALUES:
         return None
     name = quote_ident(col.name)
     rows = con.execute(
         f"SELECT {name} FROM {source_sql} WHERE {name} IS NOT NULL GROUP BY {name}"
-        f" ORDER BY count(*) DESC, {name} LIMIT {MAX_CATEGORY_VALUES + 1}"
+        f" ORDER BY count(*) DESC, {name} LIMIT {MAX_NAME_VALUES + 1}"
     ).fetchall()
-    return [jsonable(row[0]) for row in rows]
+    values = [jsonable(row[0]) for row in rows]
+    if len(values) > MAX_CATEGORY_VALUES and sum(len(str(v)) for v in values) > NAME_VALUES_CHARS:
+        return None
+    return values
 
 
 def _samples(values: list[Any]) -> list[Any]:

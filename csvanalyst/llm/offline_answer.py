@@ -81,6 +81,9 @@ def _body(draft: Draft, rows: list[list[Any]], total: int) -> str:
     where = f" ({'; '.join(draft.conditions)})" if draft.conditions else ""
     if not rows:
         return f"No rows match{where}, so there is no {draft.measure} to report."
+    if draft.kind == "rows":
+        values = _items([cell(r[-1]) if isinstance(r[-1], str) else number(r[-1]) for r in rows], total)
+        return f"{_cap(draft.measure)}{where}: {values}."
     if draft.kind == "distinct":
         items = _items([cell(r[0]) for r in rows], total)
         return f"There are {number(total)} distinct {draft.measure} values{where}: {items}."

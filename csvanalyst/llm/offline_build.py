@@ -63,6 +63,8 @@ class Planner(Conditions):
         if intent.fn is None and not intent.measure:
             raise Unsure("I could not find what to count or compute")
         self._merge_per()
+        if intent.lookup:
+            return self._finish(self._lookup())
         if intent.fn in ("max", "min"):
             self.resolver.extreme = intent.fn
         elif intent.rank is not None and intent.fn is None:
@@ -106,6 +108,22 @@ class Planner(Conditions):
         self.time_groups.append(col)
         self.notes.append(f"“{unit}” read as the column `{col.name}`")
 
+    def _lookup(self) -> tuple[dict[str, Any], Draft]:
+        """`life expectancy of X in 2007`: the values of a well-named column on the rows asked about."""
+        phrase = self.intent.measure
+        numeric = [c for c in self.catalog.columns if c.numeric]
+        score, _ = self.catalog.match_columns(self.resolver.stems_of(phrase), numeric)
+        if score < 0.85:
+            raise Unsure("I could not find what to count or compute")
+        hit = self._hit(phrase, "numeric")
+        assert isinstance(hit.target, Col)
+        col = hit.target
+        self._use_table(col.table)
+        self.used_cols.append(col)
+        plan: dict[str, Any] = {"table": col.table, "select": [{"column": self._ref(col)}], "limit": 20}
+        draft = Draft(plan=plan, kind="rows", measure=col.name, value=col.name)
+        return plan, _needs_filters(self, draft)
+
     def _tables_in_play(self) -> list[Table]:
         tables = [t for t in (self.catalog.table(n) for n in self.tables) if t is not None]
         return tables or list(self.catalog.tables)
@@ -145,6 +163,9 @@ class Planner(Conditions):
             or self.resolver.find(phrase, "numeric", []) is None
         ):
             return self._count(phrase)
+        counted = self._counted_table(phrase)
+        if counted is not None:
+            return counted
         hit = self._hit(phrase, "numeric" if intent.fn not in ("min", "max") else "column")
         target = hit.target
         if isinstance(target, Revenue):
@@ -162,6 +183,20 @@ class Planner(Conditions):
             agg["as"] = f"p{round((intent.p or 0) * 100)}_{target.name}"
             return agg, f"{round((intent.p or 0) * 100)}th percentile of {target.name}"
         return agg, f"{_FN_LABEL[fn]} {target.name}"
+
+    def _counted_table(self, phrase: list[int]) -> tuple[dict[str, Any], str] | None:
+        """`total items` in a table of counts: the sum of its count column; other words stay as filters."""
+        if self.intent.fn not in (None, "sum") or self._numeric_measure(phrase):
+            return None
+        hit = self.resolver.find(phrase, "table", [])
+        counts = link.count_column(hit.target) if hit is not None and isinstance(hit.target, Table) else None
+        if hit is None or counts is None:
+            return None
+        self.pool += hit.rest
+        self._use_table(counts.table)
+        self.used_cols.append(counts)
+        self.notes.append(f"{counts.table} counted by summing its `{counts.name}` column")
+        return {"fn": "sum", "column": self._ref(counts), "as": "count"}, self.resolver.text(phrase)
 
     def _numeric_measure(self, phrase: list[int]) -> bool:
         if self._names_table(phrase) and not self._exact_numeric(phrase):
@@ -189,6 +224,8 @@ class Planner(Conditions):
             table = self._only_table()
             self._use_table(table.name)
             return {"fn": "count", "as": "count"}, f"rows of {table.name}"
+        if self.resolver.find(phrase, "entity", self.tables) is None and self._counts_values_of_a_table(phrase):
+            return self._count(self.resolver.hinted_phrase)
         hit = self._hit(phrase, "entity")
         target = hit.target
         if isinstance(target, Table):
@@ -211,6 +248,18 @@ class Planner(Conditions):
             self.notes.append(f"“{said}” counted as rows of {target.table}")
             return {"fn": "count", "as": "count"}, said
         return {"fn": "count_distinct", "column": self._ref(target), "as": "count"}, f"distinct {target.name}"
+
+    def _counts_values_of_a_table(self, phrase: list[int]) -> bool:
+        """`how many A or B things`: the counted words are values; the table named after them is counted."""
+        stems_ = self.resolver.stems_of(phrase)
+        if not self.catalog.match_values(stems_):
+            return False
+        rest = [i for i in self.pool if i > phrase[-1] and self.catalog.match_table(_stems(self.intent.tokens[i]))]
+        if not rest:
+            return False
+        self.pool = [i for i in self.pool if i != rest[0]] + phrase
+        self.resolver.hinted_phrase = [rest[0]]
+        return True
 
     def _counts_days(self, i: int) -> bool:
         """ "how many days of frost" on a table with one row per date counts rows."""
@@ -361,6 +410,18 @@ def _stems(word: str) -> tuple[str, ...]:
     from csvanalyst.llm.offline_match import stems, words
 
     return stems(words(word))
+
+
+def _needs_filters(planner: Planner, draft: Draft) -> Draft:
+    """A lookup shows values of the rows the question names; with no condition it would be a dump."""
+    planner._period()
+    planner._comparisons()
+    planner._values()
+    if not planner.filters:
+        raise Unsure("say which rows to look up, or what to compute (average, total, maximum …)")
+    planner.intent.period = None
+    planner.intent.comparisons = []
+    return draft
 
 
 def _own_column(target: Col | Table | Any) -> Col | Table | Any:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from csvanalyst.llm import offline_link as link
 from csvanalyst.llm.offline_match import Col, ValueHit, name_score, stems, words
-from csvanalyst.llm.offline_parse import STOPWORDS
+from csvanalyst.llm.offline_parse import BOUNDARY, STOPWORDS
 from csvanalyst.llm.offline_resolve import WEAK, Unsure, spans
 
 if TYPE_CHECKING:
@@ -84,8 +84,8 @@ class Conditions:
         for span in list(spans(self.pool)):
             if any(i not in self.pool for i in span) or not _contiguous(span):
                 continue
-            if all(self.intent.tokens[i] in STOPWORDS for i in span):
-                continue
+            if all(self.intent.tokens[i] in FILLERS | BOUNDARY for i in span):
+                continue  # "or", "in", "me" are words here even where a column holds `OR`, `IN`, `ME`
             if self._boolean(span):
                 self.pool = [i for i in self.pool if i not in span]
                 continue
@@ -149,7 +149,7 @@ class Conditions:
         for i in self.pool:
             tok = self.intent.tokens[i]
             parts = _stems(tok)
-            if tok in FILLERS or (parts and all(w in known for w in parts)):
+            if tok in FILLERS or (parts and all(w in known for w in parts)) or self._counts_days(i):
                 continue
             raise Unsure(f"I don't know what “{tok}” refers to in this dataset")
 

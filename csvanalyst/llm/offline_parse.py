@@ -83,6 +83,7 @@ class Intent:
     period: timewords.Period | None = None
     rank: Rank | None = None
     listing: bool = False
+    lookup: bool = False  # a measure named without an aggregate or a grouping: its values are shown
     comparisons: list[Comparison] = field(default_factory=list)
     decline: str | None = None
 
@@ -132,8 +133,21 @@ def parse_question(question: str) -> Intent:
     _read_comparisons(intent)
     if not (_read_rank(intent) or _read_listing(intent)):
         _read_aggregate(intent)
+    _read_top_n(intent)
     _read_groups(intent)
     return intent
+
+
+def _read_top_n(intent: Intent) -> None:
+    """`…, top 10` or `first 3` anywhere in a ranking sets how many rows it shows."""
+    if intent.rank is None:
+        return
+    for i, tok in enumerate(intent.tokens):
+        if tok in ("top", "first", "bottom", "last") and intent.free(i):
+            n, end = _count_n(intent, i + 1)
+            if n is not None:
+                intent.rank = Rank(desc=intent.rank.desc, n=n)
+                intent.take(i, end - 1)
 
 
 def _read_percentile(intent: Intent) -> None:
@@ -348,6 +362,9 @@ def _read_aggregate(intent: Intent) -> None:
     first = next((i for i in range(len(toks)) if intent.free(i) and toks[i] not in STOPWORDS), None)
     if first is not None and (intent.bucket or _has_group_word(intent)):
         intent.measure = intent.phrase(first)  # no aggregate word: a table is counted, a measure summed
+    elif first is not None and intent.fn is None:
+        intent.measure = intent.phrase(first)
+        intent.lookup = bool(intent.measure)
 
 
 def _has_group_word(intent: Intent) -> bool:

@@ -58,6 +58,7 @@ class Resolver:
         self.catalog = catalog
         self.tokens = tokens
         self.hinted = hinted  # tables the question names somewhere, in order
+        self.hinted_phrase: list[int] = []  # the table word a count was moved to
         self.extreme: str | None = None  # "max"/"min" when the question asks for the highest/lowest
 
     def stems_of(self, span: list[int]) -> tuple[str, ...]:
