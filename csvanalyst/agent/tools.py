@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from csvanalyst.agent.coerce import ArgumentError, extract_sql, parse_arguments
+from csvanalyst.agent.flat_schema import flat_schema
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.config import Settings
 from csvanalyst.core.query import DataScope, QueryOutcome, execute
@@ -35,7 +36,7 @@ class _Args(BaseModel):
 class RunPlanArgs(_Args):
     """Run a QueryPlan (preferred: it is validated against the schema and compiled to SQL for you)."""
 
-    plan: dict[str, Any] = Field(description="A QueryPlan object; see the system prompt for its shape.")
+    plan: dict[str, Any] = Field(description="A QueryPlan object; its fields are described in this schema.")
 
 
 class RunSqlArgs(_Args):
@@ -59,7 +60,7 @@ class RunPythonArgs(_Args):
 class DescribeTableArgs(_Args):
     """Describe one table: every column with its type, null and distinct counts, range and samples."""
 
-    table: str
+    table: str = Field(description="A table name of the dataset.")
 
 
 class ListDatasetsArgs(_Args):
@@ -69,12 +70,12 @@ class ListDatasetsArgs(_Args):
 class MakeChartArgs(_Args):
     """Draw a chart of a run's result (Vega-Lite). Use after a run whose rows suit a chart."""
 
-    run_id: str
-    mark: Literal["bar", "line", "point", "arc", "area"] = "bar"
-    x: str
-    y: str
-    color: str | None = None
-    title: str | None = None
+    run_id: str = Field(description="The run whose rows to draw (from a run_plan or run_sql result).")
+    mark: Literal["bar", "line", "point", "arc", "area"] = Field("bar", description="The kind of chart.")
+    x: str = Field(description="Result column on the x axis.")
+    y: str = Field(description="Result column on the y axis.")
+    color: str | None = Field(None, description="Optional result column that colours the marks.")
+    title: str | None = Field(None, description="Optional chart title.")
 
 
 @dataclass
@@ -106,8 +107,7 @@ class Tool:
     handler: Callable[[Any, ToolContext, str], ToolOutcome]
 
     def spec(self) -> ToolSpec:
-        schema = self.args.model_json_schema()
-        schema.pop("title", None)
+        schema = flat_schema(self.args.model_json_schema())
         description = schema.pop("description", "") or ""
         return ToolSpec(name=self.name, description=description.strip(), parameters=schema)
 
@@ -259,7 +259,9 @@ def tool_specs(*, python: bool = False) -> list[ToolSpec]:
     specs = [t.spec() for t in TOOLS.values() if python or t.name != "run_python"]
     from csvanalyst.plan.model import plan_json_schema
 
-    specs[0].parameters["properties"]["plan"] = plan_json_schema()
+    plan = flat_schema(plan_json_schema())
+    plan["description"] = "A QueryPlan object (fields below); compiled to DuckDB SQL after validation."
+    specs[0].parameters["properties"]["plan"] = plan
     return specs
 
 

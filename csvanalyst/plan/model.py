@@ -92,9 +92,9 @@ class _Strict(BaseModel):
 class Arithmetic(_Strict):
     """`left op right` over numbers; operands are column names, numbers or nested expressions."""
 
-    op: ArithOp
-    left: Arithmetic | float | int | str
-    right: Arithmetic | float | int | str
+    op: ArithOp = Field(description="the arithmetic operator")
+    left: Arithmetic | float | int | str = Field(description="a column name, a number or a nested expression")
+    right: Arithmetic | float | int | str = Field(description="a column name, a number or a nested expression")
 
     @field_validator("left", "right")
     @classmethod
@@ -125,7 +125,7 @@ class SelectItem(_Strict):
 
     column: str | None = Field(default=None, description="`amount` or `customers.region`")
     bucket: Bucket | None = Field(default=None, description="truncate a date/timestamp column; gives a DATE")
-    expr: Arithmetic | None = None
+    expr: Arithmetic | None = Field(default=None, description="an arithmetic expression instead of a column")
     alias: str | None = Field(default=None, alias="as", description="output column name")
 
     @field_validator("bucket", mode="before")
@@ -149,9 +149,9 @@ class SelectItem(_Strict):
 class Aggregate(_Strict):
     """An aggregate over the rows of each group (or of the whole filtered table)."""
 
-    fn: AggFn
-    column: str | None = None
-    expr: Arithmetic | None = None
+    fn: AggFn = Field(description="the aggregate function; count without a column counts rows")
+    column: str | None = Field(default=None, description="the column aggregated (`amount`, `orders.amount`)")
+    expr: Arithmetic | None = Field(default=None, description="an arithmetic expression instead of a column")
     p: float | None = Field(default=None, description="percentile only: 0 < p < 1, e.g. 0.9")
     alias: str | None = Field(default=None, alias="as", description="output column name")
 
@@ -184,8 +184,8 @@ class Aggregate(_Strict):
 class Filter(_Strict):
     """`column op value`; the value's shape depends on the operator."""
 
-    column: str
-    op: FilterOp
+    column: str = Field(description="the column tested (or an aggregate alias in `having`)")
+    op: FilterOp = Field(description="the comparison; text values are compared exactly")
     value: Scalar | list[Scalar] | None = Field(
         default=None, description="one value; a list for in/not in; [low, high] for between; none for is null"
     )
@@ -224,7 +224,7 @@ class Filter(_Strict):
 class AnyOf(_Strict):
     """Holds when at least one of its filters holds (SQL OR)."""
 
-    any: list[Filter] = Field(min_length=1)
+    any: list[Filter] = Field(min_length=1, description="filters of which at least one must hold (SQL OR)")
 
 
 def _filter_kind(value: Any) -> str:
@@ -241,9 +241,11 @@ class Join(_Strict):
     sides share it (`"customer_id"`).
     """
 
-    table: str
-    on: list[tuple[str, str] | str] = Field(min_length=1)
-    type: Literal["inner", "left"] = "inner"
+    table: str = Field(description="the table joined")
+    on: list[tuple[str, str] | str] = Field(
+        min_length=1, description='pairs ["orders.customer_id", "customers.customer_id"], or one shared name'
+    )
+    type: Literal["inner", "left"] = Field("inner", description="inner keeps matched rows only; left keeps all")
 
     @field_validator("type", mode="before")
     @classmethod
@@ -252,25 +254,25 @@ class Join(_Strict):
 
 
 class OrderBy(_Strict):
-    column: str
-    desc: bool = False
+    column: str = Field(description="an output column or alias")
+    desc: bool = Field(False, description="true for descending order")
 
 
 class QueryPlan(_Strict):
     """The whole question; see the module docstring for the JSON shape."""
 
-    table: str
-    joins: list[Join] = Field(default_factory=list)
-    select: list[SelectItem] = Field(default_factory=list)
-    aggregates: list[Aggregate] = Field(default_factory=list)
+    table: str = Field(description="the main table")
+    joins: list[Join] = Field(default_factory=list, description="other tables joined on equal columns")
+    select: list[SelectItem] = Field(default_factory=list, description="output columns; with aggregates, the groups")
+    aggregates: list[Aggregate] = Field(default_factory=list, description="aggregates per group (or over all rows)")
     filters: list[
         Annotated[Annotated[Filter, Tag("filter")] | Annotated[AnyOf, Tag("any")], Discriminator(_filter_kind)]
-    ] = Field(default_factory=list)
+    ] = Field(default_factory=list, description="row conditions, all of which must hold (SQL WHERE)")
     group_by: list[str] | None = Field(default=None, description="default: the non-aggregate selects")
     having: list[Filter] = Field(default_factory=list, description="conditions on aggregate aliases")
-    order_by: list[OrderBy] = Field(default_factory=list)
-    distinct: bool = False
-    limit: int | None = Field(default=None, ge=1)
+    order_by: list[OrderBy] = Field(default_factory=list, description="sort order of the output")
+    distinct: bool = Field(False, description="drop duplicate output rows")
+    limit: int | None = Field(default=None, ge=1, description="at most this many rows")
 
     @field_validator("select", mode="before")
     @classmethod
