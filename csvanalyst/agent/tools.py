@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from csvanalyst.agent.coerce import ArgumentError, extract_sql, parse_arguments
 from csvanalyst.agent.flat_schema import flat_schema
+from csvanalyst.agent.result_notes import result_notes
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.config import Settings
 from csvanalyst.core.query import DataScope, QueryOutcome, execute
@@ -152,8 +153,9 @@ def _run_result(outcome: QueryOutcome, kind: str, text: str, call_id: str, ctx: 
     ctx.runs[outcome.run_id] = finished
     plan = json.loads(text) if kind == "plan" else None
     events: list[Event] = [SqlCompiled(call_id=call_id, sql=outcome.sql, plan=plan), finished]
+    notes = result_notes(kind, text, ctx.dataset, finished.rows[:MODEL_PREVIEW_ROWS], result.row_count)
     if kind != "python":
-        return ToolOutcome(content=model_view(finished), events=events, run_id=outcome.run_id)
+        return ToolOutcome(content=model_view(finished, notes), events=events, run_id=outcome.run_id)
     if result.chart:
         events.append(Chart(run_id=outcome.run_id, spec=result.chart))
     view = json.loads(model_view(finished))
@@ -161,8 +163,8 @@ def _run_result(outcome: QueryOutcome, kind: str, text: str, call_id: str, ctx: 
     return ToolOutcome(content=json.dumps(view, ensure_ascii=False), events=events, run_id=outcome.run_id)
 
 
-def model_view(run: RunFinished) -> str:
-    """What the model reads of a run: capped in rows and bytes, cell values as JSON data."""
+def model_view(run: RunFinished, notes: list[str] | None = None) -> str:
+    """What the model reads of a run: capped in rows and bytes, cell values as JSON data, and notes."""
     rows = run.rows[:MODEL_PREVIEW_ROWS]
     payload = {
         "run_id": run.run_id,
@@ -172,6 +174,8 @@ def model_view(run: RunFinished) -> str:
         "row_count": run.row_count,
         "truncated": run.truncated,
     }
+    if notes:
+        payload["notes"] = notes
     text = json.dumps(payload, ensure_ascii=False, default=str)
     while len(text) > MODEL_PREVIEW_BYTES and payload["rows"]:
         payload["rows"] = payload["rows"][: len(payload["rows"]) // 2]
