@@ -29,6 +29,12 @@ QueryPlan in brief: {"table": T, "joins": [{"table": T2, "on": [["T.k", "T2.k"]]
  "as": A}], "filters": [{"column": C, "op": "=|!=|<|<=|>|>=|in|not in|between|is null|is not null|contains|
  starts with|ends with", "value": V}], "group_by": [...], "having": [...], "order_by": [{"column": A,
  "desc": true}], "limit": N}. Dates are ISO strings; with aggregates, the non-aggregate selects are the groups.
+
+DuckDB SQL card: 'text' is a value, "Name" is a column (never write a text value in double quotes).
+Text compares exactly: use the spellings in `values` of the schema, or ILIKE '%sat%'. Dates:
+date_trunc('month', d), year(d), strftime(d, '%Y-%m'). An integer column named year is compared as a
+number (year = 2007), not as a date. Shares: 100.0 * count(*) FILTER (WHERE c = 'x') / count(*).
+Aggregate a column, never a table name: avg(t.col), not avg(t).
 """
 
 

@@ -112,11 +112,21 @@ def _unknown(column: exp.Column, sql: str, tables: dict[str, dict[str, str]], na
     return reject(
         "unknown_column",
         f"unknown column '{column.name}' in '{fragment(column)}'.{did_you_mean(column.name, candidates)}"
-        + _elsewhere(column.name.lower(), names),
+        + _elsewhere(column.name.lower(), names)
+        + _quoted_literal(column),
         f"Columns of {', '.join(sorted(tables))}: {listed}.",
         sql,
         column,
     )
+
+
+def _quoted_literal(column: exp.Column) -> str:
+    """`"Japan"` is an identifier in SQL: a text value written in double quotes reads as a column."""
+    ident = column.this
+    if isinstance(ident, exp.Identifier) and ident.quoted and not column.table:
+        value = column.name.replace("'", "''")
+        return f" Double quotes name a column; a text value takes single quotes: '{value}'."
+    return ""
 
 
 def _elsewhere(name: str, names: _Names) -> str:

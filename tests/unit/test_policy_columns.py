@@ -97,3 +97,16 @@ def test_table_missing_from_the_schema_is_not_column_checked() -> None:
 
 def test_without_a_schema_columns_are_left_to_duckdb() -> None:
     check_sql("SELECT amout FROM orders", tables=TABLES)
+
+
+def test_double_quoted_text_value_gets_a_hint_about_quotes() -> None:
+    with pytest.raises(PolicyError) as caught:
+        _check('SELECT id FROM customers WHERE name = "Ada Lovelace"')
+    assert caught.value.rule == "unknown_column"
+    assert "single quotes: 'Ada Lovelace'" in caught.value.message
+
+
+def test_unquoted_unknown_column_gets_no_quote_hint() -> None:
+    with pytest.raises(PolicyError) as caught:
+        _check("SELECT amout FROM orders")
+    assert "single quotes" not in caught.value.message
