@@ -25,8 +25,9 @@ How to work:
 
 QueryPlan in brief: {"table": T, "joins": [{"table": T2, "on": [["T.k", "T2.k"]], "type": "inner|left"}],
  "select": [{"column": C, "bucket": "day|week|month|quarter|year", "as": A}],
- "aggregates": [{"fn": "count|count_distinct|sum|avg|min|max|median|percentile", "column": C, "p": 0.9,
- "as": A}], "filters": [{"column": C, "op": "=|!=|<|<=|>|>=|in|not in|between|is null|is not null|contains|
+ "aggregates": [{"fn": "count|count_distinct|sum|avg|min|max|median|percentile|share", "column": C, "p": 0.9,
+ "where": [filters of the part, share only], "as": A}],
+ "filters": [{"column": C, "op": "=|!=|<|<=|>|>=|in|not in|between|is null|is not null|contains|
  starts with|ends with", "value": V}], "group_by": [...], "having": [...], "order_by": [{"column": A,
  "desc": true}], "limit": N}. Dates are ISO strings; with aggregates, the non-aggregate selects are the groups.
 

@@ -89,8 +89,11 @@ def _body(draft: Draft, rows: list[list[Any]], total: int) -> str:
         return f"There are {number(total)} distinct {draft.measure} values{where}: {items}."
     if draft.kind == "value":
         value = rows[0][-1]
-        if draft.plan["aggregates"][0]["fn"] == "count":
+        if draft.plan["aggregates"][0]["fn"] == "count" or draft.plan["aggregates"][0].get("as") == "count":
             return f"There are {number(value)} {draft.measure}{where}."
+        if draft.plan["aggregates"][0]["fn"] == "share":
+            shown = f"{number(value)}%" if value is not None else "empty (no rows)"
+            return f"The share of {draft.measure}{where} is {shown}."
         if draft.plan["aggregates"][0]["fn"] == "count_distinct":
             return f"There are {number(value)} {draft.measure} values{where}."
         return f"The {draft.measure}{where} is {number(value) if value is not None else 'empty (no values)'}."

@@ -158,6 +158,8 @@ class Planner(Conditions):
             intent.fn = None  # "the most stock" ranks by stock, it does not count it
         if intent.fn in ("count", "count_distinct"):
             return self._count(phrase)
+        if intent.fn == "share":
+            return self._share(phrase)
         if intent.fn is None and (
             (self._names_table(phrase) and not self._exact_numeric(phrase))
             or self.resolver.find(phrase, "numeric", []) is None
@@ -183,6 +185,25 @@ class Planner(Conditions):
             agg["as"] = f"p{round((intent.p or 0) * 100)}_{target.name}"
             return agg, f"{round((intent.p or 0) * 100)}th percentile of {target.name}"
         return agg, f"{_FN_LABEL[fn]} {target.name}"
+
+    def _share(self, phrase: list[int]) -> tuple[dict[str, Any], str]:
+        """The whole a share is taken of: rows of a table (or its count column), or a numeric column's sum."""
+        self.intent.fn = "count"
+        agg, label = self._count(phrase) if not self._numeric_measure(phrase) else self._sum_of(phrase)
+        self.intent.fn = "share"
+        if agg["fn"] == "count_distinct":
+            raise Unsure(f"a share of distinct “{label}” is not something I can compute offline")
+        share: dict[str, Any] = {"fn": "share", "as": "share_pct"}
+        if agg["fn"] == "sum":
+            share["column"] = agg["column"]
+        return share, label
+
+    def _sum_of(self, phrase: list[int]) -> tuple[dict[str, Any], str]:
+        hit = self._hit(phrase, "numeric")
+        assert isinstance(hit.target, Col)
+        self._use_table(hit.target.table)
+        self.used_cols.append(hit.target)
+        return {"fn": "sum", "column": self._ref(hit.target)}, hit.target.name
 
     def _counted_table(self, phrase: list[int]) -> tuple[dict[str, Any], str] | None:
         """`total items` in a table of counts: the sum of its count column; other words stay as filters."""
@@ -370,8 +391,15 @@ class Planner(Conditions):
     def _finish(self, built: tuple[dict[str, Any], Draft]) -> Draft:
         plan, draft = built
         self._period()
+        whole = len(self.filters)
         self._comparisons()
         self._values()
+        if self.intent.fn == "share":
+            part = self.filters[whole:]
+            if not part:
+                raise Unsure("say which part to take the share of (a value, a yes/no column or a number)")
+            plan["aggregates"][0]["where"] = part
+            self.filters = self.filters[:whole]
         self._check_pool()
         joins = self._joins(plan["table"])
         if self.filters:

@@ -32,7 +32,7 @@ STOPWORDS = _wordset(
 )
 DECLINE_WORDS = _wordset(
     "why predict prediction forecast will should would could recommend explain cause causes caused reason "
-    "meaning next future correlation correlate correlated share percentage percent proportion ratio "
+    "meaning next future correlation correlate correlated ratio "
     "compare compared versus vs growth impact"
 )
 _AGG_WORDS = {
@@ -131,11 +131,33 @@ def parse_question(question: str) -> Intent:
     timewords.read_bucket(intent)
     _read_percentile(intent)
     _read_comparisons(intent)
+    if _read_share(intent):
+        _read_groups(intent)
+        return intent
     if not (_read_rank(intent) or _read_listing(intent)):
         _read_aggregate(intent)
     _read_top_n(intent)
     _read_groups(intent)
     return intent
+
+
+_SHARE_WORDS = frozenset({"share", "percentage", "percent", "proportion", "fraction"})
+
+
+def _read_share(intent: Intent) -> bool:
+    """`what percentage of X were Y`, `share of X at Y`: X is the whole, the other conditions the part."""
+    toks = intent.tokens
+    for i, tok in enumerate(toks):
+        if tok not in _SHARE_WORDS or not intent.free(i):
+            continue
+        start = i + 1
+        while intent.free(start) and toks[start] in ("of", "the", "all"):
+            start += 1
+        intent.take(*range(0, start))
+        intent.fn = "share"
+        intent.measure = intent.phrase(start)
+        return bool(intent.measure)
+    return False
 
 
 def _read_top_n(intent: Intent) -> None:

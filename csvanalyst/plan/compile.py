@@ -86,7 +86,7 @@ class _Builder:
     def output(self, out: Output) -> exp.Expression:
         item = out.item
         if isinstance(item, Aggregate):
-            return self._aggregate(item)
+            return self._share(item, out) if item.fn == "share" else self._aggregate(item)
         if item.expr is not None:
             return self._arith(item.expr)
         assert item.column is not None
@@ -110,6 +110,20 @@ class _Builder:
         if agg.fn == "percentile":
             return exp.func("QUANTILE_CONT", arg, exp.Literal.number(agg.p))
         return exp.func(_AGG_FUNCS[agg.fn], arg)
+
+    def _share(self, agg: Aggregate, out: Output) -> exp.Expression:
+        """100 * part / whole, with the part as `agg FILTER (WHERE ...)`; an empty whole gives NULL."""
+        if agg.expr is not None:
+            whole: exp.Expression = exp.func("SUM", self._arith(agg.expr))
+        elif agg.column is not None:
+            whole = exp.func("SUM", self.ref(agg.column))
+        else:
+            whole = exp.Count(this=exp.Star())
+        cond = exp.and_(*(self.condition(c) for c in out.part))
+        part = exp.Filter(this=whole.copy(), expression=exp.Where(this=cond))
+        ratio = exp.Div(this=exp.Mul(this=exp.Literal.number(100.0), expression=part),
+                        expression=exp.func("NULLIF", whole, exp.Literal.number(0)))  # fmt: skip
+        return ratio
 
     def _arith(self, expr: Arithmetic) -> exp.Expression:
         left, right = self._operand(expr.left), self._operand(expr.right)

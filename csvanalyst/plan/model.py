@@ -64,7 +64,7 @@ FilterOp = Literal[
     "=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is null", "is not null",
     "contains", "starts with", "ends with",
 ]  # fmt: skip
-AggFn = Literal["count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile"]
+AggFn = Literal["count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile", "share"]
 Bucket = Literal["day", "week", "month", "quarter", "year"]
 ArithOp = Literal["+", "-", "*", "/"]
 
@@ -149,11 +149,15 @@ class SelectItem(_Strict):
 class Aggregate(_Strict):
     """An aggregate over the rows of each group (or of the whole filtered table)."""
 
-    fn: AggFn = Field(description="the aggregate function; count without a column counts rows")
+    fn: AggFn = Field(
+        description="the aggregate function; count without a column counts rows; share is the percentage of "
+        "rows (or of a column's sum) for which `where` holds"
+    )
     column: str | None = Field(default=None, description="the column aggregated (`amount`, `orders.amount`)")
     expr: Arithmetic | None = Field(default=None, description="an arithmetic expression instead of a column")
     p: float | None = Field(default=None, description="percentile only: 0 < p < 1, e.g. 0.9")
     alias: str | None = Field(default=None, alias="as", description="output column name")
+    where: list[Filter] = Field(default_factory=list, description="share only: the conditions of the part")
 
     @field_validator("fn", mode="before")
     @classmethod
@@ -167,7 +171,7 @@ class Aggregate(_Strict):
     def _shape(self) -> Aggregate:
         if self.column is not None and self.expr is not None:
             raise ValueError("an aggregate takes `column` or `expr`, not both")
-        if self.column is None and self.expr is None and self.fn != "count":
+        if self.column is None and self.expr is None and self.fn not in ("count", "share"):
             raise ValueError(f"aggregate `{self.fn}` needs a `column` (only `count` may omit it)")
         if self.fn == "percentile":
             if self.p is None:
@@ -176,6 +180,8 @@ class Aggregate(_Strict):
                 raise ValueError(f"percentile `p` must be strictly between 0 and 1, got {self.p}")
         elif self.p is not None:
             raise ValueError(f"`p` only applies to `percentile`, not to `{self.fn}`")
+        if (self.fn == "share") != bool(self.where):
+            raise ValueError("`share` needs `where` (the part's conditions), and only `share` takes `where`")
         if self.expr is not None and self.expr.depth() > _MAX_EXPR_DEPTH:
             raise ValueError(f"expressions nest at most {_MAX_EXPR_DEPTH} levels deep")
         return self

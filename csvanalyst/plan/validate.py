@@ -17,7 +17,7 @@ from csvanalyst.plan.names import Column, JoinSpec, Scope, add_join, resolve_tab
 from csvanalyst.plan.values import coerce_values
 
 NUMERIC: frozenset[TypeFamily] = frozenset({"integer", "float", "decimal"})
-NUMERIC_FNS = frozenset({"sum", "avg", "median", "percentile"})
+NUMERIC_FNS = frozenset({"sum", "avg", "median", "percentile", "share"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Output:
     name: str
     item: SelectItem | Aggregate
     family: TypeFamily
+    part: tuple[Condition, ...] = ()  # a share's conditions
 
     @property
     def is_aggregate(self) -> bool:
@@ -135,12 +136,16 @@ class _Checker:
         elif agg.column is not None:
             col = self.column(agg.column, where)
             family, label, subject = col.family, col.name, col.label
-        if agg.fn in NUMERIC_FNS and family not in NUMERIC:
+        if agg.fn in NUMERIC_FNS and family not in NUMERIC and (agg.fn != "share" or label):
             raise PlanError(
                 f"{where}: {agg.fn} needs a numeric column, but {subject} is {family}.",
                 hint="Use count, count_distinct, min or max for non-numeric columns." + self.scope.of_family(NUMERIC),
             )
-        return Output(agg.alias or _default_name(agg, label), agg, _result_family(agg.fn, family))
+        part = tuple(
+            condition(self.column(f.column, f"{where}.where[{k}]"), f, f"{where}.where[{k}]")
+            for k, f in enumerate(agg.where)
+        )
+        return Output(agg.alias or _default_name(agg, label), agg, _result_family(agg.fn, family), part)
 
     def _arith(self, expr: Arithmetic, where: str) -> TypeFamily:
         for ref in expr.columns():
@@ -272,7 +277,7 @@ def condition(target: Target, flt: Filter, where: str) -> Condition:
 
 def _default_name(agg: Aggregate, label: str) -> str:
     if not label:
-        return "count"
+        return "share" if agg.fn == "share" else "count"
     if agg.fn == "percentile":
         assert agg.p is not None
         percent = f"{agg.p * 100:.6f}".rstrip("0").rstrip(".").replace(".", "_")

@@ -311,3 +311,50 @@ def test_values_that_cannot_be_typed_are_plan_errors(value: Any, family: Any) ->
 def test_group_by_needs_something_to_return() -> None:
     with pytest.raises(PlanError, match="`group_by` needs"):
         parse_plan({"table": "orders", "group_by": ["status"]})
+
+
+def test_share_aggregate_compiles_to_a_filtered_ratio() -> None:
+    import duckdb
+
+    from csvanalyst.catalog.schema import ColumnInfo, DatasetInfo, TableSchema, TableSource
+    from csvanalyst.plan.compile import compile_plan
+    from csvanalyst.plan.model import parse_plan
+
+    info = DatasetInfo(
+        name="d",
+        tables=[
+            TableSchema(
+                name="t",
+                columns=[ColumnInfo(name="k", type="VARCHAR"), ColumnInfo(name="v", type="BIGINT")],
+                source=TableSource(path="t.parquet", format="parquet"),
+            )
+        ],
+    )
+    rows = parse_plan(
+        {"table": "t", "aggregates": [{"fn": "share", "where": [{"column": "k", "op": "=", "value": "a"}]}]}
+    )
+    summed = parse_plan(
+        {
+            "table": "t",
+            "aggregates": [{"fn": "share", "column": "v", "where": [{"column": "k", "op": "=", "value": "a"}]}],
+        }
+    )
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1), ('a', 2), ('b', 7), ('c', 10)) AS x(k, v)")
+        assert con.execute(compile_plan(rows, info)).fetchall() == [(50.0,)]
+        assert con.execute(compile_plan(summed, info)).fetchall() == [(15.0,)]
+
+
+def test_share_needs_where_and_only_share_takes_it() -> None:
+    from csvanalyst.errors import PlanError
+    from csvanalyst.plan.model import parse_plan
+
+    with pytest.raises(PlanError, match="share"):
+        parse_plan({"table": "t", "aggregates": [{"fn": "share"}]})
+    with pytest.raises(PlanError, match="share"):
+        parse_plan(
+            {
+                "table": "t",
+                "aggregates": [{"fn": "sum", "column": "v", "where": [{"column": "k", "op": "=", "value": 1}]}],
+            }
+        )
