@@ -143,8 +143,12 @@ def test_file_sniff_is_remembered_until_the_file_changes(tmp_path: Path) -> None
     data = tmp_path / "sales.csv"
     data.write_text("id,amount\n1,2.5\n2,3.5\n")
     first = file_dataset([data])
-    remembered = list((get_settings().cache_dir / "files").glob("*/table.json"))
+    remembered = list((get_settings().cache_dir / "files").glob("*/profiled.json"))
     assert len(remembered) == 1 and first.tables[0].columns[1].type == "DOUBLE"
+    # profiled like a registered dataset: the model gets row count, ranges and distinct counts
+    amount = first.tables[0].columns[1].stats
+    assert first.tables[0].row_count == 2 and amount is not None
+    assert (amount.min, amount.max, amount.distinct_count) == (2.5, 3.5, 2)
     assert file_dataset([data]).tables[0] == first.tables[0]
     data.write_text("id,amount,note\n1,2.5,x\n2,3.5,y\n")
     changed = file_dataset([data])
