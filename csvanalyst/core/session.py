@@ -226,7 +226,7 @@ class Session:
 def _with_default_chart(events: Iterator[Event]) -> Iterator[Event]:
     """Before the answer, a chart of the last run when the model drew none and the result suits one."""
     from csvanalyst.events import Chart, RunFinished
-    from csvanalyst.viz.spec import default_chart
+    from csvanalyst.viz.choose import default_chart
 
     last_run: RunFinished | None = None
     charted = False

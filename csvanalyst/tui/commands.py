@@ -122,7 +122,7 @@ def _export_all(post: jobs.Post, path: Path, sql: str, scope: DataScope, session
 
 
 async def _chart(app: AnalystApp, args: list[str], text: str) -> None:
-    from csvanalyst.viz.spec import default_chart
+    from csvanalyst.viz.choose import default_chart
 
     block = app.selected_block()
     spec = default_chart(block.run) if block is not None else None
