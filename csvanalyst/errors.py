@@ -91,6 +91,13 @@ class ModelError(CsvAnalystError):
     exit_code = 6
 
 
+class NoChartError(CsvAnalystError):
+    """A chart was asked for, but no chart shows this result honestly (the message says why)."""
+
+    code = "no_chart"
+    exit_code = 8
+
+
 EXIT_CODES: dict[str, int] = {
     "ok": 0,
     "internal": 1,
@@ -101,5 +108,6 @@ EXIT_CODES: dict[str, int] = {
     "environment": 6,
     "model_error": 6,
     "not_answered": 7,
+    "no_chart": 8,
     "interrupted": 130,
 }

@@ -32,6 +32,7 @@ EXIT_BY_CODE = {
     "oom": 5,
     "environment": 6,
     "model_error": 6,
+    "no_chart": 8,
 }
 EXIT_NOT_ANSWERED = 7
 
@@ -94,15 +95,32 @@ def _exit_code(summary: dict[str, Any]) -> int:
 
 
 def _save_chart(summary: dict[str, Any], path: Path) -> None:
+    """The answer's chart (the model's, else the default one), or why no chart fits (exit 8)."""
     from csvanalyst.cli.diagnostics import note
-    from csvanalyst.errors import UsageError
+    from csvanalyst.errors import NoChartError
     from csvanalyst.viz.render import save_chart
 
+    if summary["status"] != "answered":
+        note(f"no chart saved: the question was not answered ({summary['status']})")
+        return
     spec = summary.get("chart")
     if spec is None:
-        raise UsageError("This answer has no chart to save.", hint="Ask for a trend or a breakdown by a category.")
+        raise NoChartError(f"No chart saved to {path}: {_no_chart_reason(summary)}", hint=_NO_CHART_HINT)
     save_chart(spec, path)
     note(f"chart saved to {path}")
+
+
+_NO_CHART_HINT = "A chart needs a date or a label (and at most one group) and one number, in under 200 rows."
+
+
+def _no_chart_reason(summary: dict[str, Any]) -> str:
+    from csvanalyst.events import RunFinished
+    from csvanalyst.viz.choose import choose_chart
+
+    if not summary["runs"]:
+        return "the answer has no result table to chart."
+    run = RunFinished(status="ok", **summary["runs"][-1])
+    return choose_chart(run).reason or "no chart fits this result."
 
 
 def _print_prompt(session: Any, question: str, scope: Any, thread: str | None) -> None:

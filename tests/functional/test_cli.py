@@ -205,6 +205,26 @@ def test_ask_chart_png(home: Path, tmp_path: Path) -> None:
     assert target.read_text().startswith("<svg")
 
 
+def test_ask_chart_of_two_groups_has_a_legend_and_no_stack(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "chart.svg"
+    sql = "SQL: SELECT region, status, avg(unit_price) AS p FROM orders GROUP BY ALL"
+    proc = cli("ask", sql, "-d", "retail", "--chart", str(target), "--json", home=home)
+    assert proc.returncode == 0, proc.stderr
+    encoding = json.loads(proc.stdout)["chart"]["encoding"]
+    assert encoding["color"]["field"] in ("region", "status") and "xOffset" in encoding
+    assert encoding["y"]["title"] == "average of unit_price"
+    assert "role-legend" in target.read_text()
+
+
+def test_ask_chart_says_why_there_is_none_with_exit_8(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "chart.png"
+    proc = cli("ask", "SQL: SELECT * FROM orders LIMIT 5", "-d", "retail", "--chart", str(target), home=home)
+    assert proc.returncode == 8, proc.stderr
+    assert "no_chart" in proc.stderr and "9 columns" in proc.stderr
+    assert "order_id" in proc.stdout  # the answer itself is still shown
+    assert not target.exists()
+
+
 def test_show_prompt_sends_schema_not_files(home: Path) -> None:
     proc = cli("ask", "how many orders", "-d", "retail", "--show-prompt", "--no-samples", home=home)
     doc = json.loads(proc.stdout)
