@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     memory_mb: int = Field(4096, ge=64, description="Memory limit of one run.")
     threads: int = Field(2, ge=1, le=64, description="DuckDB threads inside the sandbox.")
     history_turns: int = Field(6, ge=0, le=100, description="Earlier turns of a thread sent to the model.")
+    thousands_separator: bool = Field(
+        False, description="Group the digits of numbers shown to people (1,234,567.891); csv/json stay exact."
+    )
     enable_python: bool = Field(
         default_factory=lambda: _env_flag("ENABLE_PYTHON_EXECUTION"),
         description="Allow restricted Python analysis (inside an isolated sandbox only). "

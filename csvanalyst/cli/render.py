@@ -74,12 +74,16 @@ def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer:
     from rich.markup import escape
     from rich.table import Table
 
+    from csvanalyst.config import get_settings
+    from csvanalyst.core.numbers import is_numeric_type
+
+    thousands = get_settings().thousands_separator
     table = Table(show_lines=False, header_style="bold")
     for col in columns:
-        numeric = col["type"].split("(")[0] in _NUMERIC
-        table.add_column(f"{col['name']}\n[dim]{col['type'].lower()}[/]", justify="right" if numeric else "left")
+        justify = "right" if is_numeric_type(col["type"]) else "left"
+        table.add_column(f"{col['name']}\n[dim]{col['type'].lower()}[/]", justify=justify)
     for row in rows[:TABLE_DISPLAY_ROWS]:
-        table.add_row(*[_cell(v) for v in row])
+        table.add_row(*[_cell(v, thousands=thousands) for v in row])
     console = Console()
     console.print(table)
     if footer:
@@ -90,32 +94,14 @@ def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer:
         note(f"showing {TABLE_DISPLAY_ROWS} of {len(rows)} rows; use --format csv or -o FILE for all of them")
 
 
-_NUMERIC = {
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UBIGINT",
-    "UINTEGER",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "USMALLINT",
-    "UTINYINT",
-    "UHUGEINT",
-    "REAL",
-}
-
-
-def _cell(value: Any) -> str:
+def _cell(value: Any, *, thousands: bool) -> str:
     from rich.markup import escape
+
+    from csvanalyst.core.numbers import format_cell
 
     if value is None:
         return "[dim]null[/]"
-    if isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) >= 1e15 else f"{value:.6g}"
-    return escape(str(value))
+    return escape(format_cell(value, thousands=thousands))
 
 
 def print_json(data: Any) -> None:

@@ -54,6 +54,24 @@ def test_sql_json_matches_plain_duckdb(home: Path) -> None:
     assert doc["row_count"] == len(expected) and doc["truncated"] is False
 
 
+NUMBERS_SQL = "SELECT 1234567.891::DOUBLE AS a, -105.2258217::DOUBLE AS b, 0.000012345678::DOUBLE AS c"
+
+
+def test_table_shows_numbers_by_the_core_rule_and_csv_json_stay_exact(home: Path) -> None:
+    table = cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "table", home=home)
+    assert table.returncode == 0, table.stderr
+    assert "1234567.891" in table.stdout and "-105.2258217" in table.stdout and "0.000012345678" in table.stdout
+    assert "e+06" not in table.stdout and "-105.226 " not in table.stdout
+    doc = json.loads(cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "json", home=home).stdout)
+    assert doc["rows"] == [[1234567.891, -105.2258217, 0.000012345678]]
+    rows = list(csv.reader(io.StringIO(cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "csv", home=home).stdout)))
+    assert [float(v) for v in rows[1]] == [1234567.891, -105.2258217, 0.000012345678]
+    (home / "config.toml").write_text("thousands_separator = true\n")
+    grouped = cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "table", home=home)
+    assert "1,234,567.891" in grouped.stdout
+    assert "1234567.891" in cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "csv", home=home).stdout
+
+
 def test_file_mode_csv_output_neutralises_formulas(home: Path, tmp_path: Path) -> None:
     data = tmp_path / "My Data-2024.csv"
     data.write_text('name,amount\n=HYPERLINK("http://x"),-5\n@SUM(A1),3\nplain,1\n')

@@ -86,3 +86,32 @@ def test_ask_in_the_browser_shows_answer_table_and_chart(browser) -> None:
         browser.refresh()  # the thread survives a reload
         wait.until(ec.text_to_be_present_in_element((By.ID, "conversation"), "which status is most common?"))
         assert "Most orders are delivered" in browser.find_element(By.ID, "conversation").text
+
+
+def test_numbers_in_the_browser_follow_the_core_rule_right_aligned_with_the_exact_value(browser) -> None:
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from csvanalyst.core.numbers import format_number
+
+    cases = json.loads((Path(__file__).parents[1] / "fixtures" / "number_format_cases.json").read_text())
+    sql = "SELECT " + ", ".join(f"{float(v)!r}::DOUBLE AS c{i}" for i, (v, _) in enumerate(cases))
+
+    def scripted() -> ScriptedModel:
+        return ScriptedModel([call("run_sql", {"sql": sql}), answer("Here are the numbers.")])
+
+    wait = WebDriverWait(browser, 60)
+    with serve_in_thread(create_app(client_factory=scripted)) as live:
+        browser.get(live.url + "/")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#dataset option[value=retail]"))
+        browser.find_element(By.ID, "question").send_keys("show the numbers")
+        browser.find_element(By.ID, "ask").click()
+        wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".answer"), "Here are the numbers"))
+        cells = browser.find_elements(By.CSS_SELECTOR, ".run .result-table td")
+        assert [td.text for td in cells] == [shown for _, shown in cases]
+        assert [td.text for td in cells] == [format_number(float(v)) for v, _ in cases]
+        assert {td.value_of_css_property("text-align") for td in cells} == {"right"}
+        assert cells[3].get_attribute("title") == "3700.662251655629"

@@ -32,13 +32,29 @@ async function problemText(response) {
   } catch { return `HTTP ${response.status}`; }
 }
 
+// The product's one number rule (csvanalyst/core/numbers.py): up to 10 significant digits, positional
+// from 1e-6 to 1e15, scientific beyond; the exact value is in the cell's title.
+export function formatNumber(value) {
+  if (!Number.isFinite(value)) return Number.isNaN(value) ? "NaN" : value < 0 ? "-inf" : "inf";
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
+  const rounded = Number(value.toPrecision(10));
+  if (rounded === 0) return "0";
+  const size = Math.abs(rounded);
+  if (size >= 1e10 && size < 1e15) return value.toFixed(0); // a whole part is never rounded away
+  if (size >= 1e-6 && size < 1e15) return String(rounded);
+  const [mantissa, exponent] = rounded.toExponential().split("e");
+  const sign = exponent.startsWith("-") ? "-" : "+";
+  return `${mantissa}e${sign}${exponent.replace(/^[+-]/, "").padStart(2, "0")}`;
+}
+
+function tableCell(value) {
+  if (typeof value === "number") return el("td", { text: formatNumber(value), class: "num", title: String(value) });
+  return el("td", { text: value === null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value) });
+}
+
 function table(columns, rows) {
   const head = el("tr", {}, ...columns.map((c) => el("th", {}, c.name, " ", el("small", { text: c.type || "" }))));
-  const body = rows.map((row) => el("tr", {}, ...row.map((value) => {
-    const cell = el("td", { text: value === null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value) });
-    if (typeof value === "number") cell.className = "num";
-    return cell;
-  })));
+  const body = rows.map((row) => el("tr", {}, ...row.map(tableCell)));
   return el("table", { class: "result-table" }, el("thead", {}, head), el("tbody", {}, ...body));
 }
 
