@@ -41,7 +41,12 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, `SQL: ...`, or - to read it from stdin.")],
     dataset: DatasetOpt = None,
     file: FileOpt = None,
-    thread: Annotated[str | None, typer.Option("--thread", "-t", help="Continue this thread.")] = None,
+    thread: Annotated[
+        str | None, typer.Option("--thread", "-t", help="Continue this thread (id, prefix, last 4+ chars, or last).")
+    ] = None,
+    continue_last: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue the most recent thread, on its data.")
+    ] = False,
     provider: Annotated[Provider, typer.Option("--provider", help="Which model answers.")] = Provider.auto,
     model: Annotated[str | None, typer.Option("--model", help="Model name for the provider.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
@@ -74,6 +79,11 @@ def ask(
         samples=not no_samples,
     )
     scope = DataScope(dataset=dataset, files=tuple(file or ()))
+    if continue_last and thread:
+        raise UsageError("--continue and --thread are alternatives.", hint="--continue is --thread last.")
+    if continue_last or thread:
+        thread, asked_on = session.thread_scope(thread or "last")
+        scope = scope if dataset or file else asked_on
     if show_prompt:
         _print_prompt(session, text, scope, thread)
         return

@@ -26,6 +26,9 @@ FileOpt = Annotated[
     typer.Option("--file", "-f", help="A CSV file to query without registering it; repeatable."),
 ]
 FormatOpt = Annotated[OutputFormat | None, typer.Option("--format", help="table (default on a terminal), csv or json.")]
+ListFormatOpt = Annotated[
+    OutputFormat | None, typer.Option("--format", help="table (the default), csv or json (same as --json).")
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the result to this file (.csv or .json).")
 ]

@@ -9,6 +9,26 @@ from typing import Any
 from csvanalyst.cli.options import OutputFormat
 
 TABLE_DISPLAY_ROWS = 200
+PIPE_WIDTH = 1_000_000  # in a pipe nothing is wrapped or cut: ids must survive `| cut`, `| xargs`
+
+
+def stdout_console():  # -> rich.console.Console
+    """The console for results: the terminal's width on a terminal; in a pipe, no wrapping, no ellipsis."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, width=PIPE_WIDTH, soft_wrap=True)
+
+
+def print_sql(console: Any, sql: str) -> None:
+    """SQL highlighted on a terminal; in a pipe, exactly as it is (no padding to the screen width)."""
+    if console.is_terminal:
+        from rich.syntax import Syntax
+
+        console.print(Syntax(sql, "sql", word_wrap=True))
+    else:
+        console.file.write(sql.rstrip("\n") + "\n")
 
 
 def result_payload(
@@ -70,7 +90,6 @@ def emit_result(
 
 
 def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer: str = "") -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -84,7 +103,7 @@ def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer:
         table.add_column(f"{col['name']}\n[dim]{col['type'].lower()}[/]", justify=justify)
     for row in rows[:TABLE_DISPLAY_ROWS]:
         table.add_row(*[_cell(v, thousands=thousands) for v in row])
-    console = Console()
+    console = stdout_console()
     console.print(table)
     if footer:
         console.print(f"[dim]{escape(footer)}[/]")
@@ -102,6 +121,20 @@ def _cell(value: Any, *, thousands: bool) -> str:
     if value is None:
         return "[dim]null[/]"
     return escape(format_cell(value, thousands=thousands))
+
+
+def emit_listing(
+    columns: list[dict[str, str]], rows: list[list[Any]], records: list[Any], fmt: OutputFormat | None, json_out: bool
+) -> None:
+    """A list command's output: a table (the default), CSV of the same columns, or the full records as JSON."""
+    if json_out or fmt is OutputFormat.json:
+        print_json(records)
+    elif fmt is OutputFormat.csv:
+        from csvanalyst.core import export
+
+        sys.stdout.write(export.to_csv([c["name"] for c in columns], rows, escape_formulas=True))
+    else:
+        print_table(columns, rows)
 
 
 def print_json(data: Any) -> None:

@@ -195,6 +195,17 @@ class Session:
             db.close()
         return [Message(role="user" if r.role == "user" else "assistant", content=r.content) for r in records]
 
+    def thread_scope(self, thread_id: str) -> tuple[str, DataScope]:
+        """A thread's full id (from an id, prefix, suffix or `last`) and the data it was asked about."""
+        from csvanalyst.store import threads
+
+        db = self._store()
+        try:
+            record = threads.get(db, thread_id)
+        finally:
+            db.close()
+        return record.id, DataScope.from_dict(record.scope)
+
     def _thread_for(self, thread_id: str | None, question: str, scope: DataScope) -> str:
         from csvanalyst.store import threads
 

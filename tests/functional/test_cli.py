@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 RETAIL = REPO / "datasets" / "retail"
 
 
-def cli(*args: str, stdin: str | None = None, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CSVANALYST_HOME": str(home), "COLUMNS": "200"}
+def cli(*args: str, stdin: str | None = None, home: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CSVANALYST_HOME": str(home), "COLUMNS": str(columns)}
     proc = subprocess.run(
         [sys.executable, "-m", "csvanalyst", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
     )
@@ -167,6 +167,39 @@ def test_runs_show_and_replay(home: Path) -> None:
     assert shown["preview"] == first["rows"]
     again = json.loads(cli("runs", "replay", first["run_id"], "--format", "json", home=home).stdout)
     assert again["rows"] == first["rows"] and again["run_id"] != first["run_id"]
+
+
+def test_pipes_get_whole_ids_and_unwrapped_sql_and_ids_resolve_by_suffix_and_last(home: Path) -> None:
+    """Output into a pipe (as `| cat`): nothing wrapped at the 80 columns of COLUMNS, no id cut short."""
+    sql = (
+        "SQL: SELECT status, count(*) AS n FROM orders WHERE status <> 'a very long literal to pass eighty' GROUP BY 1"
+    )
+    asked = cli("ask", sql, "-d", "retail", "--show-sql", home=home, columns=80)
+    assert asked.returncode == 0, asked.stderr
+    assert "WHERE status <> 'a very long literal to pass eighty'" in " ".join(asked.stdout.split())
+    assert not [line for line in asked.stdout.splitlines() if line != line.rstrip()][:1]
+    assert max(len(line) for line in asked.stdout.splitlines()) > 80
+    listed = cli("runs", "list", home=home, columns=80).stdout
+    newest = json.loads(cli("runs", "list", "--json", home=home).stdout)[0]["id"]
+    assert newest in listed and "…" not in listed.split(newest)[0][-3:]
+    as_csv = list(csv.reader(io.StringIO(cli("runs", "list", "--format", "csv", home=home).stdout)))
+    assert as_csv[0][0] == "id" and as_csv[1][0] == newest
+    assert json.loads(cli("runs", "list", "--format", "json", home=home).stdout)[0]["id"] == newest
+    assert json.loads(cli("runs", "show", newest[-4:], "--json", home=home).stdout)["id"] == newest
+    assert json.loads(cli("runs", "show", "last", "--json", home=home).stdout)["id"] == newest
+    threads = list(csv.reader(io.StringIO(cli("threads", "list", "--format", "csv", home=home).stdout)))
+    assert threads[0][0] == "id" and threads[1][0].startswith("t")
+
+
+def test_ask_continue_carries_on_the_last_thread_on_its_data(home: Path) -> None:
+    first = json.loads(cli("ask", "how many orders", "-d", "retail", "--json", home=home).stdout)
+    follow = cli("ask", "SQL: SELECT count(*) AS n FROM products", "-c", "--json", home=home)
+    assert follow.returncode == 0, follow.stderr
+    assert json.loads(follow.stdout)["thread_id"] == first["thread_id"]
+    shown = json.loads(cli("threads", "show", "last", "--json", home=home).stdout)
+    assert shown["thread"]["id"] == first["thread_id"] and len(shown["messages"]) == 4
+    both = cli("ask", "x", "-c", "--thread", "last", home=home)
+    assert both.returncode == 2 and "--continue" in both.stderr
 
 
 def test_ask_offline_json_and_thread(home: Path) -> None:
