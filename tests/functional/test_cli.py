@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -309,6 +310,24 @@ def test_doctor_and_version(home: Path) -> None:
     assert any(s["usable"] for s in doc["sandboxes"])
     assert {p["provider"] for p in doc["providers"]} >= {"openai", "anthropic", "offline"}
     assert cli("version", home=home).stdout.strip() == "0.1.0"
+    assert doc["next_steps"][-1].startswith("Try it: csvanalyst ask")
+    human = cli("doctor", home=home)
+    assert "Next" in human.stdout and "OPENAI_API_KEY" in human.stdout
+
+
+def test_version_short_help_and_bare_commands_exit_0_with_examples_and_no_type_names(home: Path) -> None:
+    from csvanalyst import __version__
+
+    assert cli("--version", home=home).stdout.strip() == __version__
+    for args in ([], ["-h"], ["--help"], ["runs"], ["threads"], ["ask", "-h"], ["sql", "--help"]):
+        proc = cli(*args, home=home)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert proc.stdout.startswith("Usage: csvanalyst"), args
+    for command in (["ask"], ["sql"], ["runs", "list"], ["chat"], ["serve"], ["datasets", "add"]):
+        text = cli(*command, "--help", home=home).stdout
+        assert not re.search(r"<[a-z][\w\[\], |]*>", text), (command, text)  # no <str>, <list[Path]>
+    assert "Examples:" in cli("--help", home=home).stdout and "Examples:" in cli("ask", "-h", home=home).stdout
+    assert "--dataset DATASET" in cli("ask", "-h", home=home).stdout
 
 
 def test_doctor_says_why_the_cluster_and_microvm_sandboxes_are_unusable(home: Path, tmp_path: Path) -> None:
