@@ -78,6 +78,11 @@ def _root(
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
+    from csvanalyst.cli.diagnostics import note
+    from csvanalyst.config import unknown_config_keys
+
+    for warning in unknown_config_keys():
+        note(warning)
 
 
 app.command("ask", epilog=ASK_EXAMPLES)(ask_cmd.ask)

@@ -208,6 +208,7 @@ def test_ask_offline_json_and_thread(home: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert set(doc) >= {"answer", "thread_id", "runs", "usage"}
+    assert (doc["usage"]["provider"], doc["usage"]["model"]) == ("offline", "rules")
     run = doc["runs"][0]
     assert run["run_id"] in doc["answer"]
     delivered = dict(run["rows"])["delivered"]
