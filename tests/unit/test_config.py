@@ -49,7 +49,7 @@ def test_model_settings_come_from_the_environment_then_the_config_file(
         monkeypatch.delenv(name, raising=False)
     (isolated_home / "config.toml").write_text(
         'model = "m-file"\nanthropic_model = "claude-file"\nopenai_base_url = "http://127.0.0.1:1/v1"\n'
-        'timeuot_s = 3\nzzz = 1\n'
+        "timeuot_s = 3\nzzz = 1\n"
     )
     assert model_setting("openai") == "m-file" and model_setting("anthropic") == "claude-file"
     assert provider_setting("openai_base_url") == "http://127.0.0.1:1/v1"
