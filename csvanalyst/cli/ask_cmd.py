@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from csvanalyst.cli.options import DatasetOpt, FileOpt, SandboxOpt, TimeoutOpt, settings_with
+from csvanalyst.cli.options import DatasetOpt, FileOpt, OutputOpt, SandboxOpt, TimeoutOpt, settings_with
 from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
 
 
@@ -36,6 +36,7 @@ def ask(
     events: Annotated[bool, typer.Option("--events", help="Print every event as one JSON line.")] = False,
     show_sql: Annotated[bool, typer.Option("--show-sql", help="Print the SQL of each run.")] = False,
     chart: Annotated[Path | None, typer.Option("--chart", help="Save the answer's chart (.png or .svg).")] = None,
+    output: OutputOpt = None,
     show_prompt: Annotated[
         bool, typer.Option("--show-prompt", help="Print exactly what would be sent to the model, and stop.")
     ] = False,
@@ -50,6 +51,10 @@ def ask(
 
     if json_out and events:
         raise UsageError("--json and --events are alternatives.", hint="Pick one output format.")
+    if output is not None:
+        from csvanalyst.cli.render import choose_format
+
+        choose_format(None, output)  # a bad extension is told before the question runs
     text = sys.stdin.read() if question == "-" else question
     if not text.strip():
         raise UsageError(
@@ -74,9 +79,35 @@ def ask(
 
     stream = session.ask(text, scope, thread_id=thread)
     summary = render_events(stream, mode="events" if events else "json" if json_out else "live", show_sql=show_sql)
+    if output is not None:
+        _write_result(summary, output, session)
     if chart is not None:
         _save_chart(summary, chart)
     raise typer.Exit(_exit_code(summary))
+
+
+def _write_result(summary: dict[str, Any], path: Path, session: Any) -> None:
+    """The whole result of the answer's last run, in the file's format. The events carry only the first
+    rows, so a longer result is run again (as a new, recorded run) rather than written short."""
+    from csvanalyst.cli import render
+    from csvanalyst.cli.diagnostics import note
+    from csvanalyst.errors import UsageError
+
+    fmt = render.choose_format(None, path)
+    if not summary["runs"]:
+        raise UsageError(f"Nothing written to {path}: the answer has no result table.", hint="Ask for data.")
+    run = summary["runs"][-1]
+    columns, rows, run_id = run["columns"], run["rows"], run["run_id"]
+    if len(rows) < run["row_count"]:
+        from csvanalyst.core.replay import replay_run
+
+        outcome, _ = replay_run(run_id, settings=session.settings)
+        columns, rows = [c.model_dump() for c in outcome.result.columns], outcome.result.rows
+        note(f"ran run {run_id} again as run {outcome.run_id} to write all {len(rows)} rows")
+        run_id = outcome.run_id
+    payload = render.result_payload(run_id, columns, rows, len(rows), run["truncated"])
+    render.emit_result(payload, fmt, path, escape_formulas=True)
+    note(f"wrote {len(rows)} row(s) to {path} (run {run_id})")
 
 
 def _exit_code(summary: dict[str, Any]) -> int:

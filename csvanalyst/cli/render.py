@@ -50,13 +50,13 @@ def choose_format(fmt: OutputFormat | None, output: Path | None) -> OutputFormat
         return fmt
     if output is not None:
         suffix = output.suffix.lower().lstrip(".")
-        if suffix in ("csv", "json"):
+        if suffix in ("csv", "json", "parquet"):
             return OutputFormat(suffix)
         from csvanalyst.errors import UsageError
 
         raise UsageError(
             f"Cannot tell the format of {output} from its extension.",
-            hint="Use a .csv or .json file name, or pass --format csv|json.",
+            hint="Use a .csv, .json or .parquet file name, or pass --format csv|json|parquet.",
         )
     return OutputFormat.table if sys.stdout.isatty() else OutputFormat.csv
 
@@ -77,6 +77,15 @@ def emit_result(
 
             raise UsageError("--format table cannot be written to a file.", hint="Use --format csv or json.")
         print_table(payload["columns"], payload["rows"], footer=footer)
+        return
+    if fmt is OutputFormat.parquet:
+        if output is None:
+            from csvanalyst.errors import UsageError
+
+            raise UsageError("Parquet is a binary format for files.", hint="Write it with -o result.parquet.")
+        from csvanalyst.core.parquet_export import write_parquet
+
+        write_parquet(output, payload["columns"], payload["rows"])
         return
     if fmt is OutputFormat.json:
         text = export.to_json_document(payload) + "\n"
@@ -127,6 +136,10 @@ def emit_listing(
     columns: list[dict[str, str]], rows: list[list[Any]], records: list[Any], fmt: OutputFormat | None, json_out: bool
 ) -> None:
     """A list command's output: a table (the default), CSV of the same columns, or the full records as JSON."""
+    if fmt is OutputFormat.parquet:
+        from csvanalyst.errors import UsageError
+
+        raise UsageError("List commands print a table, csv or json.", hint="Use --format table|csv|json.")
     if json_out or fmt is OutputFormat.json:
         print_json(records)
     elif fmt is OutputFormat.csv:

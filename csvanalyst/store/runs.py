@@ -107,6 +107,16 @@ def finish(
         )
 
 
+def cancel_if_running(db: sqlite3.Connection, run_id: str, *, message: str) -> None:
+    """Record a run as cancelled at once (Ctrl-C), unless it already has its final status."""
+    error = json.dumps({"code": "interrupted", "message": message})
+    with transaction(db):
+        db.execute(
+            "UPDATE runs SET status='cancelled', error_json=?, finished_at=? WHERE id=? AND status='running'",
+            (error, _now(), run_id),
+        )
+
+
 def _decode(row: sqlite3.Row) -> RunRecord:
     def load(text: str | None, default: Any) -> Any:
         return json.loads(text) if text else default

@@ -160,6 +160,84 @@ def test_timeout_is_reported_and_recorded(home: Path) -> None:
     assert runs[0]["status"] == "timeout"
 
 
+def test_ctrl_c_on_sql_exits_130_and_records_the_run_cancelled_at_once(home: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    env = {**os.environ, "CSVANALYST_HOME": str(home)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csvanalyst", "sql", NEVER_ENDING_SQL, "-d", "retail", "--timeout", "300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    store = home / "csvanalyst.db"
+
+    def status() -> str | None:
+        if not store.exists():
+            return None
+        with sqlite3.connect(store) as db:
+            row = db.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    deadline = time.monotonic() + 120  # a bound for a stuck machine, not a measurement
+    while status() != "running" and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert status() == "running", proc.stderr.read() if proc.poll() is not None else "never started"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert status() == "cancelled"  # recorded by the process itself, not left for a server to sweep
+    shown = json.loads(cli("runs", "show", "last", "--json", home=home).stdout)
+    assert shown["error"]["code"] == "interrupted" and shown["finished_at"]
+
+
+def _with_umask(mask: str, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CSVANALYST_HOME": str(home), "COLUMNS": "200"}
+    command = f'umask {mask} && exec "$0" -m csvanalyst "$@"'
+    proc = subprocess.run(
+        ["sh", "-c", command, sys.executable, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def test_output_parquet_keeps_types_and_values_and_files_follow_the_umask(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    sql = "SELECT order_id, order_date, unit_price, status FROM orders ORDER BY order_id"
+    proc = _with_umask("027", "sql", sql, "-d", "retail", "-o", str(target), home=home)
+    assert proc.returncode == 0, proc.stderr
+    expected = duckdb.sql(
+        f"SELECT order_id, order_date, unit_price, status FROM read_csv('{RETAIL / 'orders.csv'}') ORDER BY 1"
+    )
+    written = duckdb.sql(f"SELECT * FROM '{target}'")
+    assert written.fetchall() == expected.fetchall()
+    assert [t.id for t in written.types] == [t.id for t in expected.types]
+    assert target.stat().st_mode & 0o777 == 0o640
+    chart = tmp_path / "chart.svg"
+    csv_out = tmp_path / "out.csv"
+    ask_sql = "SQL: SELECT status, count(*) AS n FROM orders GROUP BY 1"
+    asked = _with_umask("022", "ask", ask_sql, "-d", "retail", "--chart", str(chart), "-o", str(csv_out), home=home)
+    assert asked.returncode == 0, asked.stderr
+    assert chart.stat().st_mode & 0o777 == 0o644 and csv_out.stat().st_mode & 0o777 == 0o644
+    assert cli("sql", "SELECT 1", "-d", "retail", "--format", "parquet", home=home).returncode == 2
+
+
+def test_ask_output_writes_the_whole_result_not_the_preview(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "all.parquet"
+    proc = cli("ask", "SQL: SELECT order_id FROM orders", "-d", "retail", "-o", str(target), home=home)
+    assert proc.returncode == 0, proc.stderr
+    total = duckdb.sql(f"SELECT count(*) FROM read_csv('{RETAIL / 'orders.csv'}')").fetchall()[0][0]
+    assert total > 200
+    assert duckdb.sql(f"SELECT count(*), count(DISTINCT order_id) FROM '{target}'").fetchall() == [(total, total)]
+    assert "ran run" in proc.stderr and f"wrote {total} row(s)" in proc.stderr
+    bad = cli("ask", "how many orders", "-d", "retail", "-o", str(tmp_path / "x.xlsx"), home=home)
+    assert bad.returncode == 2 and ".parquet" in bad.stderr
+
+
 def test_runs_show_and_replay(home: Path) -> None:
     first = json.loads(
         cli("sql", "SELECT count(*) AS n FROM products", "-d", "retail", "--format", "json", home=home).stdout
