@@ -33,12 +33,14 @@ class AnalystApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "csvanalyst"
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, SlashCommands}
+    # None of these is an editing key of the prompt (TextArea uses Ctrl+A/D/E/K/U/W/X/Y/Z…); a test checks.
     BINDINGS: ClassVar[list[Any]] = [
         Binding("escape", "cancel_turn", "Cancel"),
         Binding("ctrl+n", "new_thread", "New thread"),
         Binding("ctrl+r", "focus_threads", "Threads"),
-        Binding("ctrl+d", "focus_datasets", "Datasets"),
+        Binding("ctrl+o", "focus_datasets", "Datasets"),
         Binding("ctrl+l", "focus_prompt", "Prompt"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -254,10 +256,22 @@ class AnalystApp(App[None]):
         await commands.dispatch(self, "/new")
 
     def action_focus_threads(self) -> None:
+        self._show_sidebar(True)
         self.query_one(ThreadList).focus()
 
     def action_focus_datasets(self) -> None:
+        self._show_sidebar(True)
         self.query_one(DatasetTree).focus()
+
+    def action_toggle_sidebar(self) -> None:
+        """Hide the sidebar to give the conversation the whole width (and show it again)."""
+        sidebar = self.query_one("#sidebar")
+        self._show_sidebar(not sidebar.display)
+        if not sidebar.display:
+            self.query_one(PromptInput).focus()
+
+    def _show_sidebar(self, shown: bool) -> None:
+        self.query_one("#sidebar").display = shown
 
     def action_focus_prompt(self) -> None:
         self.query_one(PromptInput).focus()

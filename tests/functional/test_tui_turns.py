@@ -161,8 +161,11 @@ def test_result_table_pages_and_sorts_the_whole_result() -> None:
         state["last_page"] = (table.page, table.row_count, str(table.get_row_at(0)[0]))
         await pilot.press("right", "s")  # sort by label: nulls last
         state["sorted"] = (table.page, table.get_row_at(0)[1], table.rows_all[-1][1])
+        state["arrow"] = [c.label.plain for c in table.columns.values()]
+        state["cursor_column"] = table.cursor_coordinate.column
         await pilot.press("s")  # reversed: nulls first
         state["reversed"] = table.rows_all[0][1]
+        state["arrow_reversed"] = [c.label.plain for c in table.columns.values()]
 
     seen = drive(scenario)
     page = result_table.PAGE_ROWS
@@ -170,6 +173,8 @@ def test_result_table_pages_and_sorts_the_whole_result() -> None:
     assert state["last_page"] == (3, 7, str(page * 3))
     assert state["sorted"] == (0, "name 0", None)
     assert state["reversed"] is None
+    assert state["arrow"] == ["n", "label ▲"] and state["arrow_reversed"] == ["n", "label ▼"]
+    assert state["cursor_column"] == 1
     shown = {id(m): m for m in of_type(seen, ResultTable.PageShown)}.values()  # the hook sees each bubble step
     assert [m.page for m in shown][:4] == [0, 1, 2, 3]
 

@@ -128,8 +128,22 @@ class ResultTable(DataTable[Any]):
         self.app.call_from_thread(self._sorted, ordered, column, descending)
 
     def _sorted(self, rows: list[list[Any]], column: int, descending: bool) -> None:
+        cursor = self.cursor_coordinate
         self.rows_all, self._sorted_by, self.page = rows, (column, descending), 0
+        self._mark_sorted_column(column, descending)
         self._show_page()
+        self.move_cursor(row=0, column=cursor.column)  # stay on the sorted column
+
+    def _mark_sorted_column(self, sorted_index: int, descending: bool) -> None:
+        """An arrow on the sorted column's header (▲ ascending, ▼ descending), none on the others."""
+        from rich.text import Text
+
+        for index, column in enumerate(self.columns.values()):
+            label = column.label
+            plain = label.plain.rstrip(" ▲▼")
+            arrow = (" ▼" if descending else " ▲") if index == sorted_index else ""
+            column.label = Text(plain + arrow, justify=label.justify)
+        self.refresh()
 
 
 def _sort_rows(rows: list[list[Any]], column: int, descending: bool) -> list[list[Any]]:
