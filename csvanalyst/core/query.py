@@ -202,8 +202,6 @@ PYTHON_ENABLE_HINT = (
     "config.toml); it runs only in a sandbox that isolates the filesystem and network: the local sandbox with "
     "bubblewrap, docker, microsandbox or kubernetes."
 )
-# Local isolation modes that leave the host filesystem visible to the process (isolation.DESCRIPTIONS).
-UNISOLATED_LOCAL_MODES = ("unshare", "none")
 
 
 def python_refusal(settings: Settings, executor: Executor | None) -> CsvAnalystError | None:
@@ -211,11 +209,13 @@ def python_refusal(settings: Settings, executor: Executor | None) -> CsvAnalystE
     files and network; the restricted-Python checks are a second layer, never the boundary."""
     if not settings.enable_python:
         return UsageError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled")
+    from csvanalyst.executors.isolation import PROMISES
+
     mode = getattr(executor, "isolation", None)
-    if mode in UNISOLATED_LOCAL_MODES:
+    if mode in PROMISES and not PROMISES[mode].runs_python:
         return EnvironmentProblem(
             f"Python analysis needs a sandbox that isolates the filesystem and network, and the local sandbox here "
-            f"runs as {mode!r}, which leaves the host's files visible to the process.",
+            f"runs as {mode!r}: {PROMISES[mode].summary()}.",
             hint="Install bubblewrap (`apt-get install bubblewrap`) for the local sandbox, or use --sandbox docker "
             "(see `csvanalyst runner build`), microsandbox or kubernetes.",
         )

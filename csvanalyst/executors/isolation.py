@@ -35,6 +35,31 @@ DESCRIPTIONS = {
 
 
 @dataclass(frozen=True)
+class Promise:
+    """What a mode guarantees about code running in it. Python mode needs both walls; SQL is confined to the
+    dataset's files by DuckDB's lockdown in every mode, so SQL is safe to run in each."""
+
+    files_isolated: bool
+    network_isolated: bool
+
+    @property
+    def runs_python(self) -> bool:
+        return self.files_isolated and self.network_isolated
+
+    def summary(self) -> str:
+        files = "host files hidden" if self.files_isolated else "host files VISIBLE (SQL confined by DuckDB's lockdown)"
+        network = "no network" if self.network_isolated else "network open"
+        return f"{files}; {network}; Python mode {'allowed' if self.runs_python else 'refused'}"
+
+
+PROMISES = {
+    "bwrap": Promise(files_isolated=True, network_isolated=True),
+    "unshare": Promise(files_isolated=False, network_isolated=True),
+    "none": Promise(files_isolated=False, network_isolated=False),
+}
+
+
+@dataclass(frozen=True)
 class Layout:
     """Paths a wrapped run needs: where the runner package lives and what data it may read."""
 

@@ -11,6 +11,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import UsageError
+from csvanalyst.executors import isolation
 from csvanalyst.executors.base import Limits, RunRequest, load
 from csvanalyst.executors.local import LocalExecutor, available_modes
 from tests.support.slow import NEVER_ENDING_SQL
@@ -118,3 +119,19 @@ def test_auto_picks_a_working_mode_and_loads_by_name() -> None:
 def test_unknown_isolation_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="isolation"):
         LocalExecutor(isolation="chroot")
+
+
+def test_each_modes_promise_is_what_the_runner_and_doctor_enforce() -> None:
+    """One statement of what each mode guarantees: the runner's own Python gate and doctor's rows agree with it."""
+    from csvanalyst.cli.doctor_cmd import _sandboxes as sandbox_rows
+    from csvanalyst.executors.isolation import PROMISES
+    from csvanalyst.runner.python_mode import ISOLATED_SANDBOXES
+
+    assert set(PROMISES) == set(isolation.MODES)
+    for mode, promise in PROMISES.items():
+        assert (mode in ISOLATED_SANDBOXES) == promise.runs_python, mode
+    assert [m for m, p in PROMISES.items() if p.runs_python] == ["bwrap"]
+    rows = {row["sandbox"]: row for row in sandbox_rows()}
+    for mode, problem in available_modes().items():
+        if problem is None:
+            assert rows[f"local ({mode})"]["detail"] == f"ok: {PROMISES[mode].summary()}"
