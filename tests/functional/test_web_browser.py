@@ -179,6 +179,14 @@ def test_enter_during_a_turn_starts_no_second_turn_and_stop_cancels_it(browser) 
         wait.until(lambda d: not d.find_element(By.ID, "busy").is_displayed())
         assert not browser.find_element(By.ID, "stop").is_displayed()
         assert browser.find_element(By.CSS_SELECTOR, ".turn").get_attribute("data-status") == "cancelled"
+        import httpx
+
+        def newest(_: object) -> dict | None:
+            run = httpx.get(f"{live.url}/runs?limit=1", timeout=30).json()[0]
+            return run if run["status"] != "running" else None
+
+        run = wait.until(newest)  # the sandbox run was stopped, not left to run into its time limit
+        assert run["status"] == "cancelled" or (run["error"] or {}).get("code") == "cancelled", run
 
 
 def test_phone_width_drawer_dark_mode_and_screenshots_at_both_sizes(browser) -> None:
