@@ -205,6 +205,9 @@ class AnalystApp(App[None]):
         self.query_one(StatusBar).busy = f"{message.stage} {message.fraction:.0%}"
 
     async def on_dataset_ready(self, message: msg.DatasetReady) -> None:
+        stale = self.scope.dataset is not None and message.info.name != self.scope.dataset
+        if stale and not message.switch:  # loaded for data the app has left since (a reopened thread)
+            return
         self.dataset_info = message.info
         if message.switch:  # a new or another dataset: the list of names may have changed
             await commands.switch_dataset(self, message.info.name)

@@ -68,3 +68,27 @@ def test_sidebar_is_relative_and_collapses_at_80_columns() -> None:
     assert sidebar_width <= 80 * 0.3 + 1 and conversation_width >= 50
     assert state["closed"][0] is False and state["closed"][1] >= 76 and state["closed"][2]
     assert state["back"] == (True, True)
+
+
+def test_reopening_a_thread_on_another_dataset_moves_the_tree_to_it() -> None:
+    from csvanalyst.core.query import DataScope
+    from csvanalyst.core.session import Session
+    from csvanalyst.events import Done
+    from tests.functional.tui_helpers import until
+
+    with Session(provider="offline") as session:
+        events = list(session.ask("how many tickets", DataScope(dataset="support")))
+    assert isinstance(events[-1], Done)
+    thread_id = events[-1].thread_id
+    state: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Any]) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.dataset_info is not None and app.dataset_info.name == "support", "support")
+        await pilot.pause()
+        tree = app.query_one(DatasetTree)
+        state["nodes"] = {(n.data or {}).get("dataset"): (str(n.label), len(n.children)) for n in tree.root.children}
+
+    drive(scenario, scope=DataScope(dataset="retail"), thread_id=thread_id)
+    assert state["nodes"]["support"][1] > 0  # expanded into its tables
+    assert state["nodes"]["retail"][1] == 0  # the old one folded
