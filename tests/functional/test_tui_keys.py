@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from csvanalyst.tui.app import AnalystApp
 from csvanalyst.tui.widgets.dataset_tree import DatasetTree
 from csvanalyst.tui.widgets.prompt import PromptInput
+from csvanalyst.tui.widgets.status_bar import StatusBar
 from csvanalyst.tui.widgets.thread_list import ThreadList
 from tests.functional.tui_helpers import drive
 
@@ -62,12 +63,18 @@ def test_sidebar_is_relative_and_collapses_at_80_columns() -> None:
         await pilot.press("ctrl+o")  # focusing the datasets brings the sidebar back
         await pilot.pause()
         state["back"] = (sidebar.display, isinstance(app.focused, DatasetTree))
+        status = app.query_one(StatusBar)
+        status.busy = "running… (Esc cancels)"
+        await pilot.pause()
+        state["status"] = (status.size.width, status.line(status.size.width))
 
     drive(scenario, size=(80, 24))
     sidebar_width, conversation_width = state["open"]
     assert sidebar_width <= 80 * 0.3 + 1 and conversation_width >= 50
     assert state["closed"][0] is False and state["closed"][1] >= 76 and state["closed"][2]
     assert state["back"] == (True, True)
+    width, line = state["status"]
+    assert len(line) <= width and line.startswith("running…")  # the busy state is never the part cut off
 
 
 def test_reopening_a_thread_on_another_dataset_moves_the_tree_to_it() -> None:
