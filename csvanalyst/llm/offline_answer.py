@@ -119,7 +119,14 @@ def _table(draft: Draft, rows: list[list[Any]], total: int, where: str) -> str:
     if rank:
         side = "Top" if desc else "Bottom"
         return f"{side} {len(rows)} {draft.entity or by} by {draft.measure}{where}: {_items(pairs, total)}."
-    return f"{_cap(draft.measure)} by {by}{where}: {_items(pairs, total)}."
+    text = f"{_cap(draft.measure)} by {by}{where}: {_items(pairs, total)}."
+    if draft.compared and len(rows) == 2 and all(isinstance(r[-1], int | float) for r in rows):
+        (a, b) = rows
+        if a[-1] == b[-1]:
+            return f"{text} They are equal."
+        high = a if a[-1] > b[-1] else b
+        return f"{text} {_label(draft, high)} is higher."
+    return text
 
 
 def _trend(draft: Draft, rows: list[list[Any]], total: int, where: str) -> str:

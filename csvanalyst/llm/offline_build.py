@@ -7,6 +7,7 @@ the planner decline and say which word it did not understand.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from csvanalyst.llm import offline_link as link
 from csvanalyst.llm.offline_conditions import Conditions
 from csvanalyst.llm.offline_match import Catalog, Col, Table
 from csvanalyst.llm.offline_parse import Intent
-from csvanalyst.llm.offline_resolve import WEAK, Hit, Resolver, Revenue, Unsure, default_fn
+from csvanalyst.llm.offline_resolve import WEAK, Hit, Resolver, Revenue, Unsure, default_fn, spans
 
 _BUCKET_WORDS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 _FN_LABEL = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum", "median": "median"}
@@ -33,6 +34,7 @@ class Draft:
     bucket: str | None = None
     conditions: list[str] = field(default_factory=list)  # e.g. "in 2024", "priority = high"
     entity: str = ""  # what a ranking ranks, as the question says it ("products")
+    compared: bool = False  # two values side by side: the answer says which is higher
     notes: list[str] = field(default_factory=list)  # how words were linked: "`qty` taken as quantity"
 
 
@@ -52,6 +54,7 @@ class Planner(Conditions):
         self.filters: list[dict[str, Any]] = []
         self.conditions: list[str] = []
         self.notes: list[str] = []
+        self.compare_whole: Table | None = None
         self.time_groups: list[Col] = []
 
     def build(self) -> Draft:
@@ -60,6 +63,8 @@ class Planner(Conditions):
             raise Unsure(intent.decline)
         if intent.listing:
             return self._finish(self._listing())
+        if intent.compare and not intent.measure:
+            self._compare_measure()
         if intent.fn is None and not intent.measure:
             raise Unsure("I could not find what to count or compute")
         self._merge_per()
@@ -107,6 +112,30 @@ class Planner(Conditions):
         self.used_cols.append(col)
         self.time_groups.append(col)
         self.notes.append(f"“{unit}” read as the column `{col.name}`")
+
+    def _compare_measure(self) -> None:
+        """What a comparison compares when no aggregate word says it: a named numeric column, else rows."""
+        numeric = [c for c in self.catalog.columns if c.numeric]
+        for span in spans(self.pool):
+            score, cols = self.catalog.match_columns(self.resolver.stems_of(span), numeric)
+            if cols and score >= 0.85 and all(b == a + 1 for a, b in itertools.pairwise(span)):
+                self.intent.measure = span
+                self.pool = [i for i in self.pool if i not in span]
+                return
+        self.intent.fn = "count"
+        self.compare_whole = self._only_table()
+
+    def _compared(self, plan: dict[str, Any], draft: Draft) -> None:
+        """The column holding both compared values becomes the grouping, so each value gets its row."""
+        pairs = [f for f in self.filters if f["op"] == "in" and len(f["value"]) >= 2]
+        if len(pairs) != 1:
+            raise Unsure("name the two values to compare (e.g. “more A than B”)")
+        column = pairs[0]["column"]
+        plan["select"] = [{"column": column}, *plan.get("select", [])]
+        plan["order_by"] = [{"column": column}]
+        draft.kind = "grouped"
+        draft.compared = True
+        draft.groups = [column.split(".")[-1], *draft.groups]
 
     def _lookup(self) -> tuple[dict[str, Any], Draft]:
         """`life expectancy of X in 2007`: the values of a well-named column on the rows asked about."""
@@ -235,6 +264,8 @@ class Planner(Conditions):
         return bool(cols) and score >= 1.0
 
     def _count(self, phrase: list[int]) -> tuple[dict[str, Any], str]:
+        if not phrase and self.compare_whole is not None:
+            return self._counted(self.compare_whole)
         if not phrase and self.intent.rank:
             table = self._only_table()
             self._use_table(table.name)
@@ -250,13 +281,7 @@ class Planner(Conditions):
         hit = self._hit(phrase, "entity")
         target = hit.target
         if isinstance(target, Table):
-            self._use_table(target.name)
-            counts = link.count_column(target)
-            if counts is not None:
-                self.used_cols.append(counts)
-                self.notes.append(f"{target.name} counted by summing its `{counts.name}` column")
-                return {"fn": "sum", "column": self._ref(counts), "as": "count"}, target.name
-            return {"fn": "count", "as": "count"}, target.name
+            return self._counted(target)
         assert isinstance(target, Col)
         self._use_table(target.table)
         self.used_cols.append(target)
@@ -269,6 +294,15 @@ class Planner(Conditions):
             self.notes.append(f"“{said}” counted as rows of {target.table}")
             return {"fn": "count", "as": "count"}, said
         return {"fn": "count_distinct", "column": self._ref(target), "as": "count"}, f"distinct {target.name}"
+
+    def _counted(self, target: Table) -> tuple[dict[str, Any], str]:
+        self._use_table(target.name)
+        counts = link.count_column(target)
+        if counts is not None:
+            self.used_cols.append(counts)
+            self.notes.append(f"{target.name} counted by summing its `{counts.name}` column")
+            return {"fn": "sum", "column": self._ref(counts), "as": "count"}, target.name
+        return {"fn": "count", "as": "count"}, target.name
 
     def _counts_values_of_a_table(self, phrase: list[int]) -> bool:
         """`how many A or B things`: the counted words are values; the table named after them is counted."""
@@ -394,6 +428,8 @@ class Planner(Conditions):
         whole = len(self.filters)
         self._comparisons()
         self._values()
+        if self.intent.compare:
+            self._compared(plan, draft)
         if self.intent.fn == "share":
             part = self.filters[whole:]
             if not part:

@@ -84,6 +84,7 @@ class Intent:
     rank: Rank | None = None
     listing: bool = False
     lookup: bool = False  # a measure named without an aggregate or a grouping: its values are shown
+    compare: bool = False  # "more A than B": the two values are grouped side by side
     comparisons: list[Comparison] = field(default_factory=list)
     decline: str | None = None
 
@@ -127,6 +128,7 @@ def parse_question(question: str) -> Intent:
     if bad is not None:
         intent.decline = f"“{bad}” asks for an explanation, comparison or prediction, not a lookup in the data"
         return intent
+    _read_compare(intent)
     timewords.read_period(intent)
     timewords.read_bucket(intent)
     _read_percentile(intent)
@@ -139,6 +141,24 @@ def parse_question(question: str) -> Intent:
     _read_top_n(intent)
     _read_groups(intent)
     return intent
+
+
+_COMPARATIVES = frozenset({"more", "higher", "greater", "larger", "bigger", "better", "less", "lower", "fewer",
+                           "smaller", "worse"})  # fmt: skip
+
+
+def _read_compare(intent: Intent) -> None:
+    """`did X win more A than B`, `is the average M higher at A than at B`: a two-way comparison."""
+    toks = intent.tokens
+    for i, tok in enumerate(toks):
+        if tok not in _COMPARATIVES or "than" not in toks[i + 1 :]:
+            continue
+        than = toks.index("than", i + 1)
+        if than + 1 < len(toks) and _is_number(toks[than + 1]):
+            return  # "more than 150 horsepower" is a number condition, read elsewhere
+        intent.take(i, than)
+        intent.compare = True
+        return
 
 
 _SHARE_WORDS = frozenset({"share", "percentage", "percent", "proportion", "fraction"})
@@ -384,7 +404,7 @@ def _read_aggregate(intent: Intent) -> None:
     first = next((i for i in range(len(toks)) if intent.free(i) and toks[i] not in STOPWORDS), None)
     if first is not None and (intent.bucket or _has_group_word(intent)):
         intent.measure = intent.phrase(first)  # no aggregate word: a table is counted, a measure summed
-    elif first is not None and intent.fn is None:
+    elif first is not None and intent.fn is None and not intent.compare:
         intent.measure = intent.phrase(first)
         intent.lookup = bool(intent.measure)
 
