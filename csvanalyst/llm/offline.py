@@ -74,7 +74,7 @@ class OfflinePlanner:
         if catalog is None:
             return self._final(decline("no dataset schema was given to plan against", None))
         try:
-            draft = plan_question(question, catalog)
+            draft = plan_in_thread(messages, catalog)
         except Unsure as exc:
             return self._final(decline(str(exc), catalog))
         names = {t.name for t in tools}
@@ -101,6 +101,55 @@ class OfflinePlanner:
 def plan_question(question: str, catalog: Catalog) -> Draft:
     """The plan (and answer template) for a question; raises Unsure instead of guessing."""
     return build_plan(parse_question(question), catalog)
+
+
+# Words that add to the previous question; "what about X" replaces part of it, which is not read here.
+FOLLOW_UP_LEADS = ("and", "only", "just", "also", "now", "but")
+
+
+def plan_in_thread(messages: list[Message], catalog: Catalog) -> Draft:
+    """The question alone, or, when it only makes sense after the previous one ("and by month?",
+    "only for the north region"), the previous question with the new words added; the answer says so."""
+    question = _question(messages)
+    previous = _previous_question(messages)
+    words = question.strip().rstrip("?").strip()
+    lead = next((w for w in FOLLOW_UP_LEADS if words.lower().startswith(w + " ")), None)
+    rest = words[len(lead) :].strip() if lead else ""
+    if previous is not None and lead is not None and rest.split()[0].lower() in _QUALIFIERS:
+        return _follow_up(previous, rest, catalog)  # "and by month": nothing to compute of its own
+    try:
+        return plan_question(question, catalog)
+    except Unsure:
+        if previous is None or lead is None:
+            raise
+    return _follow_up(previous, rest, catalog)
+
+
+# A follow-up starting with one of these only adds a grouping, a condition or a period.
+_QUALIFIERS = frozenset({"by", "per", "for", "in", "on", "with", "at", "from", "during", "since", "before",
+                         "after", "between", "only", "just", "excluding", "among"})  # fmt: skip
+
+
+def _follow_up(previous: str, rest: str, catalog: Catalog) -> Draft:
+    if parse_question(rest).period is not None and parse_question(previous).period is not None:
+        raise Unsure(f"“{rest}” changes the period of “{previous.strip()}”: ask the whole question again")
+    draft = plan_question(f"{previous.strip().rstrip('?')} {rest}", catalog)
+    draft.notes.insert(0, f"a follow-up of “{previous.strip()}”")
+    return draft
+
+
+def _previous_question(messages: list[Message]) -> str | None:
+    """The thread's previous question, with its own follow-up words folded into the one before it."""
+    users = [m.content for m in messages if m.role == "user"][:-1]
+    if not users:
+        return None
+    text = users[-1].strip().rstrip("?").strip()
+    for earlier in reversed(users[:-1]):
+        lead = next((w for w in FOLLOW_UP_LEADS if text.lower().startswith(w + " ")), None)
+        if lead is None:
+            break
+        text = f"{earlier.strip().rstrip('?').strip()} {text[len(lead) :].strip()}"
+    return text
 
 
 def _free() -> Usage:
@@ -154,7 +203,7 @@ def _respond_to_tool(messages: list[Message], last: Message, catalog: Catalog | 
     if _call_name(messages, last.tool_call_id) != "run_plan" or catalog is None:
         return sql_answer(result)
     try:
-        draft = plan_question(_question(messages), catalog)
+        draft = plan_in_thread(messages, catalog)
     except Unsure:
         return sql_answer(result)
     return answer(draft, result)

@@ -82,7 +82,10 @@ def _body(draft: Draft, rows: list[list[Any]], total: int) -> str:
     if not rows:
         return f"No rows match{where}, so there is no {draft.measure} to report."
     if draft.kind == "rows":
-        values = _items([cell(r[-1]) if isinstance(r[-1], str) else number(r[-1]) for r in rows], total)
+        shown = [cell(r[-1]) if isinstance(r[-1], str) else number(r[-1]) for r in rows]
+        if draft.groups:
+            shown = [f"{_label(draft, r)} ({v})" for r, v in zip(rows, shown, strict=True)]
+        values = _items(shown, total)
         return f"{_cap(draft.measure)}{where}: {values}."
     if draft.kind == "distinct":
         items = _items([cell(r[0]) for r in rows], total)

@@ -483,6 +483,9 @@ def _needs_filters(planner: Planner, draft: Draft) -> Draft:
     planner._values()
     if not planner.filters:
         raise Unsure("say which rows to look up, or what to compute (average, total, maximum …)")
+    several = [f["column"] for f in planner.filters if f["op"] in ("in", "between") and len(f["value"]) > 1]
+    draft.plan["select"] = [{"column": c} for c in several] + draft.plan["select"]  # each value with its row
+    draft.groups = [c.split(".")[-1] for c in several]
     planner.intent.period = None
     planner.intent.comparisons = []
     return draft

@@ -92,3 +92,25 @@ def test_linking_decisions_are_said_in_the_answer() -> None:
 def test_words_nothing_links_to_are_still_declined() -> None:
     turn = OfflinePlanner().complete(_messages("average fuel price by driver"), TOOLS, ModelSettings())
     assert not turn.tool_calls and turn.text.startswith("I can't answer that offline")
+
+
+def test_follow_up_builds_on_the_previous_question_of_the_thread() -> None:
+    messages = _messages("average duration by sky")
+    messages[1:1] = [
+        Message(role="user", content="average duration"),
+        Message(role="assistant", content="The average dur is 42.50. (run abc123abc123)"),
+    ]
+    messages[-1] = Message(role="user", content="and by weekday?")
+    turn = OfflinePlanner().complete(messages, TOOLS, ModelSettings())
+    plan = json.loads(turn.tool_calls[0].arguments)["plan"]
+    assert plan["select"] == [{"column": "weekday"}] and plan["aggregates"][0]["column"] == "dur"
+    messages[-1] = Message(role="user", content="only for stormy trips")
+    plan = json.loads(OfflinePlanner().complete(messages, TOOLS, ModelSettings()).tool_calls[0].arguments)["plan"]
+    assert plan["filters"] == [{"column": "sky", "op": "in", "value": ["storm"]}]
+
+
+def test_a_question_that_stands_alone_is_not_read_as_a_follow_up() -> None:
+    messages = _messages("and the tyre pressure?")
+    messages[1:1] = [Message(role="user", content="average duration"), Message(role="assistant", content="ok")]
+    turn = OfflinePlanner().complete(messages, TOOLS, ModelSettings())
+    assert not turn.tool_calls and turn.text.startswith("I can't answer that offline")
