@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from csvanalyst.events import from_json
+from tests.support.slow import NEVER_ENDING_SQL
 
 REPO = Path(__file__).resolve().parents[2]
 RETAIL = REPO / "datasets" / "retail"
@@ -125,7 +126,7 @@ def test_errors_have_documented_exit_codes_and_one_paragraph(
 def test_timeout_is_reported_and_recorded(home: Path) -> None:
     proc = cli(
         "sql",
-        "SELECT count(*) FROM range(1000000000000) a",
+        NEVER_ENDING_SQL,
         "-d",
         "retail",
         "--timeout",

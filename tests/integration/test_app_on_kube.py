@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from csvanalyst.errors import EnvironmentProblem
-from tests.integration.docker_support import runner_image_client, unavailable
+from tests.integration.docker_support import bridge_gateway, runner_image_client, unavailable
 from tests.integration.test_app_image import ORDERS, _multipart
 
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (the dev extra) is not installed")
@@ -57,7 +57,7 @@ def deployment(runner_tag: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def cluster(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The stand-in API server and kubelet, reachable from containers on Docker's bridge network."""
-    gateway = docker_client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    gateway = bridge_gateway(docker_client)
     claim_root = tmp_path_factory.mktemp("claim")
     os.chown(claim_root, 10001, 10001)  # the server (uid 10001) writes the datasets' Parquet files there
     kubelet = Kubelet(client=docker_client)

@@ -35,10 +35,11 @@ from tests.integration.probes import SECRETS
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
 from csvanalyst.testing.kube_kubelet import Kubelet, KubeletApiServer
+from tests.support.slow import never_ending_over
 
 CLAIM = "csvanalyst-datasets"
 NAMESPACE = "analytics"
-SLOW_SQL = "SELECT count(*) FROM range(100000000000) r, sales"
+SLOW_SQL = never_ending_over("sales")
 
 
 @pytest.fixture(scope="module")
