@@ -1,9 +1,9 @@
 """One error tree for the whole product.
 
 Every error a user can cause carries a stable `code`, a one-paragraph `message` (what was wrong and
-where) and a `hint` (what to do). Every code is a member of `ErrorCode`, and `EXIT_CODES` gives each one
-its documented exit code: the CLI's only table. Only `cli/diagnostics.py` turns errors into stderr text
-and exit codes; the server maps the same codes to problem JSON.
+where) and a `hint` (what to do). Every code is a member of `ErrorCode`, which gives each one its
+documented exit code and its HTTP status: the only table of either. Only `cli/diagnostics.py` turns
+errors into stderr text and exit codes; the server turns the same codes into problem JSON.
 """
 
 from __future__ import annotations
@@ -13,79 +13,65 @@ from typing import ClassVar
 
 
 class ErrorCode(StrEnum):
-    """Every code an error, an `Error` event or a problem response can carry."""
+    """Every code an error, an `Error` event or a problem response can carry, with its one exit code and its
+    one HTTP status: the only table of either (README.md, "Exit codes", lists the same)."""
 
-    INTERNAL = "internal"
-    USAGE = "usage"
-    PYTHON_DISABLED = "python_disabled"
-    BAD_INPUT = "bad_input"
-    NOT_FOUND = "not_found"
-    INVALID_PLAN = "invalid_plan"
-    REJECTED = "rejected"
-    UNKNOWN_TABLE = "unknown_table"
-    UNKNOWN_RUN = "unknown_run"
-    UNKNOWN_TOOL = "unknown_tool"
-    INVALID_ARGUMENTS = "invalid_arguments"
-    BAD_CHART = "bad_chart"
-    TOOL_ERROR = "tool_error"
-    QUERY_FAILED = "query_failed"
-    TIMEOUT = "timeout"
-    OOM = "oom"
-    ENVIRONMENT = "environment"
-    MODEL_ERROR = "model_error"
-    MODEL_STOPPED = "model_stopped"
-    NOT_ANSWERED = "not_answered"
-    STEP_BUDGET = "step_budget"
-    RETRY_BUDGET = "retry_budget"
-    TIME_BUDGET = "time_budget"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-    UNAUTHORIZED = "unauthorized"
-    TOO_LARGE = "too_large"
-    UNSUPPORTED_FORMAT = "unsupported_format"
-    BUSY = "busy"
+    exit_code: int
+    http_status: int
 
+    def __new__(cls, value: str, exit_code: int, http_status: int) -> ErrorCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.exit_code = exit_code
+        member.http_status = http_status
+        return member
 
-# The exit code of every error code (README.md, "Exit codes", lists the same table).
-EXIT_CODES: dict[ErrorCode, int] = {
-    ErrorCode.INTERNAL: 1,
-    ErrorCode.USAGE: 2,
-    ErrorCode.PYTHON_DISABLED: 2,
-    ErrorCode.UNAUTHORIZED: 2,
-    ErrorCode.BAD_INPUT: 3,
-    ErrorCode.NOT_FOUND: 3,
-    ErrorCode.UNKNOWN_TABLE: 3,
-    ErrorCode.UNKNOWN_RUN: 3,
-    ErrorCode.TOO_LARGE: 3,
-    ErrorCode.UNSUPPORTED_FORMAT: 3,
-    ErrorCode.INVALID_PLAN: 4,
-    ErrorCode.REJECTED: 4,
-    ErrorCode.INVALID_ARGUMENTS: 4,
-    ErrorCode.BAD_CHART: 4,
-    ErrorCode.TOOL_ERROR: 4,
-    ErrorCode.QUERY_FAILED: 5,
-    ErrorCode.TIMEOUT: 5,
-    ErrorCode.OOM: 5,
-    ErrorCode.ENVIRONMENT: 6,
-    ErrorCode.MODEL_ERROR: 6,
-    ErrorCode.MODEL_STOPPED: 6,
-    ErrorCode.UNKNOWN_TOOL: 6,
-    ErrorCode.BUSY: 6,
-    ErrorCode.NOT_ANSWERED: 7,
-    ErrorCode.STEP_BUDGET: 7,
-    ErrorCode.RETRY_BUDGET: 7,
-    ErrorCode.TIME_BUDGET: 7,
-    ErrorCode.CANCELLED: 130,
-    ErrorCode.INTERRUPTED: 130,
-}
+    # name = code, exit code, HTTP status
+    INTERNAL = "internal", 1, 500
+    USAGE = "usage", 2, 400
+    PYTHON_DISABLED = "python_disabled", 2, 422
+    BAD_INPUT = "bad_input", 3, 422
+    NOT_FOUND = "not_found", 3, 404
+    INVALID_PLAN = "invalid_plan", 4, 422
+    REJECTED = "rejected", 4, 422
+    UNKNOWN_TABLE = "unknown_table", 3, 404
+    UNKNOWN_RUN = "unknown_run", 3, 404
+    UNKNOWN_TOOL = "unknown_tool", 6, 502
+    INVALID_ARGUMENTS = "invalid_arguments", 4, 422
+    BAD_CHART = "bad_chart", 4, 422
+    TOOL_ERROR = "tool_error", 4, 422
+    QUERY_FAILED = "query_failed", 5, 422
+    TIMEOUT = "timeout", 5, 504
+    OOM = "oom", 5, 507
+    ENVIRONMENT = "environment", 6, 503
+    MODEL_ERROR = "model_error", 6, 502
+    MODEL_STOPPED = "model_stopped", 6, 502
+    NOT_ANSWERED = "not_answered", 7, 422
+    STEP_BUDGET = "step_budget", 7, 422
+    RETRY_BUDGET = "retry_budget", 7, 422
+    TIME_BUDGET = "time_budget", 7, 504
+    CANCELLED = "cancelled", 130, 499
+    INTERRUPTED = "interrupted", 130, 503
+    UNAUTHORIZED = "unauthorized", 2, 401
+    TOO_LARGE = "too_large", 3, 413
+    UNSUPPORTED_FORMAT = "unsupported_format", 3, 415
+    BUSY = "busy", 6, 429
 
 
 def exit_code_for(code: str) -> int:
     """The documented exit code of `code`; a code outside the table is a bug, so 1."""
     try:
-        return EXIT_CODES[ErrorCode(code)]
+        return ErrorCode(code).exit_code
     except ValueError:
-        return EXIT_CODES[ErrorCode.INTERNAL]
+        return ErrorCode.INTERNAL.exit_code
+
+
+def http_status_for(code: str) -> int:
+    """The HTTP status of `code`; a code outside the table is a bug, so 500."""
+    try:
+        return ErrorCode(code).http_status
+    except ValueError:
+        return ErrorCode.INTERNAL.http_status
 
 
 class CsvAnalystError(Exception):

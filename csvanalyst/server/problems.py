@@ -14,52 +14,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from csvanalyst.errors import CsvAnalystError, ErrorCode
+from csvanalyst.errors import CsvAnalystError, http_status_for
 
 log = logging.getLogger("csvanalyst.server")
 
 MEDIA_TYPE = "application/problem+json"
 
-# The HTTP status of every error code; a test checks that no code is missing.
-STATUS_BY_CODE: dict[ErrorCode, int] = {
-    ErrorCode.INTERNAL: 500,
-    ErrorCode.USAGE: 400,
-    ErrorCode.PYTHON_DISABLED: 422,
-    ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.BAD_INPUT: 422,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.UNKNOWN_TABLE: 404,
-    ErrorCode.UNKNOWN_RUN: 404,
-    ErrorCode.TOO_LARGE: 413,
-    ErrorCode.UNSUPPORTED_FORMAT: 415,
-    ErrorCode.INVALID_PLAN: 422,
-    ErrorCode.REJECTED: 422,
-    ErrorCode.INVALID_ARGUMENTS: 422,
-    ErrorCode.BAD_CHART: 422,
-    ErrorCode.TOOL_ERROR: 422,
-    ErrorCode.QUERY_FAILED: 422,
-    ErrorCode.TIMEOUT: 504,
-    ErrorCode.OOM: 507,
-    ErrorCode.ENVIRONMENT: 503,
-    ErrorCode.MODEL_ERROR: 502,
-    ErrorCode.MODEL_STOPPED: 502,
-    ErrorCode.UNKNOWN_TOOL: 502,
-    ErrorCode.BUSY: 429,
-    ErrorCode.NOT_ANSWERED: 422,
-    ErrorCode.STEP_BUDGET: 422,
-    ErrorCode.RETRY_BUDGET: 422,
-    ErrorCode.TIME_BUDGET: 504,
-    ErrorCode.CANCELLED: 499,
-    ErrorCode.INTERRUPTED: 503,
-}
-
 
 def http_status(code: str) -> int:
-    """The status for `code`; a code outside the table is a bug, so 500."""
-    try:
-        return STATUS_BY_CODE[ErrorCode(code)]
-    except ValueError:
-        return 500
+    return http_status_for(code)
 
 
 class HttpProblem(CsvAnalystError):

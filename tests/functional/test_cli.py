@@ -238,7 +238,10 @@ def test_doctor_and_version(home: Path) -> None:
     assert doc["store"]["healthy"] is True
     assert any(s["usable"] for s in doc["sandboxes"])
     assert {p["provider"] for p in doc["providers"]} >= {"openai", "anthropic", "offline"}
-    assert cli("version", home=home).stdout.strip() == "0.1.0"
+    import tomllib
+
+    declared = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["version"]
+    assert cli("version", home=home).stdout.strip() == declared
 
 
 def test_doctor_says_why_the_cluster_and_microvm_sandboxes_are_unusable(home: Path, tmp_path: Path) -> None:

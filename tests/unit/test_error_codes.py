@@ -11,8 +11,8 @@ import pytest
 
 import csvanalyst
 from csvanalyst.cli.diagnostics import turn_exit_code
-from csvanalyst.errors import EXIT_CODES, CsvAnalystError, ErrorCode, exit_code_for
-from csvanalyst.server.problems import STATUS_BY_CODE, http_status
+from csvanalyst.errors import CsvAnalystError, ErrorCode, exit_code_for
+from csvanalyst.server.problems import http_status
 
 PACKAGE = Path(csvanalyst.__file__).parent
 README = PACKAGE.parent / "README.md"
@@ -21,18 +21,18 @@ RUN_LEVEL = ("runner", "executors", "testing")
 
 
 def test_every_code_has_an_exit_code_and_an_http_status() -> None:
-    assert set(EXIT_CODES) == set(ErrorCode)
-    assert set(STATUS_BY_CODE) == set(ErrorCode)
-    assert all(isinstance(v, int) and 0 < v < 256 for v in EXIT_CODES.values())
+    assert all(0 < code.exit_code < 256 for code in ErrorCode)
+    assert all(400 <= code.http_status < 600 for code in ErrorCode)
+    assert len({code.value for code in ErrorCode}) == len(ErrorCode)
 
 
 @pytest.mark.parametrize("code", list(ErrorCode))
 def test_each_code_maps_through_the_error_tree(code: ErrorCode) -> None:
     exc = CsvAnalystError("m", code=code.value)
-    assert exc.exit_code == EXIT_CODES[code] == exit_code_for(code.value)
-    assert http_status(code.value) == STATUS_BY_CODE[code]
+    assert exc.exit_code == code.exit_code == exit_code_for(code.value)
+    assert http_status(code.value) == code.http_status
     status = "cancelled" if code is ErrorCode.CANCELLED else "failed"
-    assert turn_exit_code(status, code.value, ran=False) == EXIT_CODES[code]
+    assert turn_exit_code(status, code.value, ran=False) == code.exit_code
 
 
 def test_an_unknown_code_is_a_bug_not_a_user_error() -> None:
@@ -79,4 +79,4 @@ def test_readme_documents_every_code_with_its_exit_code() -> None:
         if len(cells) >= 3 and cells[0].isdigit():
             for code in re.findall(r"`([a-z_]+)`", cells[1]):
                 documented[code] = int(cells[0])
-    assert documented == {code.value: exit for code, exit in EXIT_CODES.items()}
+    assert documented == {code.value: code.exit_code for code in ErrorCode}
