@@ -8,6 +8,8 @@ never through thread-local "current" state.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -39,3 +41,17 @@ class NullObserver:
 
     def tool_finished(self, token: Any, arguments: dict[str, Any], outcome: ToolOutcome) -> None:
         return None
+
+
+def observed_call(
+    name: str, arguments: dict[str, str], observer: TurnObserver | None, run: Callable[[], ToolOutcome]
+) -> ToolOutcome:
+    """A query typed by the user (`SQL:`, `PYTHON:`), watched like one of the model's tool calls."""
+    if observer is None:
+        return run()
+    from csvanalyst.llm.base import ToolCall
+
+    token = observer.tool_started(ToolCall(id="direct", name=name, arguments=json.dumps(arguments)))
+    outcome = run()
+    observer.tool_finished(token, arguments, outcome)
+    return outcome

@@ -7,7 +7,7 @@ turn, whatever happened in it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -129,21 +129,12 @@ class Session:
                 tracer.finish(state)
 
     def _start_trace(self, question: str, dataset: DatasetInfo, thread_id: str) -> TurnTracer | None:
-        """A trace for this turn when tracing is on and its store answers; mlflow is never imported otherwise."""
+        """A trace for this turn when tracing is on; mlflow is never imported otherwise."""
         if not self.settings.mlflow_enabled:
             return None
-        import getpass
+        from csvanalyst.observability.tracing import start_turn_trace
 
-        from csvanalyst.observability.mlflow_setup import tracking
-        from csvanalyst.observability.tracing import TurnTracer
-
-        ready = tracking(self.settings)
-        if ready is None:
-            return None
-        tracer = TurnTracer(ready, self.settings)
-        user = self.user or getpass.getuser()
-        tracer.start(question, dataset, thread_id=thread_id, user=user)
-        return tracer
+        return start_turn_trace(self.settings, question, dataset, thread_id=thread_id, user=self.user)
 
     def _turn(
         self,
@@ -195,9 +186,10 @@ class Session:
     def _direct_python(
         self, code: str, ctx: ToolContext, state: TurnState, observer: TurnObserver | None
     ) -> Iterator[Event]:
+        from csvanalyst.agent.observer import observed_call
         from csvanalyst.agent.tools import RunPythonArgs, run_python
 
-        outcome = _observed(
+        outcome = observed_call(
             "run_python", {"code": code}, observer, lambda: run_python(RunPythonArgs(code=code), ctx, "direct")
         )
         yield from self._direct(outcome, ctx, state, "Ran your Python")
@@ -205,9 +197,10 @@ class Session:
     def _direct_sql(
         self, sql: str, ctx: ToolContext, state: TurnState, observer: TurnObserver | None
     ) -> Iterator[Event]:
+        from csvanalyst.agent.observer import observed_call
         from csvanalyst.agent.tools import RunSqlArgs, run_sql
 
-        outcome = _observed("run_sql", {"sql": sql}, observer, lambda: run_sql(RunSqlArgs(sql=sql), ctx, "direct"))
+        outcome = observed_call("run_sql", {"sql": sql}, observer, lambda: run_sql(RunSqlArgs(sql=sql), ctx, "direct"))
         yield from self._direct(outcome, ctx, state, "Ran your SQL")
 
     def _direct(self, outcome: ToolOutcome, ctx: ToolContext, state: TurnState, what: str) -> Iterator[Event]:
@@ -267,22 +260,6 @@ class Session:
             )
         finally:
             db.close()
-
-
-def _observed(
-    name: str, arguments: dict[str, str], observer: TurnObserver | None, run: Callable[[], ToolOutcome]
-) -> ToolOutcome:
-    """A query typed by the user, watched like the model's tool calls."""
-    if observer is None:
-        return run()
-    import json
-
-    from csvanalyst.llm.base import ToolCall
-
-    token = observer.tool_started(ToolCall(id="direct", name=name, arguments=json.dumps(arguments)))
-    outcome = run()
-    observer.tool_finished(token, arguments, outcome)
-    return outcome
 
 
 def _with_default_chart(events: Iterator[Event]) -> Iterator[Event]:

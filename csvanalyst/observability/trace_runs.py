@@ -69,7 +69,8 @@ def _run_span(tracer: TurnTracer, tool_span: Any, record: RunRecord) -> None:
         {"run_id": record.id, "kind": record.kind, "sql": record.compiled_sql},
         start_time_ns=_ns(record.created_at),
     )
-    span.end(
+    tracer.end(
+        span,
         outputs={"status": record.status, "row_count": record.row_count, "truncated": record.truncated},
         attributes={
             "run_id": record.id,

@@ -30,6 +30,22 @@ SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNO
 MIN_SECRET_LENGTH = 8
 
 
+def start_turn_trace(
+    settings: Settings, question: str, dataset: DatasetInfo, *, thread_id: str, user: str | None
+) -> TurnTracer | None:
+    """The turn's tracer, its trace started; None when the tracking store cannot be reached."""
+    import getpass
+
+    from csvanalyst.observability.mlflow_setup import tracking
+
+    ready = tracking(settings)
+    if ready is None:
+        return None
+    tracer = TurnTracer(ready, settings)
+    tracer.start(question, dataset, thread_id=thread_id, user=user or getpass.getuser())
+    return tracer
+
+
 class TurnTracer:
     """Implements the agent loop's TurnObserver, plus the turn's own start and end."""
 
@@ -98,8 +114,9 @@ class TurnTracer:
         finally:
             detach_span_from_context(token)
         usage = state.usage
-        self._root.end(
-            outputs={"answer": self._clean(state.answer), "status": state.status, "run_ids": state.run_ids},
+        self.end(
+            self._root,
+            outputs={"answer": state.answer, "status": state.status, "run_ids": state.run_ids},
             attributes={
                 "grounded": grounded,
                 "input_tokens": usage.input_tokens,
@@ -133,12 +150,13 @@ class TurnTracer:
         span, started = token
         latency_s = round(time.monotonic() - started, 4)
         if turn is None:
-            span.end(attributes={"latency_s": latency_s, "error": self._clean(_error_text(error))}, status="ERROR")
+            self.end(span, None, {"latency_s": latency_s, "error": _error_text(error)}, "ERROR")
             return
         usage = turn.usage
-        span.end(
+        self.end(
+            span,
             outputs={
-                "text": self._clean(turn.text),
+                "text": turn.text,
                 "tool_calls": [c.model_dump() for c in turn.tool_calls],
                 "stop": turn.stop,
             },
@@ -181,9 +199,10 @@ class TurnTracer:
         span, started_ns = token
         attributes = tool_attributes(arguments, outcome)
         record_runs(self, span, started_ns, self._settings)
-        span.end(
-            outputs={"result_seen_by_model": self._clean(outcome.content)},
-            attributes=self._clean(attributes),
+        self.end(
+            span,
+            outputs={"result_seen_by_model": outcome.content},
+            attributes=attributes,
             status="ERROR" if outcome.is_error else "OK",
         )
 
@@ -197,6 +216,22 @@ class TurnTracer:
             parent_span=parent,
             inputs=self._clean(inputs),
             start_time_ns=start_time_ns,
+        )
+
+    def end(
+        self,
+        span: Any,
+        outputs: Any = None,
+        attributes: dict[str, Any] | None = None,
+        status: str = "OK",
+        end_time_ns: int | None = None,
+    ) -> None:
+        """End a span, its outputs and attributes scrubbed of secrets."""
+        span.end(
+            outputs=self._clean(outputs),
+            attributes=self._clean(attributes or {}),
+            status=status,
+            end_time_ns=end_time_ns,
         )
 
     def _child(self, name: str, span_type: str, inputs: Any) -> Any:
