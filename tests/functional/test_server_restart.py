@@ -25,7 +25,7 @@ import httpx
 
 from csvanalyst.config import get_settings
 from csvanalyst.executors.launch import descendants
-from csvanalyst.server.live import ServeProcess
+from tests.support.live import ServeProcess
 from tests.support.slow import NEVER_ENDING_SQL
 
 SLOW_SQL = f"SQL: {NEVER_ENDING_SQL}"  # only the kill ends it

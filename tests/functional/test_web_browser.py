@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from csvanalyst.server.app import create_app
-from csvanalyst.server.live import serve_in_thread
 from csvanalyst.testing.scripted import ScriptedModel, answer, call, last_tool_result
+from tests.support.live import serve_in_thread
 from tests.support.requires import missing, unavailable
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from csvanalyst.errors import EnvironmentProblem
-from tests.support.requires import unavailable
+from tests.support.requires import HOW_TO_INSTALL, unavailable
 
 __all__ = ["docker_executor", "leftovers", "runner_image_client", "unavailable"]
 
@@ -21,7 +21,7 @@ def docker_executor(**options: object):  # -> DockerExecutor
     try:
         return DockerExecutor(**options)  # type: ignore[arg-type]
     except EnvironmentProblem as exc:
-        unavailable(f"docker sandbox unavailable: {exc.message} ({exc.hint})")
+        unavailable(f"docker sandbox unavailable: {exc.message} ({HOW_TO_INSTALL['docker']})")
 
 
 def runner_image_client(needed_by: str) -> Any:
@@ -33,7 +33,7 @@ def runner_image_client(needed_by: str) -> Any:
         client = connect()
         require_image(client, docker_image.image_tag())
     except EnvironmentProblem as exc:
-        unavailable(f"{needed_by} needs Docker and the runner image: {exc.message} ({exc.hint})")
+        unavailable(f"{needed_by} needs Docker and the runner image: {exc.message} ({HOW_TO_INSTALL['docker']})")
     return client
 
 

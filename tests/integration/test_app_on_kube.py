@@ -4,8 +4,8 @@ answers a question whose query runs as a Kubernetes Job of the runner image.
 Not a live cluster (none can run here). The chart is rendered by Helm's engine; its Deployment's arguments and
 environment start the real application image (read-only root, uid 10001, no capabilities); the server reaches
 the Kubernetes API through a kubeconfig (a cluster would give it its service account instead) served by
-csvanalyst.testing.kube_api, and the Job controller and kubelet are played by Docker
-(csvanalyst.testing.kube_kubelet): the Job the server creates runs as a real runner container that mounts the
+tests.support.kube_api, and the Job controller and kubelet are played by Docker
+(tests.support.kube_kubelet): the Job the server creates runs as a real runner container that mounts the
 table file from the datasets "claim" (a host directory the server also has at /var/lib/csvanalyst/cache).
 """
 
@@ -29,7 +29,7 @@ from tests.integration.test_app_image import ORDERS, _multipart
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (the dev extra) is not installed")
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
-from csvanalyst.testing.kube_kubelet import Kubelet, KubeletApiServer  # noqa: E402
+from tests.support.kube_kubelet import Kubelet, KubeletApiServer  # noqa: E402
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "csvanalyst"
 RELEASE, NAMESPACE = "analyst", "analytics"

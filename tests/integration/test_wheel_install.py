@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from csvanalyst.server.live import ServeProcess
 from tests.integration.docker_support import runner_image_client
+from tests.support.live import ServeProcess
 from tests.support.requires import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
