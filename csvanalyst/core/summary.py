@@ -35,6 +35,8 @@ def events_summary(events: list[Event]) -> dict[str, Any]:
             summary["error_code"] = event.code
         elif isinstance(event, Done):
             summary["status"] = event.status
+            if event.trace_id:
+                summary["trace_id"] = event.trace_id
     if not summary["answer"] and "error" in summary:
         # A turn that ended without an answer (a budget ran out, the model stopped) still says why.
         error = summary["error"]
