@@ -59,6 +59,26 @@ def _check_column(column: exp.Column, sql: str, names: _Names) -> None:
         return  # an alias we cannot pin down, or a struct field access
     if name not in names.known:
         raise _unknown(column, sql, names.reachable, names)
+    if name in names.reachable and name not in names.reachable[name] and _aggregated(column):
+        raise _table_as_column(column, sql, names.reachable[name])
+
+
+def _aggregated(column: exp.Column) -> bool:
+    parent = column.parent
+    return isinstance(parent, exp.AggFunc) and parent.this is column
+
+
+def _table_as_column(column: exp.Column, sql: str, columns: dict[str, str]) -> PolicyError:
+    """`avg(tips)` aggregates the whole row of table tips; DuckDB answers with every avg() signature."""
+    listed = ", ".join(sorted(columns.values())[:_LISTED_COLUMNS])
+    func = column.parent.sql_name().lower() if isinstance(column.parent, exp.Func) else "the aggregate"
+    return reject(
+        "table_as_column",
+        f"'{column.name}' is a table, not a column, in '{fragment(column.parent)}'.",
+        f"Aggregate one of its columns, e.g. {func}({column.name}.<column>). Columns of {column.name}: {listed}.",
+        sql,
+        column,
+    )
 
 
 def _has_opaque_source(root: exp.Expression) -> bool:

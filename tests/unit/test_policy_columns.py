@@ -110,3 +110,15 @@ def test_unquoted_unknown_column_gets_no_quote_hint() -> None:
     with pytest.raises(PolicyError) as caught:
         _check("SELECT amout FROM orders")
     assert "single quotes" not in caught.value.message
+
+
+def test_table_name_aggregated_as_a_column_says_it_is_a_table() -> None:
+    with pytest.raises(PolicyError) as caught:
+        _check("SELECT avg(orders) FROM orders")
+    assert caught.value.rule == "table_as_column"
+    assert "'orders' is a table, not a column" in caught.value.message
+    assert "amount" in caught.value.hint and len(caught.value.message + caught.value.hint) < 400
+
+
+def test_selecting_a_table_as_a_row_is_still_allowed() -> None:
+    _check("SELECT orders FROM orders")
