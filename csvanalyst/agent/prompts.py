@@ -39,6 +39,16 @@ Aggregate a column, never a table name: avg(t.col), not avg(t).
 """
 
 
+CHARS_PER_TOKEN = 4  # a common estimate for English and JSON; tokenizers differ by model
+
+
+def estimated_tokens(payload: object) -> int:
+    """About how many tokens a request part costs, from its JSON size (no model tokenizer needed)."""
+    import json
+
+    return -(-len(json.dumps(payload, ensure_ascii=False)) // CHARS_PER_TOKEN)
+
+
 def system_prompt(dataset: DatasetInfo, question: str, *, samples: bool = True) -> str:
     context = build_schema_context(dataset, question, samples=samples)
     return f"{INSTRUCTIONS}\nThe dataset:\n{render_schema_block(context)}\n"
