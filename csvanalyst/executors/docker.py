@@ -20,7 +20,7 @@ from typing import Any
 
 from csvanalyst.executors import docker_image
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
-from csvanalyst.executors.docker_io import Deadline, Overflow, Stream
+from csvanalyst.executors.docker_io import Cancelled, Deadline, Overflow, Stream
 from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
 
@@ -98,10 +98,13 @@ class DockerExecutor(ClosingExecutor):
         )
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
-        """`cancel` is accepted for the Executor protocol; a container run ends at its deadline."""
+        """Run one request; setting `cancel` kills its container (freeing its slot) and ends it as cancelled."""
         started = time.perf_counter()
         payload = mapped_request(request).model_dump_json().encode("utf-8")
-        outcome = self.pool.run(request, payload) if self.pool is not None else self.spawn(None, payload, request)
+        if self.pool is not None:
+            outcome = self.pool.run(request, payload, cancel)
+        else:
+            outcome = self.spawn(None, payload, request, cancel)
         result = to_result(outcome, request)
         result.executor = self.name
         result.timings = {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 3)}
@@ -112,13 +115,16 @@ class DockerExecutor(ClosingExecutor):
         if self.pool is not None:
             self.pool.prestart(list(tables), limits)
 
-    def spawn(self, argv: Sequence[str] | None, payload: bytes, request: RunRequest) -> Outcome:
+    def spawn(
+        self, argv: Sequence[str] | None, payload: bytes, request: RunRequest, cancel: threading.Event | None = None
+    ) -> Outcome:
         """Run argv (None: the runner) in a fresh container, feed payload, collect within the deadline."""
         limits = request.limits
         container = self.create(argv, list(request.tables.values()), limits, once=True)
         try:
             stream = Stream(
-                self.client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+                self.client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}),
+                cancel,
             )
             try:
                 return self._collect(container, stream, payload, limits)
@@ -139,7 +145,9 @@ class DockerExecutor(ClosingExecutor):
             outcome.timed_out = True
         except Overflow:
             outcome.overflow = True
-        if not (outcome.timed_out or outcome.overflow):
+        except Cancelled:
+            outcome.cancelled = True
+        if not (outcome.timed_out or outcome.overflow or outcome.cancelled):
             outcome.returncode = exit_code(container, deadline)
         outcome.stdout, outcome.stderr = bytes(stream.stdout), bytes(stream.stderr)
         outcome.elapsed_ms = round((time.perf_counter() - began) * 1000, 3)
