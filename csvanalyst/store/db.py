@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,14 +11,16 @@ from pathlib import Path
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.store import migrations
 
+BUSY_TIMEOUT_S = 30.0
+
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the store at `path`, with migrations applied."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA synchronous=NORMAL")
         migrations.apply(db)
@@ -27,6 +30,28 @@ def connect(path: Path) -> sqlite3.Connection:
             hint="Check that CSVANALYST_HOME points to a writable directory.",
         ) from exc
     return db
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying while another opener holds the lock: this pragma does not wait on
+    the busy timeout by itself, so two first opens of a new home would otherwise fail at once."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def open_default() -> sqlite3.Connection:
