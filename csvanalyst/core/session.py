@@ -54,6 +54,9 @@ class Session:
             self._owns_executor = True
         self.history_turns = self.settings.history_turns if history_turns is None else history_turns
         self.samples = samples
+        from csvanalyst.store.owners import repair_once
+
+        repair_once(self.settings.store_path)
 
     _owns_executor = False
 

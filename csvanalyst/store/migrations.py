@@ -68,9 +68,17 @@ def _002_threads(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX messages_thread ON messages(thread_id, id)")
 
 
+def _003_run_owners(db: sqlite3.Connection) -> None:
+    # Who runs a run, so only runs whose process is gone are repaired as interrupted.
+    db.execute("ALTER TABLE runs ADD COLUMN owner_host TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN owner_pid INTEGER")
+    db.execute("ALTER TABLE runs ADD COLUMN owner_started TEXT")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (1, _001_initial),
     (2, _002_threads),
+    (3, _003_run_owners),
 ]
 
 

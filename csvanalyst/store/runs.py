@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from csvanalyst.errors import NotFoundError, UsageError
 from csvanalyst.store.db import transaction
+from csvanalyst.store.owners import this_process
 
 PREVIEW_ROWS = 50
 
@@ -62,11 +63,24 @@ def start(
 ) -> str:
     """Record a run before anything executes, so even a crash leaves a trace."""
     run_id = new_run_id()
+    owner = this_process()
     with transaction(db):
         db.execute(
             "INSERT INTO runs (id, created_at, dataset, fingerprint, kind, input, status, scope_json,"
-            " thread_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-            (run_id, _now(), dataset, fingerprint, kind, input, json.dumps(scope or {}), thread_id),
+            " thread_id, owner_host, owner_pid, owner_started) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                _now(),
+                dataset,
+                fingerprint,
+                kind,
+                input,
+                json.dumps(scope or {}),
+                thread_id,
+                owner.host,
+                owner.pid,
+                owner.started,
+            ),
         )
     return run_id
 
