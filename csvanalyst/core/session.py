@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 from csvanalyst.config import Settings, get_settings
 from csvanalyst.core.query import DataScope
 from csvanalyst.errors import CsvAnalystError
-from csvanalyst.events import Answer, Done, ErrorEvent, Event, Status
+from csvanalyst.events import Answer, Done, ErrorEvent, Event, SqlCompiled, Status
 from csvanalyst.executors.base import Executor
 from csvanalyst.llm.base import Message, ModelClient, ModelSettings
 
@@ -165,10 +165,16 @@ class Session:
     def _direct_sql(self, sql: str, ctx: ToolContext, state: TurnState) -> Iterator[Event]:
         from csvanalyst.agent.tools import RunSqlArgs, run_sql
 
-        yield from self._direct(run_sql(RunSqlArgs(sql=sql), ctx, "direct"), ctx, state, "Ran your SQL")
+        sent = yield from _announce_sql(sql, ctx)
+        outcome = run_sql(RunSqlArgs(sql=sql), ctx, "direct")
+        yield from self._direct(outcome, ctx, state, "Ran your SQL", already_sent=sent)
 
-    def _direct(self, outcome: ToolOutcome, ctx: ToolContext, state: TurnState, what: str) -> Iterator[Event]:
-        yield from outcome.events
+    def _direct(
+        self, outcome: ToolOutcome, ctx: ToolContext, state: TurnState, what: str, already_sent: str | None = None
+    ) -> Iterator[Event]:
+        for event in outcome.events:
+            if not (isinstance(event, SqlCompiled) and event.sql == already_sent):
+                yield event
         if outcome.is_error:
             import json
 
@@ -224,6 +230,20 @@ class Session:
             )
         finally:
             db.close()
+
+
+def _announce_sql(sql: str, ctx: ToolContext) -> Iterator[Event]:
+    """Show the checked SQL and a status before a long run starts; returns the SQL announced, or None
+    when the check fails (the run path then records and reports the rejection)."""
+    from csvanalyst.core.query import check
+
+    try:
+        checked = check(sql, ctx.dataset, ctx.settings)
+    except CsvAnalystError:
+        return None
+    yield SqlCompiled(call_id="direct", sql=checked.sql)
+    yield Status(message=f"running the query in the {ctx.settings.sandbox} sandbox")
+    return checked.sql
 
 
 def _with_default_chart(events: Iterator[Event]) -> Iterator[Event]:
