@@ -21,13 +21,30 @@ LOCKS = ".locks"
 @contextmanager
 def build_lock(cache_root: Path, name: str) -> Iterator[None]:
     """Hold the build lock of dataset `name` (waiting for another holder to finish)."""
+    with _locked(cache_root, name, blocking=True):
+        yield
+
+
+@contextmanager
+def try_build_lock(cache_root: Path, name: str) -> Iterator[bool]:
+    """Hold the lock if nobody does (True), or yield False at once: a live build owns the folder."""
+    with _locked(cache_root, name, blocking=False) as held:
+        yield held
+
+
+@contextmanager
+def _locked(cache_root: Path, name: str, *, blocking: bool) -> Iterator[bool]:
     folder = cache_root / LOCKS
     folder.mkdir(parents=True, exist_ok=True)
     # A fresh descriptor per caller: flock on separate open files excludes threads of one process too.
     fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)
 

@@ -21,3 +21,14 @@ def fail_interrupted_runs(store_path: Path) -> int:
     if count:
         log.warning("marked interrupted runs as failed", extra={"runs": count})
     return count
+
+
+def sweep_leftovers() -> None:
+    """Reclaim what killed processes left on this home (partial caches, uploads, sandbox scratch)."""
+    from csvanalyst.catalog.sweep import sweep_home
+    from csvanalyst.executors.local import sweep_stale_scratch
+
+    swept = sweep_home()
+    scratch = sweep_stale_scratch()
+    if swept.paths or scratch:
+        log.warning("removed crash leftovers", extra={"paths": swept.paths + scratch, "bytes": swept.bytes})
