@@ -24,7 +24,7 @@ from csvanalyst.catalog.sources import Source, sources_for
 from csvanalyst.config import get_settings
 from csvanalyst.errors import NotFoundError, UsageError
 from csvanalyst.store import datasets as rows
-from csvanalyst.store.db import connect, transaction
+from csvanalyst.store.db import connect, connect_readonly, transaction
 
 Progress = Callable[[str, float], None]
 
@@ -60,9 +60,19 @@ def _store() -> Iterator[sqlite3.Connection]:
         db.close()
 
 
+@contextmanager
+def _reading() -> Iterator[sqlite3.Connection]:
+    """The store opened read-only: listing and resolving datasets work on a full disk."""
+    db = connect_readonly(get_settings().store_path)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 def list_datasets() -> list[DatasetSummary]:
     """Demo datasets first (in registry order), then the user's, by name."""
-    with _store() as db:
+    with _reading() as db:
         stored = {row["name"]: row for row in rows.list_all(db)}
     result = []
     for entry in demo.load_registry()["datasets"]:
@@ -109,7 +119,7 @@ def _fresh_or_none(name: str) -> DatasetInfo | None:
 
 def _resolve(name: str) -> tuple[sqlite3.Row | None, str, str, list[Source], str]:
     """The stored row (if any), origin, description, current sources and source path of `name`."""
-    with _store() as db:
+    with _reading() as db:
         row = rows.get(db, name)
     if row is None and name not in demo.demo_names():
         raise _not_found(name)
@@ -204,7 +214,7 @@ def _check_free(dataset: str) -> None:
         raise UsageError(
             f"{dataset!r} is the name of a built-in demo dataset.", hint="Choose another name with --name."
         )
-    with _store() as db:
+    with _reading() as db:
         if rows.get(db, dataset) is not None:
             raise _taken(dataset)
 
@@ -232,7 +242,7 @@ def remove_dataset(name: str) -> None:
 
 
 def _not_found(name: str) -> NotFoundError:
-    with _store() as db:
+    with _reading() as db:
         known = sorted({*demo.demo_names(), *(row["name"] for row in rows.list_all(db))})
     similar = close_matches(name, known)
     guess = f" Did you mean {' or '.join(repr(s) for s in similar)}?" if similar else ""

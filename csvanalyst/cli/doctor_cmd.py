@@ -73,11 +73,11 @@ def _diagnosed(name: str) -> dict[str, Any]:
 def _store() -> dict[str, Any]:
     from csvanalyst.config import get_settings
     from csvanalyst.errors import CsvAnalystError
-    from csvanalyst.store.db import connect
+    from csvanalyst.store.db import connect_readonly
 
     settings = get_settings()
     try:
-        db = connect(settings.store_path)
+        db = connect_readonly(settings.store_path)
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         runs = db.execute("SELECT count(*) FROM runs").fetchone()[0]
         db.close()

@@ -54,6 +54,28 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open the store for reading only: never writes, so reads work on a full or read-only disk.
+
+    A WAL database needs its -shm file to be read normally; when even that cannot be created (the
+    disk is full), the last checkpointed state is read as an immutable file. A store that does not
+    exist yet, or still lacks migrations, is opened normally (there is nothing to read otherwise)."""
+    if not path.is_file():
+        return connect(path)
+    for query in ("mode=ro", "immutable=1"):
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, timeout=BUSY_TIMEOUT_S)
+            db.row_factory = sqlite3.Row
+            if migrations.pending(db):
+                db.close()
+                return connect(path)
+            return db
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                break  # a writer holds it: the normal open waits for it instead of reading stale data
+    return connect(path)  # raises the EnvironmentProblem that says what is wrong
+
+
 def open_default() -> sqlite3.Connection:
     from csvanalyst.config import get_settings
 

@@ -49,3 +49,26 @@ def test_a_cache_that_does_not_fit_says_the_disk_is_full(
     assert "CSVANALYST_HOME" in caught.value.hint
     cache = get_settings().cache_dir
     assert [p for p in cache.rglob("*") if p.is_file() and p.suffix != ".lock"] == [], "no half-written cache"
+
+
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    import os
+    import sys
+
+    env = {**os.environ, "CSVANALYST_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "csvanalyst", *args], capture_output=True, text=True, env=env)
+
+
+def test_read_only_commands_work_on_a_full_disk(small_disk: Path) -> None:
+    home = small_disk / "home"
+    assert _cli(home, "sql", "SELECT count(*) AS n FROM orders", "-d", "retail").returncode == 0
+    filler = small_disk / "filler"
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True, check=False)
+    listed = _cli(home, "runs", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert "SELECT count(*) AS n FROM orders" in listed.stdout
+    datasets = _cli(home, "datasets", "list")
+    assert datasets.returncode == 0 and "retail" in datasets.stdout, datasets.stderr
+    doctor = _cli(home, "doctor", "--json")
+    assert doctor.returncode == 0, doctor.stderr
+    assert '"healthy": true' in doctor.stdout
