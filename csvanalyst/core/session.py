@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from csvanalyst.catalog.schema import DatasetInfo
 
 from csvanalyst.config import Settings, get_settings
-from csvanalyst.core.query import DataScope
+from csvanalyst.core.query import NOT_RECORDED, DataScope
 from csvanalyst.errors import CsvAnalystError
 from csvanalyst.events import Answer, Done, ErrorEvent, Event, SqlCompiled, Status
 from csvanalyst.executors.base import Executor
@@ -100,11 +100,13 @@ class Session:
         state = TurnState()
         try:
             dataset = scope.resolve()
-            thread_id = self._thread_for(thread_id, question, scope)
+            thread_id, unrecorded = self._thread_for(thread_id, question, scope)
         except CsvAnalystError as exc:
             yield ErrorEvent(code=exc.code, message=exc.message, hint=exc.hint)
             yield Done(status="failed")
             return
+        if unrecorded:
+            yield Status(message=NOT_RECORDED.format(path=self.settings.store_path), thread_id=thread_id)
         try:
             for event in _with_default_chart(self._turn(question, dataset, scope, thread_id, cancel, state)):
                 event.thread_id = thread_id
@@ -204,32 +206,48 @@ class Session:
             db.close()
         return [Message(role="user" if r.role == "user" else "assistant", content=r.content) for r in records]
 
-    def _thread_for(self, thread_id: str | None, question: str, scope: DataScope) -> str:
-        from csvanalyst.store import threads
+    def _thread_for(self, thread_id: str | None, question: str, scope: DataScope) -> tuple[str, bool]:
+        """The thread to answer in, and whether the store cannot record it (the turn still runs)."""
+        import sqlite3
 
-        db = self._store()
+        from csvanalyst.store import threads
+        from csvanalyst.store.db import is_unwritable
+
         try:
-            if thread_id:
-                return threads.get(db, thread_id).id
-            return threads.create(db, title=question or "(empty question)", scope=scope.to_dict())
-        finally:
-            db.close()
+            db = self._store()
+            try:
+                if thread_id:
+                    return threads.get(db, thread_id).id, False
+                return threads.create(db, title=question or "(empty question)", scope=scope.to_dict()), False
+            finally:
+                db.close()
+        except (CsvAnalystError, sqlite3.Error) as exc:
+            if not is_unwritable(exc):
+                raise
+            return thread_id or threads.new_thread_id(), True
 
     def _save_turn(self, thread_id: str, question: str, state: TurnState) -> None:
-        from csvanalyst.store import threads
+        import sqlite3
 
-        db = self._store()
+        from csvanalyst.store import threads
+        from csvanalyst.store.db import is_unwritable
+
         try:
-            threads.add_turn(
-                db,
-                thread_id,
-                question=question,
-                answer=state.answer or "(no answer)",
-                run_ids=state.run_ids,
-                status=state.status,
-            )
-        finally:
-            db.close()
+            db = self._store()
+            try:
+                threads.add_turn(
+                    db,
+                    thread_id,
+                    question=question,
+                    answer=state.answer or "(no answer)",
+                    run_ids=state.run_ids,
+                    status=state.status,
+                )
+            finally:
+                db.close()
+        except (CsvAnalystError, sqlite3.Error) as exc:
+            if not is_unwritable(exc):
+                raise  # the turn was announced as not recorded when the store could not be written
 
 
 def _announce_sql(sql: str, ctx: ToolContext) -> Iterator[Event]:

@@ -49,6 +49,15 @@ def _use_wal(db: sqlite3.Connection) -> None:
         delay = min(delay * 2, 0.2)
 
 
+_UNWRITABLE = ("disk i/o error", "database or disk is full", "readonly database", "unable to open database")
+
+
+def is_unwritable(exc: BaseException) -> bool:
+    """True when `exc` means the store cannot be written (full or read-only disk), not a bug."""
+    cause = exc.__cause__ if isinstance(exc, EnvironmentProblem) else exc
+    return isinstance(cause, (sqlite3.Error, OSError)) and any(s in str(cause).lower() for s in _UNWRITABLE)
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text

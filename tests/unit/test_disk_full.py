@@ -72,3 +72,19 @@ def test_read_only_commands_work_on_a_full_disk(small_disk: Path) -> None:
     doctor = _cli(home, "doctor", "--json")
     assert doctor.returncode == 0, doctor.stderr
     assert '"healthy": true' in doctor.stdout
+
+
+def test_a_query_on_a_full_disk_still_answers_and_says_it_was_not_recorded(small_disk: Path) -> None:
+    home = small_disk / "home"
+    assert _cli(home, "sql", "SELECT 1 AS one FROM orders LIMIT 1", "-d", "retail").returncode == 0  # cache built
+    subprocess.run(["dd", "if=/dev/zero", f"of={small_disk / 'filler'}", "bs=64k"], capture_output=True, check=False)
+    asked = _cli(home, "ask", "SQL: SELECT count(*) AS n FROM orders", "-d", "retail", "--events")
+    assert asked.returncode == 0, asked.stderr
+    import json
+
+    events = [json.loads(line) for line in asked.stdout.splitlines() if line.strip()]
+    statuses = [e["message"] for e in events if e["type"] == "status"]
+    assert any("not recorded" in message for message in statuses), statuses
+    finished = [e for e in events if e["type"] == "run_finished"]
+    assert finished and finished[0]["status"] == "ok" and finished[0]["rows"][0][0] > 0
+    assert events[-1] == {**events[-1], "type": "done", "status": "answered"}
