@@ -24,6 +24,7 @@ log = logging.getLogger("csvanalyst.server")
 
 Produce = Callable[[threading.Event], Iterator[Event]]
 _END = object()
+SHUTDOWN = threading.Event()  # set on SIGTERM: no new work is started, work in flight is cancelled
 _LIVE: set[TurnBridge] = set()
 _LIVE_LOCK = threading.Lock()
 SHUTTING_DOWN = ErrorEvent(
@@ -35,6 +36,7 @@ SHUTTING_DOWN = ErrorEvent(
 
 def stop_all_turns() -> int:
     """On SIGTERM: cancel every turn in flight; each stream then ends with an error and a done event."""
+    SHUTDOWN.set()
     with _LIVE_LOCK:
         bridges = list(_LIVE)
     for bridge in bridges:
@@ -58,6 +60,8 @@ class TurnBridge:
         self._thread = threading.Thread(target=context.run, args=(self._pump,), daemon=True, name="turn")
         with _LIVE_LOCK:
             _LIVE.add(self)
+        if SHUTDOWN.is_set():
+            self.stop_for_shutdown()  # a turn that arrives while draining ends at once, with error + done
         self._thread.start()
 
     def cancel(self) -> None:

@@ -1,7 +1,8 @@
 """SIGTERM under load: `csvanalyst serve` stops its turns in flight within the grace period.
 
-Every open stream ends with an `error` and a `done` event, the runs in flight are recorded (cancelled,
-not left `running`), and the process exits on its own.
+Every open stream ends with an `error` and a `done` event, a `POST /runs` in flight is answered with a
+`cancelled` problem (not a 500), the runs in flight are recorded (cancelled, not left `running`), and
+the process exits on its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ STREAMS = 3
 
 def test_sigterm_ends_every_stream_with_error_and_done_and_records_the_runs() -> None:
     bodies: list[str] = []
+    posted: list[httpx.Response] = []
 
     def ask(url: str) -> None:
         with httpx.stream(
@@ -28,12 +30,17 @@ def test_sigterm_ends_every_stream_with_error_and_done_and_records_the_runs() ->
         ) as response:
             bodies.append("".join(response.iter_text()))
 
-    with ServeProcess((*SERVE_ARGS, "--max-runs", str(STREAMS))) as server:
+    def post_run(url: str) -> None:
+        body = {"code": SLOW_SQL.removeprefix("SQL: "), "dataset_id": "retail"}
+        posted.append(httpx.post(f"{url}/runs", json=body, timeout=120))
+
+    with ServeProcess((*SERVE_ARGS, "--max-runs", str(STREAMS + 1))) as server:
         with httpx.Client(base_url=server.url, timeout=60) as http:
             clients = [threading.Thread(target=ask, args=(server.url,)) for _ in range(STREAMS)]
+            clients.append(threading.Thread(target=post_run, args=(server.url,)))
             for client in clients:
                 client.start()
-            _wait_for(lambda: len([r for r in http.get("/runs").json() if r["status"] == "running"]) == STREAMS)
+            _wait_for(lambda: len([r for r in http.get("/runs").json() if r["status"] == "running"]) == STREAMS + 1)
         server.process.send_signal(signal.SIGTERM)
         for client in clients:
             client.join(timeout=120)
@@ -47,5 +54,7 @@ def test_sigterm_ends_every_stream_with_error_and_done_and_records_the_runs() ->
         statuses = db.execute("SELECT status, error_json FROM runs").fetchall()
     finally:
         db.close()
-    assert len(statuses) == STREAMS
+    assert len(statuses) == STREAMS + 1
+    assert len(posted) == 1 and posted[0].status_code != 500, posted
+    assert posted[0].json()["code"] == "cancelled", posted[0].text
     assert all(status == "error" and "cancelled" in (error or "") for status, error in statuses), statuses
