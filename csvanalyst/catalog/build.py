@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from csvanalyst.catalog.csvsql import literal
+from csvanalyst.catalog.diskfull import disk_full_error, is_disk_full
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
 from csvanalyst.catalog.ingest import ingest
 from csvanalyst.catalog.profile import profile_table
@@ -49,8 +50,10 @@ def build_dataset(
     try:
         specs = [(table, path, read_spec(path, scratch)) for table, path in sources]
         tables = [_table(table, path, spec, target, progress) for table, path, spec in specs]
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, Exception) and is_disk_full(exc):
+            raise disk_full_error(cache_root, [path for _, path in sources], f"the cache of {name!r}") from exc
         raise
     shutil.rmtree(scratch, ignore_errors=True)
     return DatasetInfo(

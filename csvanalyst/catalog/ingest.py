@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csvanalyst.catalog.buildlock import unique_temp
 from csvanalyst.catalog.csvsql import literal, read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
 from csvanalyst.catalog.precheck import MAX_LINE_BYTES
@@ -60,7 +61,7 @@ def ingest(spec: CsvSpec, dest: Path, original: Path, progress: Progress | None 
     columns = [c.model_copy() for c in spec.columns]
     notes: list[str] = []
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp = unique_temp(dest)
     try:
         for _ in range(MAX_PASSES):
             options["columns"] = {c.name: c.type for c in columns}

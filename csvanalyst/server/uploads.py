@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
+from csvanalyst.catalog.sweep import write_owner
 from csvanalyst.errors import InputError
 
 ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -43,6 +44,7 @@ def save(source: BinaryIO, filename: str | None, root: Path) -> Path:
     folder.mkdir(parents=True, mode=0o700)
     target = folder / f"{safe_stem(filename)}.csv"
     try:
+        write_owner(folder)  # a server killed mid-upload leaves a folder the next start can reclaim
         with target.open("xb") as out:
             shutil.copyfileobj(source, out, CHUNK)
     except BaseException:
