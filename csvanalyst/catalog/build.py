@@ -69,6 +69,7 @@ def _table(table: str, original: Path, spec: CsvSpec, target: Path, progress: Pr
     rows, columns = profile_table(f"read_parquet({literal(str(result.path))})", result.columns)
     notes = [*spec.notes, *result.notes]
     return TableSchema(
+        rows=result.rows,
         name=table,
         columns=columns,
         row_count=rows,

@@ -1,7 +1,9 @@
-"""`--file PATH`: query CSV files in place, without registering or ingesting them.
+"""`--file PATH`: query CSV files in place, without registering them.
 
-This must be fast on a 10 GB file, so only the head of each file is read (pre-checks and DuckDB's
-sniffer); the runner reads the CSV itself with the explicit options found here.
+Each file is sniffed and read once per fingerprint (the result is remembered in the cache): a clean
+file is then queried in place by the runner with the explicit options found here; a file with rows
+set aside is queried from a Parquet copy of exactly the rows that were read, so the count reported
+and the table queried always agree.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 from pathlib import Path
 
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
+from csvanalyst.catalog.ingest import check_in_place
 from csvanalyst.catalog.names import normalize_name
 from csvanalyst.catalog.precheck import check_readable
 from csvanalyst.catalog.schema import DatasetInfo, TableSchema, TableSource
@@ -53,12 +56,16 @@ def _table(name: str, real: Path, cache: Path) -> TableSchema:
     except (OSError, ValueError):
         pass  # not sniffed yet, or written by another version: sniff again
     spec = read_spec(real, cache)
+    read = check_in_place(spec, cache / "table.parquet", real)
+    options = read.options if read.format == "csv" else {}
     table = TableSchema(
         name=name,
-        columns=spec.columns,
-        source=TableSource(path=str(spec.path.resolve()), format="csv", csv_options=spec.options),
+        columns=read.columns,
+        row_count=read.row_count,
+        source=TableSource(path=str(read.path.resolve()), format=read.format, csv_options=options),
         original_file=str(real),
-        notes=spec.notes,
+        notes=list(dict.fromkeys([*spec.notes, *read.notes])),
+        rows=read.rows,
     )
     _remember(remembered, table)
     return table

@@ -18,6 +18,7 @@ from csvanalyst.catalog import demo
 from csvanalyst.catalog.build import build_dataset, fingerprint_of, prune_cache
 from csvanalyst.catalog.files import file_dataset
 from csvanalyst.catalog.names import close_matches, normalize_name
+from csvanalyst.catalog.rejects import set_aside_notes
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.catalog.sources import Source, sources_for
 from csvanalyst.config import get_settings
@@ -142,8 +143,12 @@ def _record(info: DatasetInfo, source_path: str) -> None:
         )
 
 
-def add_dataset(path: Path, name: str | None = None, progress: Progress | None = None) -> DatasetInfo:
-    """Register a CSV file or a folder of CSVs: validated, cached and profiled before it is recorded."""
+def add_dataset(
+    path: Path, name: str | None = None, progress: Progress | None = None, *, strict: bool = False
+) -> DatasetInfo:
+    """Register a CSV file or a folder of CSVs: validated, cached and profiled before it is recorded.
+
+    With `strict`, a file with rows that cannot be read is refused instead of registered without them."""
     path = Path(path).expanduser()
     sources = sources_for(path)
     resolved = path.resolve()
@@ -156,6 +161,7 @@ def add_dataset(path: Path, name: str | None = None, progress: Progress | None =
     prune_cache(cache_root, dataset, keep=None)  # leftovers of a crashed earlier attempt
     try:
         info = build_dataset(dataset, "user", description, sources, cache_root, progress)
+        set_aside_notes(info, strict=strict)
         with _store() as db, transaction(db):
             if rows.get(db, dataset) is not None:
                 raise _taken(dataset)

@@ -8,7 +8,6 @@ samples (the delimiter seen in the header, decimal commas, our column names), so
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from csvanalyst.errors import InputError
 _CANDIDATES = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _PROBE_ROWS = 500
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _FIELDS = "Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat"
 
 
@@ -62,7 +62,6 @@ def sniff(path: Path, facts: FileFacts) -> CsvSpec:
     with duckdb.connect() as con:
         found = _sniff(con, path, hints, facts)
         rows = _sample_rows(facts.text, found)
-        _check_quotes(found, facts)
         decimal = _decimal_comma_hints(found, rows)
         if decimal:
             hints.update(decimal)
@@ -72,7 +71,7 @@ def sniff(path: Path, facts: FileFacts) -> CsvSpec:
 
 def guess_delimiter(text: str) -> str | None:
     """The candidate that splits the header line into the most fields (quotes respected)."""
-    header = text.split("\n", 1)[0].rstrip("\r")
+    header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     best, best_count = None, 1
     for candidate in _CANDIDATES:
         count = len(next(csv.reader([header], delimiter=candidate), []))
@@ -82,15 +81,13 @@ def guess_delimiter(text: str) -> str | None:
 
 
 def _sniff(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
-    """Run DuckDB's sniffer; a ragged file fails strict sniffing, so retry once with null padding."""
-    query = f"SELECT {_FIELDS} FROM sniff_csv{read_csv_sql(path, hints)[len('read_csv') :]}"
+    """Run DuckDB's sniffer, told to skip bad rows: a few ragged or broken lines must not make it take
+    the header for data or pick another column count (they are set aside when the file is read)."""
+    query = f"SELECT {_FIELDS} FROM sniff_csv{read_csv_sql(path, {**hints, 'ignore_errors': True})[len('read_csv') :]}"
     try:
         row = con.execute(query).fetchone()
     except Exception as exc:  # duckdb raises several unrelated classes for one bad file
-        if hints.get("null_padding"):
-            raise csv_error(exc, path, facts.path) from exc
-        hints["null_padding"] = True
-        return _sniff(con, path, hints, facts)
+        raise csv_error(exc, path, facts.path) from exc
     keys = [k.strip() for k in _FIELDS.split(",")]
     return {k: (None if v == "(empty)" else v) for k, v in zip(keys, row, strict=True)}
 
@@ -100,7 +97,7 @@ def _sample_rows(text: str, found: dict[str, Any]) -> list[list[str]]:
     quote = found["Quote"] or '"'
     escape = found["Escape"]
     reader = csv.reader(
-        io.StringIO(text),
+        _LINES.findall(text),  # records may end in \n, \r\n or a bare \r
         delimiter=found["Delimiter"] or ",",
         quotechar=quote,
         doublequote=escape in (None, quote),
@@ -117,28 +114,6 @@ def _sample_rows(text: str, found: dict[str, Any]) -> list[list[str]]:
     except csv.Error:
         pass
     return rows
-
-
-def _check_quotes(found: dict[str, Any], facts: FileFacts) -> None:
-    """DuckDB falls back to "no quoting" when a quote is never closed; we say where it opened."""
-    if found["Quote"] or '"' not in facts.text:
-        return
-    delim = found["Delimiter"] or ","
-    reader = csv.reader(io.StringIO(facts.text), delimiter=delim, strict=True)
-    line = 0
-    try:
-        for _ in reader:
-            line = reader.line_num
-    except csv.Error as exc:
-        raise InputError(
-            f"{facts.path} (line {line + 1}) has a quoted value that is never closed ({exc}).",
-            hint='Close the quote (a literal quote inside a quoted value is written as "").',
-        ) from exc
-    if facts.complete and line and facts.text.count('"') % 2:
-        raise InputError(
-            f"{facts.path} has an odd number of quote characters; a quoted value is never closed.",
-            hint='Close the quote (a literal quote inside a quoted value is written as "").',
-        )
 
 
 def _decimal_comma_hints(found: dict[str, Any], rows: list[list[str]]) -> dict[str, str]:
@@ -165,7 +140,7 @@ def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[l
         names = [f"column_{i}" for i in range(1, len(sniffed) + 1)]
         notes.append(f"{facts.path.name} has no header row; columns are named column_1 ... column_{len(names)}")
     columns = [ColumnInfo(name=n, type=t) for n, (_, t) in zip(names, sniffed, strict=True)]
-    options = _options(found, hints, columns, literal_quotes='"' in facts.text and not found["Quote"])
+    options = _options(found, hints, columns)
     if facts.complete and len([line for line in facts.text.splitlines() if line.strip()]) == 1:
         notes.append(f"{facts.path.name} has a header but no data rows")
     return CsvSpec(path=path, options=options, columns=columns, notes=notes)
@@ -185,11 +160,11 @@ def _header_names(header: list[str], sniffed: list[tuple[str, str]], facts: File
 ISO_FORMATS = frozenset({"%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"})
 
 
-def _options(
-    found: dict[str, Any], hints: dict[str, Any], columns: list[ColumnInfo], *, literal_quotes: bool
-) -> dict[str, Any]:
-    """Explicit options; with no quotes in the sample we still allow RFC 4180 quoting further down."""
-    quote = "" if literal_quotes else (found["Quote"] or '"')
+def _options(found: dict[str, Any], hints: dict[str, Any], columns: list[ColumnInfo]) -> dict[str, Any]:
+    """Explicit options, so the full read sees exactly the dialect and types sniffed here."""
+    # RFC 4180 quoting even when the sniffer saw none: a stray quote then sets its own line aside
+    # (see ingest), where reading quotes as text would split every properly quoted value.
+    quote = found["Quote"] or '"'
     options: dict[str, Any] = {
         "auto_detect": False,
         "delim": found["Delimiter"] or ",",
@@ -198,7 +173,7 @@ def _options(
         "header": bool(found["HasHeader"]),
         "skip": int(found["SkipRows"] or 0),
         "columns": {c.name: c.type for c in columns},
-        "null_padding": True,
+        "null_padding": False,
     }
     if found["Comment"]:
         options["comment"] = found["Comment"]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from csvanalyst.cli.options import DatasetOpt, FileOpt, SandboxOpt, TimeoutOpt, settings_with
+from csvanalyst.cli.options import DatasetOpt, FileOpt, SandboxOpt, StrictOpt, TimeoutOpt, settings_with
 from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
 
 
@@ -53,6 +53,7 @@ def ask(
     no_samples: Annotated[bool, typer.Option("--no-samples", help="Send no sample values to the model.")] = False,
     sandbox: SandboxOpt = None,
     timeout: TimeoutOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Ask a question about a dataset in plain language."""
     from csvanalyst.core.query import DataScope
@@ -67,7 +68,7 @@ def ask(
             "The question is empty.", hint='Ask something, e.g. csvanalyst ask "how many orders" -d retail.'
         )
     session = Session(
-        settings=settings_with(timeout=timeout, sandbox=sandbox),
+        settings=settings_with(timeout=timeout, sandbox=sandbox, strict=strict),
         provider=provider.value,
         model=model,
         samples=not no_samples,

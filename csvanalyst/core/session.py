@@ -95,13 +95,18 @@ class Session:
 
         question = question.strip()
         state = TurnState()
+        from csvanalyst.catalog.rejects import set_aside_notes
+
         try:
             dataset = scope.resolve()
+            notes, _ = set_aside_notes(dataset, strict=self.settings.strict)
             thread_id = self._thread_for(thread_id, question, scope)
         except CsvAnalystError as exc:
             yield ErrorEvent(code=exc.code, message=exc.message, hint=exc.hint)
             yield Done(status="failed")
             return
+        for line in notes:  # said before the answer, so no front end can show it without this
+            yield Status(message=line, thread_id=thread_id)
         try:
             for event in _with_default_chart(self._turn(question, dataset, scope, thread_id, cancel, state)):
                 event.thread_id = thread_id

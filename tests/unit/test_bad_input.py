@@ -149,31 +149,65 @@ def test_huge_field_is_refused_quickly_with_line_and_limit(tmp_path: Path) -> No
     assert "Line 3" in error.message and "2,000,000 bytes" in error.message
 
 
-def test_ragged_rows_are_padded_and_counted(tmp_path: Path) -> None:
+def test_short_rows_are_set_aside_not_padded(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
     lines = ["a,b,c"] + [f"{i},{i},x" for i in range(40)] + ["40,41", "42"] + ["43,44,y"]
     path.write_text("\n".join(lines) + "\n")
-    info = add_dataset(path)
-    table = info.tables[0]
-    assert table.row_count == len(lines) - 1
-    assert any("2 short rows padded with NULLs" in n for n in table.notes)
-    rows = duckdb.sql(f"SELECT * FROM '{table.source.path}' WHERE a = 42").fetchall()
-    assert rows == [(42, None, None)]
+    table = add_dataset(path).tables[0]
+    assert table.row_count == 41 and table.rows is not None
+    assert (table.rows.loaded, table.rows.set_aside) == (41, 2)
+    assert [(r.line, r.text) for r in table.rows.first] == [(42, "40,41"), (43, "42")]
+    assert "fewer fields" in table.rows.first[0].reason
+    assert duckdb.sql(f"SELECT count(*) FROM '{table.source.path}' WHERE a >= 40").fetchall() == [(1,)]
 
 
-def test_rows_with_extra_fields_fail_with_line(tmp_path: Path) -> None:
+def test_rows_with_extra_fields_are_set_aside_with_line(tmp_path: Path) -> None:
     path = tmp_path / "extra.csv"
     lines = ["a,b,c"] + [f"{i},{i},x" for i in range(3000)] + ["1,2,3,4"]
     path.write_text("\n".join(lines) + "\n")
-    error = _error(path)
-    assert "line 3002" in error.message and "more fields" in error.message
+    table = add_dataset(path).tables[0]
+    assert table.rows is not None and (table.rows.loaded, table.rows.set_aside) == (3000, 1)
+    assert table.rows.first[0].line == 3002 and "more fields" in table.rows.first[0].reason
 
 
-def test_unterminated_quote_names_the_line(tmp_path: Path) -> None:
+def test_strict_mode_refuses_a_file_with_set_aside_rows(tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    path.write_text("a,b,c\n1,2,3\n1,2,3,4\n")
+    with pytest.raises(InputError, match="line 3, more fields"):
+        add_dataset(path, strict=True)
+
+
+def test_unterminated_quote_sets_its_line_aside_and_keeps_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "q.csv"
-    path.write_text('a,b\n1,ok\n2,"broken\n3,fine\n')
-    error = _error(path)
-    assert "line 3" in error.message and "never closed" in error.message
+    path.write_text('a,b\n1,ok\n2,"broken\n3,fine\n4,"quoted, fine"\n')
+    table = add_dataset(path).tables[0]
+    assert table.rows is not None and table.rows.set_aside == 1
+    assert (table.rows.first[0].line, table.rows.first[0].reason) == (3, "unmatched quote")
+    rows = duckdb.sql(f"SELECT * FROM '{table.source.path}' ORDER BY a").fetchall()
+    assert rows == [(1, "ok"), (3, "fine"), (4, "quoted, fine")]
+
+
+def test_ragged_file_in_place_gives_its_rows_and_a_count(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5\n6,7,8,9\n")
+    table = file_dataset([path]).tables[0]
+    assert [c.name for c in table.columns] == ["a", "b", "c"]
+    assert table.rows is not None and (table.rows.loaded, table.rows.set_aside) == (1, 2)
+
+
+def test_bare_carriage_return_records_load(tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"a,b,c\r1,2,3\r4,5,6\r")
+    table = file_dataset([path]).tables[0]
+    assert [c.name for c in table.columns] == ["a", "b", "c"]
+    assert table.rows is not None and (table.rows.loaded, table.rows.set_aside) == (2, 0)
+
+
+def test_quoted_newline_in_place_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "nl.csv"
+    path.write_text('a,b\n1,"two\nlines"\n2,x\n')
+    table = file_dataset([path]).tables[0]
+    assert table.rows is not None and (table.rows.loaded, table.rows.set_aside) == (2, 0)
 
 
 def test_symlink_out_of_folder_is_refused(tmp_path: Path) -> None:
