@@ -18,6 +18,7 @@ from csvanalyst.catalog.precheck import check_readable
 from csvanalyst.catalog.schema import DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import read_spec
 from csvanalyst.catalog.sources import check_unique
+from csvanalyst.catalog.streams import is_stream, spool, table_stem
 from csvanalyst.config import get_settings
 from csvanalyst.errors import UsageError
 
@@ -26,10 +27,12 @@ def file_dataset(paths: list[Path]) -> DatasetInfo:
     """A dataset of the given CSV files, one table per file named after its stem."""
     if not paths:
         raise UsageError("No file given.", hint="Pass --file PATH (repeatable).")
+    spool_dir = get_settings().cache_dir / "files" / "streams"
     given = [Path(p).expanduser() for p in paths]
+    names = [normalize_name(table_stem(p)) for p in given]
+    given = [spool(p, spool_dir) if is_stream(p) else p for p in given]
     for path in given:
         check_readable(path)
-    names = [normalize_name(p.stem) for p in given]
     check_unique(names, given)
     tables, parts = [], []
     for name, path in zip(names, given, strict=True):

@@ -16,14 +16,17 @@ from typing import Any
 from csvanalyst.catalog.csvsql import read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
 from csvanalyst.catalog.names import unique_columns
-from csvanalyst.catalog.precheck import MAX_LINE_BYTES, FileFacts, inspect_file
+from csvanalyst.catalog.precheck import MAX_LINE_BYTES, FileFacts, check_readable, inspect_file
 from csvanalyst.catalog.schema import ColumnInfo
+from csvanalyst.catalog.streams import compression_of, decompress, table_stem
 from csvanalyst.catalog.transcode import transcode_to_utf8
 from csvanalyst.errors import InputError
 
 _CANDIDATES = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _PROBE_ROWS = 500
+# Python's csv module stops at 128 KiB fields; ours may be as long as a line DuckDB accepts.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _FIELDS = "Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat"
 
@@ -44,10 +47,14 @@ def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
     A UTF-8 copy (rather than DuckDB's `encoding` option) keeps every reader on one path: DuckDB's
     Python `read_csv` and its COPY only accept UTF-8, and its UTF-16 support misreads big-endian.
     """
-    facts = inspect_file(path)
-    readable = path
+    check_readable(path)
+    kind = compression_of(path)
+    plain = decompress(path, kind, utf8_dir / f"{table_stem(path)}.csv") if kind else path
+    facts = inspect_file(plain)
+    facts.path = path
+    readable = plain
     if facts.encoding != "utf-8":
-        readable = transcode_to_utf8(path, utf8_dir / f"{path.stem}.utf8.csv", facts.encoding)
+        readable = transcode_to_utf8(plain, utf8_dir / f"{path.stem}.utf8.csv", facts.encoding)
     return sniff(readable, facts)
 
 
@@ -74,7 +81,10 @@ def guess_delimiter(text: str) -> str | None:
     header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     best, best_count = None, 1
     for candidate in _CANDIDATES:
-        count = len(next(csv.reader([header], delimiter=candidate), []))
+        try:
+            count = len(next(csv.reader([header], delimiter=candidate), []))
+        except csv.Error:
+            continue
         if count > best_count:
             best, best_count = candidate, count
     return best
