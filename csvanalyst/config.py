@@ -38,8 +38,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CSVANALYST_", extra="ignore")
 
-    home: Path = Field(default_factory=default_home)
-    sandbox: str = "local"
+    home: Path = Field(
+        default_factory=default_home, description="Store, cache and config.toml (default: the user data dir)."
+    )
+    sandbox: str = Field("local", description="Where queries run: local, docker, kubernetes or microsandbox.")
     max_rows: int = Field(10_000, ge=1, le=10_000_000, description="Row cap injected into every query.")
     max_output_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Cap on a run's JSON result.")
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Wall-clock limit of one run.")
