@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from csvanalyst.errors import InputError
 _CANDIDATES = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _PROBE_ROWS = 500
+_LAYOUT_LINES = 200
+_LAYOUT_CHARS = 1024 * 1024
 # Python's csv module stops at 128 KiB fields; ours may be as long as a line DuckDB accepts.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -63,9 +66,11 @@ def sniff(path: Path, facts: FileFacts) -> CsvSpec:
     import duckdb
 
     hints: dict[str, Any] = {"max_line_size": MAX_LINE_BYTES}
-    delim = guess_delimiter(facts.text)
+    delim, skip = guess_layout(facts.text)
     if delim:
         hints["delim"] = delim
+    if skip:
+        hints["skip"] = skip
     with duckdb.connect() as con:
         found = _sniff(con, path, hints, facts)
         rows = _sample_rows(facts.text, found)
@@ -76,18 +81,36 @@ def sniff(path: Path, facts: FileFacts) -> CsvSpec:
     return _spec(path, found, hints, rows, facts)
 
 
-def guess_delimiter(text: str) -> str | None:
-    """The candidate that splits the header line into the most fields (quotes respected)."""
-    header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
-    best, best_count = None, 1
+def guess_layout(text: str) -> tuple[str | None, int]:
+    """(delimiter, lines before the header): the candidate whose most common field count (above one)
+    covers most lines wins, and the header is the first line with that count, so title or export
+    lines above it (a preamble) are skipped instead of becoming the header or data."""
+    lines = _LINES.findall(text[:_LAYOUT_CHARS])[:_LAYOUT_LINES]
+    best: tuple[float, int, str | None, int] = (0.0, 1, None, 0)
     for candidate in _CANDIDATES:
-        try:
-            count = len(next(csv.reader([header], delimiter=candidate), []))
-        except csv.Error:
+        counts = _field_counts(lines, candidate)
+        if not counts:
             continue
-        if count > best_count:
-            best, best_count = candidate, count
-    return best
+        width, freq = Counter(n for _, n in counts).most_common(1)[0]
+        share = freq / len(counts)
+        if width > 1 and (share, width) > best[:2]:
+            best = (share, width, candidate, next(start for start, n in counts if n == width))
+    return best[2], best[3]
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[tuple[int, int]]:
+    """(first physical line index, field count) of each non-blank record, quotes respected."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    counts: list[tuple[int, int]] = []
+    start = 0
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                counts.append((start, len(row)))
+            start = reader.line_num
+    except csv.Error:
+        pass  # a broken quote ends the sample here; what was read still counts
+    return counts
 
 
 def _sniff(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
@@ -150,6 +173,8 @@ def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[l
         names = [f"column_{i}" for i in range(1, len(sniffed) + 1)]
         notes.append(f"{facts.path.name} has no header row; columns are named column_1 ... column_{len(names)}")
     columns = [ColumnInfo(name=n, type=t) for n, (_, t) in zip(names, sniffed, strict=True)]
+    if found["SkipRows"]:
+        notes.append(f"the first {found['SkipRows']} line(s) of {facts.path.name}, above its header, were skipped")
     options = _options(found, hints, columns)
     if facts.complete and len([line for line in facts.text.splitlines() if line.strip()]) == 1:
         notes.append(f"{facts.path.name} has a header but no data rows")
