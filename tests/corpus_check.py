@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from typing import Any
 
@@ -11,7 +12,7 @@ from tests.messy_corpus import Case, Rows
 
 def norm(value: Any) -> str:
     """One spelling per value, so `12.50` read as 12.5 and a DATE read from text compare equal."""
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")

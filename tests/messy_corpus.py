@@ -65,8 +65,9 @@ _TRAILING_EMPTY: list[bool] = []  # set by the last row defect written, read by 
 
 
 def _line_defect(change: Callable[[list[str], int, random.Random], str]) -> Polluter:
-    """Rewrite one data row's line with `change`; the row's own text is an acceptable variant only if
-    it still has the right number of fields (so it is the file's real content, not a shift)."""
+    """Rewrite one data row's line with `change`. The line read with quotes as quoting or as plain text
+    is an acceptable variant when it has the header's number of fields: that is the file's real
+    content, each cell in its own column."""
 
     def pollute(header: list[str], rows: Rows, rng: random.Random) -> tuple[str, Rows]:
         target = rng.randrange(len(rows))
@@ -74,8 +75,9 @@ def _line_defect(change: Callable[[list[str], int, random.Random], str]) -> Poll
         lines = _write(header, rows).split("\n")
         lines[target + 1] = change(rows[target], _text_cell(header, rows[target], rng), rng)
         text = "\n".join(lines)
-        parsed = next(csv.reader([lines[target + 1]]), [])
-        return text, [parsed] if len(parsed) == len(header) else []
+        line = lines[target + 1]
+        readings = [next(csv.reader([line]), []), next(csv.reader([line], quoting=csv.QUOTE_NONE), [])]
+        return text, [r for r in readings if len(r) == len(header)]
 
     return pollute
 

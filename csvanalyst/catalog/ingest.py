@@ -63,12 +63,36 @@ class _Load:
 
 def ingest(spec: CsvSpec, dest: Path, original: Path, progress: Progress | None = None) -> Ingested:
     """Write the table `spec` describes to `dest` as Parquet; `original` is named in messages."""
-    return _run(_Load(spec, original, dest, progress, write=True))
+    return _best(spec, original, dest, progress, write=True)
 
 
 def check_in_place(spec: CsvSpec, dest: Path, original: Path, progress: Progress | None = None) -> Ingested:
     """Scan the CSV once; a clean file is then queried in place, one with set-aside rows from Parquet at `dest`."""
-    return _run(_Load(spec, original, dest, progress, write=False))
+    return _best(spec, original, dest, progress, write=False)
+
+
+def _best(spec: CsvSpec, original: Path, dest: Path, progress: Progress | None, *, write: bool) -> Ingested:
+    """Read with RFC 4180 quoting; if that sets rows aside in a file whose sample showed no quoted value,
+    also read its quotes as plain text and keep whichever reading sets fewer rows aside."""
+    quoted = _run(_Load(spec, original, dest, progress, write=write))
+    if spec.quotes_seen or not quoted.rows.set_aside:
+        return quoted
+    plain_spec = CsvSpec(spec.path, {**spec.options, "quote": "", "escape": ""}, spec.columns, spec.notes)
+    plain_dest = dest.with_name(f"{dest.stem}.plain{dest.suffix}")
+    plain = _run(_Load(plain_spec, original, plain_dest, progress, write=write))
+    if plain.rows.set_aside >= quoted.rows.set_aside:
+        _discard(plain)
+        return quoted
+    _discard(quoted)
+    plain.notes.append(f"quote characters in {original.name} are read as plain text")
+    return plain
+
+
+def _discard(result: Ingested) -> None:
+    if result.format == "parquet":
+        result.path.unlink(missing_ok=True)
+    if result.rows.rejects_path:
+        Path(result.rows.rejects_path).unlink(missing_ok=True)
 
 
 def _run(load: _Load) -> Ingested:
@@ -79,14 +103,12 @@ def _run(load: _Load) -> Ingested:
         for attempt in range(MAX_PASSES):
             load.options["columns"] = {c.name: c.type for c in load.columns}
             found = _pass(load, tmp if load.write else None, found_tmp)
-            last = attempt == MAX_PASSES - 1
-            if not last and _repaired(load, found):
-                continue
-            if (found.count or load.dropped) and not load.write and not last:
-                load.write = True  # the table must hold exactly the rows this pass accepted
-                continue
-            return _finish(load, found, tmp, found_tmp)
-        raise AssertionError("unreachable: the last pass always finishes")
+            if attempt == MAX_PASSES - 1 or not _repaired(load, found):
+                break
+        if (found.count or load.dropped) and not load.write:
+            load.write = True  # the table must hold exactly the rows a pass accepted
+            found = _pass(load, tmp, found_tmp)
+        return _finish(load, found, tmp, found_tmp)
     finally:
         tmp.unlink(missing_ok=True)
         found_tmp.unlink(missing_ok=True)

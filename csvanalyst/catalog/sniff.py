@@ -42,6 +42,7 @@ class CsvSpec:
     options: dict[str, Any]
     columns: list[ColumnInfo]
     notes: list[str] = field(default_factory=list)
+    quotes_seen: bool = True  # the sniffer found quoted values; if not, quotes may be plain text
 
 
 def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
@@ -178,7 +179,7 @@ def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[l
     options = _options(found, hints, columns)
     if facts.complete and len([line for line in facts.text.splitlines() if line.strip()]) == 1:
         notes.append(f"{facts.path.name} has a header but no data rows")
-    return CsvSpec(path=path, options=options, columns=columns, notes=notes)
+    return CsvSpec(path=path, options=options, columns=columns, notes=notes, quotes_seen=bool(found["Quote"]))
 
 
 def _header_names(header: list[str], sniffed: list[tuple[str, str]], facts: FileFacts) -> tuple[list, list]:
