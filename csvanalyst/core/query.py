@@ -141,6 +141,9 @@ def execute(
         outcome.notes.extend(notes)
         outcome.set_aside = tally
         return outcome
+    except KeyboardInterrupt:
+        runs.cancel_if_running(store, run_id, message="Interrupted (Ctrl-C) while the query ran.")
+        raise
     finally:
         store.close()
 
