@@ -304,3 +304,16 @@ def test_inputs_are_never_modified(tmp_path: Path) -> None:
     add_dataset(path)
     file_dataset([path])
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_duckdb_possible_fixes_do_not_decide_the_message(tmp_path: Path) -> None:
+    from csvanalyst.catalog.duckdb_errors import csv_error
+
+    small = tmp_path / "small.csv"
+    small.write_text("a\x01b\n" + '"' * 3 + "x,y\n" * 200)
+    with pytest.raises(duckdb.Error) as caught:
+        sniff = f"SELECT * FROM sniff_csv('{small}', delim=',', ignore_errors=true, quote='x', escape='y')"
+        duckdb.sql(sniff).fetchall()
+    assert "maximum line size" in str(caught.value)  # DuckDB lists it among the possible fixes
+    error = csv_error(caught.value, small)
+    assert "longer than" not in error.message and "could not be read as a table" in error.message
