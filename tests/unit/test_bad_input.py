@@ -317,3 +317,18 @@ def test_duckdb_possible_fixes_do_not_decide_the_message(tmp_path: Path) -> None
     assert "maximum line size" in str(caught.value)  # DuckDB lists it among the possible fixes
     error = csv_error(caught.value, small)
     assert "longer than" not in error.message and "could not be read as a table" in error.message
+
+
+def test_datasets_show_and_uploads_report_set_aside_rows(tmp_path: Path) -> None:
+    from csvanalyst.catalog.describe import describe_dataset
+    from csvanalyst.server.uploads import check_suffix, safe_stem
+
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5\n")
+    table = describe_dataset(add_dataset(path))["tables"][0]
+    assert table["rows"] == 1 and table["set_aside"] == 1
+    assert table["first_set_aside"][0]["line"] == 3
+    check_suffix("orders.csv.gz")  # compressed uploads are accepted and named without their endings
+    assert safe_stem("orders.csv.zst") == "orders"
+    with pytest.raises(InputError):
+        check_suffix("orders.gz")
