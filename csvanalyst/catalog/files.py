@@ -14,6 +14,7 @@ from pathlib import Path
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
 from csvanalyst.catalog.ingest import check_in_place
 from csvanalyst.catalog.names import normalize_name
+from csvanalyst.catalog.parquet_input import is_parquet, read_parquet_table
 from csvanalyst.catalog.precheck import check_readable
 from csvanalyst.catalog.schema import DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import read_spec
@@ -58,8 +59,8 @@ def _table(name: str, real: Path, cache: Path) -> TableSchema:
             return table.model_copy(update={"name": name})
     except (OSError, ValueError):
         pass  # not sniffed yet, or written by another version: sniff again
-    spec = read_spec(real, cache)
-    read = check_in_place(spec, cache / "table.parquet", real)
+    spec = None if is_parquet(real) else read_spec(real, cache)
+    read = check_in_place(spec, cache / "table.parquet", real) if spec else read_parquet_table(real)
     options = read.options if read.format == "csv" else {}
     table = TableSchema(
         name=name,
@@ -67,7 +68,7 @@ def _table(name: str, real: Path, cache: Path) -> TableSchema:
         row_count=read.row_count,
         source=TableSource(path=str(read.path.resolve()), format=read.format, csv_options=options),
         original_file=str(real),
-        notes=list(dict.fromkeys([*spec.notes, *read.notes])),
+        notes=list(dict.fromkeys([*(spec.notes if spec else []), *read.notes])),
         rows=read.rows,
     )
     _remember(remembered, table)

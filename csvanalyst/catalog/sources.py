@@ -8,7 +8,7 @@ from csvanalyst.catalog.names import normalize_name
 from csvanalyst.catalog.streams import table_stem
 from csvanalyst.errors import InputError, UsageError
 
-SUFFIXES = {".csv", ".tsv", ".txt"}
+SUFFIXES = {".csv", ".tsv", ".txt", ".parquet"}
 COMPRESSED_SUFFIXES = {f"{s}{c}" for s in SUFFIXES for c in (".gz", ".zst")}
 Source = tuple[str, Path]  # (table name, real path of the CSV)
 

@@ -332,3 +332,18 @@ def test_datasets_show_and_uploads_report_set_aside_rows(tmp_path: Path) -> None
     assert safe_stem("orders.csv.zst") == "orders"
     with pytest.raises(InputError):
         check_suffix("orders.gz")
+
+
+def test_parquet_is_read_as_it_is_by_file_and_datasets_add(tmp_path: Path) -> None:
+    path = tmp_path / "scores.parquet"
+    duckdb.sql(f"COPY (SELECT range AS id, range * 1.5 AS score FROM range(7)) TO '{path}' (FORMAT parquet)")
+    table = file_dataset([path]).tables[0]
+    assert (table.name, table.source.format, table.row_count) == ("scores", "parquet", 7)
+    assert [(c.name, c.type) for c in table.columns] == [("id", "BIGINT"), ("score", "DECIMAL(21,1)")]
+    assert _rows(path, sql="SELECT count(*), max(id) FROM {t}") == [(7, 6)]
+
+
+def test_a_broken_parquet_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "cut.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 40)
+    assert "could not be read" in _error(path).message
