@@ -19,6 +19,7 @@ from csvanalyst.catalog.build import build_dataset, fingerprint_of, prune_cache
 from csvanalyst.catalog.buildlock import build_lock
 from csvanalyst.catalog.files import file_dataset
 from csvanalyst.catalog.names import close_matches, normalize_name
+from csvanalyst.catalog.rejects import set_aside_notes
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.catalog.sources import Source, sources_for
 from csvanalyst.config import get_settings
@@ -174,11 +175,14 @@ def _record(info: DatasetInfo, source_path: str) -> None:
         )
 
 
-def add_dataset(path: Path, name: str | None = None, progress: Progress | None = None) -> DatasetInfo:
+def add_dataset(
+    path: Path, name: str | None = None, progress: Progress | None = None, *, strict: bool = False
+) -> DatasetInfo:
     """Register a CSV file or a folder of CSVs: validated, cached and profiled before it is recorded.
 
     The whole add holds the name's build lock, so of two adds of one name the second waits and is
-    refused without touching the cache the first one built.
+    refused without touching the cache the first one built. With `strict`, a file with rows that cannot
+    be read is refused instead of registered without them.
     """
     path = Path(path).expanduser()
     sources = sources_for(path)
@@ -194,6 +198,7 @@ def add_dataset(path: Path, name: str | None = None, progress: Progress | None =
         prune_cache(cache_root, dataset, keep=None)  # leftovers of a crashed earlier attempt
         try:
             info = build_dataset(dataset, "user", description, sources, cache_root, progress)
+            set_aside_notes(info, strict=strict)
             with _store() as db, transaction(db):
                 rows.upsert(
                     db,

@@ -68,7 +68,8 @@ class QueryOutcome:
     dataset: DatasetInfo
     sql: str
     result: RunResult
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. rows of a table's file that were set aside
+    set_aside: dict[str, int] = field(default_factory=dict)  # table -> rows of its file not in the table
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -111,11 +112,13 @@ def execute(
     """Run one query end to end and record it. Raises the error tree for anything but status ok.
 
     Setting `cancel` stops the sandbox process of a run in flight; the run is recorded as cancelled."""
+    from csvanalyst.catalog.rejects import set_aside_notes
     from csvanalyst.store import db as store_db
     from csvanalyst.store import runs
 
     settings = settings or get_settings()
     dataset = scope.resolve()
+    notes, tally = set_aside_notes(dataset, strict=settings.strict)
     try:
         store: sqlite3.Connection | None = store_db.connect(settings.store_path)
         run_id = runs.start(
@@ -124,7 +127,7 @@ def execute(
             fingerprint=dataset.fingerprint,
             kind=kind,
             input=text,
-            scope=scope.to_dict(),
+            scope={**scope.to_dict(), **({"set_aside": tally} if tally else {})},
             thread_id=thread_id,
         )
     except (CsvAnalystError, sqlite3.Error) as exc:
@@ -134,12 +137,16 @@ def execute(
         store, run_id = None, runs.new_run_id()
     try:
         if executor is not None:
-            return _execute_recorded(kind, text, dataset, run_id, store, settings, executor, cancel)
-        from csvanalyst.executors.base import load
+            outcome = _execute_recorded(kind, text, dataset, run_id, store, settings, executor, cancel)
+        else:
+            from csvanalyst.executors.base import load
 
-        with load(settings.sandbox) as owned:
-            _prepare(owned, dataset, settings)
-            return _execute_recorded(kind, text, dataset, run_id, store, settings, owned, cancel)
+            with load(settings.sandbox) as owned:
+                _prepare(owned, dataset, settings)
+                outcome = _execute_recorded(kind, text, dataset, run_id, store, settings, owned, cancel)
+        outcome.notes.extend(notes)
+        outcome.set_aside = tally
+        return outcome
     except KeyboardInterrupt:
         runs.cancel_if_running(store, run_id, message="Interrupted (Ctrl-C) while the query ran.")
         raise

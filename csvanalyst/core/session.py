@@ -102,8 +102,11 @@ class Session:
 
         question = question.strip()
         state = TurnState()
+        from csvanalyst.catalog.rejects import set_aside_notes
+
         try:
             dataset = scope.resolve()
+            notes, _ = set_aside_notes(dataset, strict=self.settings.strict)
             thread_id, unrecorded = self._thread_for(thread_id, question, scope)
             tracer = self._start_trace(question, dataset, thread_id)
         except CsvAnalystError as exc:
@@ -112,6 +115,8 @@ class Session:
             return
         if unrecorded:
             yield Status(message=NOT_RECORDED.format(path=self.settings.store_path), thread_id=thread_id)
+        for line in notes:  # said before the answer, so no front end can show it without this
+            yield Status(message=line, thread_id=thread_id)
         try:
             for event in _with_default_chart(self._turn(question, dataset, scope, thread_id, cancel, state, tracer)):
                 event.thread_id = thread_id
