@@ -1,11 +1,13 @@
-"""`--file PATH`: query CSV files in place, without registering or ingesting them.
+"""`--file PATH`: query CSV files in place, without registering them.
 
-This must be fast on a 10 GB file: the pre-checks and DuckDB's sniffer read only the head, and the
-profile (nulls, distinct counts, ranges, category values: what a model is told about the data, as for a
-registered dataset) scans a file whole only up to PROFILE_FULL_BYTES; a bigger one is profiled on its
-first PROFILE_SAMPLE_ROWS rows and its row count is left unknown. Schema and profile are cached by the
-file's fingerprint, so a repeat question on an unchanged file reads neither again. The runner reads the
-CSV itself with the explicit options found here.
+Each file is sniffed and read once per fingerprint (the result is remembered in the cache): a clean
+file is then queried in place by the runner with the explicit options found here; a file with rows
+set aside is queried from a Parquet copy of exactly the rows that were read, so the count reported
+and the table queried always agree.
+
+Each table is profiled like a registered dataset (nulls, distinct counts, ranges, category values:
+what a model is told about the data), once per fingerprint; a table over PROFILE_FULL_BYTES is
+profiled on its first PROFILE_SAMPLE_ROWS rows.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from csvanalyst.catalog.csvsql import read_csv_sql
+from csvanalyst.catalog.csvsql import literal, read_csv_sql
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
+from csvanalyst.catalog.ingest import check_in_place
 from csvanalyst.catalog.names import normalize_name
+from csvanalyst.catalog.parquet_input import is_parquet, read_parquet_table
 from csvanalyst.catalog.precheck import check_readable
 from csvanalyst.catalog.profile import profile_table
 from csvanalyst.catalog.schema import ColumnInfo, DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import read_spec
 from csvanalyst.catalog.sources import check_unique
+from csvanalyst.catalog.streams import is_stream, spool, table_stem
 from csvanalyst.config import get_settings
 from csvanalyst.errors import UsageError
 
@@ -32,10 +37,12 @@ def file_dataset(paths: list[Path]) -> DatasetInfo:
     """A dataset of the given CSV files, one table per file named after its stem."""
     if not paths:
         raise UsageError("No file given.", hint="Pass --file PATH (repeatable).")
+    spool_dir = get_settings().cache_dir / "files" / "streams"
     given = [Path(p).expanduser() for p in paths]
+    names = [normalize_name(table_stem(p)) for p in given]
+    given = [spool(p, spool_dir) if is_stream(p) else p for p in given]
     for path in given:
         check_readable(path)
-    names = [normalize_name(p.stem) for p in given]
     check_unique(names, given)
     tables, parts = [], []
     for name, path in zip(names, given, strict=True):
@@ -61,27 +68,34 @@ def _table(name: str, real: Path, cache: Path) -> TableSchema:
             return table.model_copy(update={"name": name})
     except (OSError, ValueError):
         pass  # not sniffed yet, or written by another version: sniff again
-    spec = read_spec(real, cache)
-    rows, columns = _profile(spec.path, spec.options, spec.columns)
+    spec = None if is_parquet(real) else read_spec(real, cache)
+    read = check_in_place(spec, cache / "table.parquet", real) if spec else read_parquet_table(real)
+    options = read.options if read.format == "csv" else {}
+    source = TableSource(path=str(read.path.resolve()), format=read.format, csv_options=options)
     table = TableSchema(
         name=name,
-        columns=columns,
-        row_count=rows,
-        source=TableSource(path=str(spec.path.resolve()), format="csv", csv_options=spec.options),
+        columns=_profile(source, read.columns),
+        row_count=read.row_count,
+        source=source,
         original_file=str(real),
-        notes=spec.notes,
+        notes=list(dict.fromkeys([*(spec.notes if spec else []), *read.notes])),
+        rows=read.rows,
     )
     _remember(remembered, table)
     return table
 
 
-def _profile(path: Path, options: dict[str, object], columns: list[ColumnInfo]) -> tuple[int | None, list[ColumnInfo]]:
-    """Stats for the model; a file too big to scan on every new fingerprint is profiled on its head."""
-    source = read_csv_sql(path, options)
-    if path.stat().st_size <= PROFILE_FULL_BYTES:
-        return profile_table(source, columns)
-    _, profiled = profile_table(f"(SELECT * FROM {source} LIMIT {PROFILE_SAMPLE_ROWS})", columns)
-    return None, profiled
+def _profile(source: TableSource, columns: list[ColumnInfo]) -> list[ColumnInfo]:
+    """Stats for the model; a table too big to scan again on every new fingerprint is profiled on its head."""
+    path = Path(source.path)
+    relation = (
+        read_csv_sql(path, source.csv_options or {})
+        if source.format == "csv"
+        else f"read_parquet({literal(str(path))})"
+    )
+    if path.stat().st_size > PROFILE_FULL_BYTES:
+        relation = f"(SELECT * FROM {relation} LIMIT {PROFILE_SAMPLE_ROWS})"
+    return profile_table(relation, columns)[1]
 
 
 def _remember(path: Path, table: TableSchema) -> None:
