@@ -90,7 +90,8 @@ def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str], *, as_pid_1
         # A missing file is left for DuckDB to report, so every mode gives the same error.
         if os.path.exists(path):
             cmd += ["--ro-bind", os.path.realpath(path), os.path.abspath(path)]
-    cmd += ["--clearenv"]
+    # Only the private /tmp stays writable: nothing a run writes elsewhere can outlive it in a warm worker.
+    cmd += ["--remount-ro", "/", "--remount-ro", "/dev", "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return [*cmd, "--chdir", SANDBOX_TMP, "--", *argv]

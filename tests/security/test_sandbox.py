@@ -51,6 +51,7 @@ def test_secrets_never_reach_the_sandbox(executor: LocalExecutor, monkeypatch: p
         "PYTHONDONTWRITEBYTECODE",
         "PYTHONHASHSEED",
         "CSVANALYST_SANDBOX",
+        "CSVANALYST_PRIVATE_TMP",
         "PWD",
     }
 
