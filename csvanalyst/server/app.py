@@ -29,6 +29,9 @@ from csvanalyst.server.routes import chat, datasets, health, runs, threads
 from csvanalyst.server.state import ClientFactory, ServerState
 
 STATIC = Path(__file__).parent / "static"
+# The page may talk to this server only, and show images it made itself: a chart spec that slipped a
+# URL past viz/safety.py still cannot fetch from, or send data to, anywhere else.
+PAGE_CSP = "connect-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; form-action 'self'"
 
 
 def create_app(
@@ -99,7 +102,9 @@ def _add_page(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_CSP}
+        )
 
 
 SWAGGER = "/static/vendor/swagger-ui"
