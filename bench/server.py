@@ -88,7 +88,7 @@ def kill_restart() -> dict[str, float]:
     import threading
 
     from csvanalyst.config import get_settings
-    from csvanalyst.server.live import ServeProcess
+    from tests.support.live import ServeProcess
 
     args = ("--timeout", "300")
 
@@ -134,7 +134,7 @@ def run() -> dict[str, float]:
     os.environ.setdefault("CSVANALYST_HOME", tempfile.mkdtemp(prefix="csvanalyst-bench-server-"))
     from csvanalyst.server.app import create_app
     from csvanalyst.server.limits import ServerLimits
-    from csvanalyst.server.live import serve_in_thread
+    from tests.support.live import serve_in_thread
 
     app = create_app(client_factory=_scripted, limits=ServerLimits(max_runs=4, max_queue=64))
     figures: dict[str, float] = {}

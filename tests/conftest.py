@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,14 +26,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 @pytest.fixture(params=["bwrap", "unshare", "none"])
 def executor(request: pytest.FixtureRequest):  # -> LocalExecutor
-    """The local sandbox in each isolation mode. A mode whose tool is installed must work in CI:
-    there a failure to start it fails the test instead of skipping it."""
-    from csvanalyst.executors.local import LocalExecutor, available_modes
+    """The local sandbox in each isolation mode; a mode that cannot work here skips, or fails under CI."""
+    from csvanalyst.executors.local import LocalExecutor
+    from tests.support.requires import local_isolation
 
-    mode = request.param
-    reason = available_modes()[mode]
-    if reason is not None:
-        if os.environ.get("CI") and (mode == "none" or shutil.which(mode)):
-            pytest.fail(f"isolation {mode} is installed but does not work in CI: {reason}")
-        pytest.skip(f"isolation {mode} unavailable here: {reason}")
-    return LocalExecutor(isolation=mode)
+    local_isolation(request.param)
+    return LocalExecutor(isolation=request.param)

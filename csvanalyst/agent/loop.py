@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from csvanalyst.agent.grounding import ungrounded_numbers
 from csvanalyst.agent.tools import ToolContext, call_tool, tool_specs
+from csvanalyst.core.query import python_refusal
 from csvanalyst.events import Answer, Done, ErrorEvent, Event, Status, TextDelta, ToolCallEvent, UsageEvent
 from csvanalyst.llm.base import Message, ModelClient, ModelSettings, TextChunk, Turn, Usage
 
@@ -48,7 +49,7 @@ def run_agent(
     settings = settings or ModelSettings()
     budgets = budgets or Budgets()
     state = state if state is not None else TurnState()
-    tools = tool_specs(python=ctx.settings.enable_python)
+    tools = tool_specs(python=python_refusal(ctx.settings, ctx.executor) is None)
     deadline = time.monotonic() + budgets.wall_clock_s
     retries = 0
     grounding_retry_used = False

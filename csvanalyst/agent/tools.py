@@ -189,13 +189,11 @@ def run_sql(args: RunSqlArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
 
 
 def run_python(args: RunPythonArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
-    if not ctx.settings.enable_python:
-        from csvanalyst.core.query import PYTHON_ENABLE_HINT
+    from csvanalyst.core.query import python_refusal
 
-        return error_outcome(
-            CsvAnalystError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled"),
-            retryable=False,
-        )
+    refusal = python_refusal(ctx.settings, ctx.executor)
+    if refusal is not None:
+        return error_outcome(refusal, retryable=False)
     return _run_query("python", args.code, ctx, call_id)
 
 

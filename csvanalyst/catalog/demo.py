@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import csvanalyst
 from csvanalyst.catalog import demo_data
 from csvanalyst.catalog.bigcsv import generate_big_csv
 
@@ -62,10 +61,11 @@ DEMOS: list[dict[str, Any]] = [
 
 
 def packaged_dir() -> Path:
-    """`datasets/` of a source checkout, else the copy a wheel carries as `csvanalyst/_datasets`."""
-    package = Path(csvanalyst.__file__).resolve().parent
-    repo = package.parent / "datasets"
-    return repo if (repo / REGISTRY).is_file() else package / "_datasets"
+    """The demo datasets this install carries (csvanalyst.bundled): a wheel's copy, or a checkout's datasets/.
+    Without either, the wheel's place: the files are then regenerated from the seed (ensure_demo_files)."""
+    from csvanalyst import bundled
+
+    return bundled.find("datasets") or bundled.package_root() / "_datasets"
 
 
 def load_registry(directory: Path | None = None) -> dict[str, Any]:
@@ -119,9 +119,11 @@ def registry_document(seed: int, rows_scale: float) -> dict[str, Any]:
 
 def default_dest() -> Path:
     """`datasets/` of a source checkout; otherwise CSVANALYST_HOME/demo (never the installed package)."""
-    repo = Path(csvanalyst.__file__).resolve().parent.parent / "datasets"
-    if (repo / REGISTRY).is_file():
-        return repo
+    from csvanalyst import bundled
+
+    checkout = bundled.checkout_root()
+    if checkout is not None and (checkout / "datasets" / REGISTRY).is_file():
+        return checkout / "datasets"
     from csvanalyst.config import get_settings
 
     return get_settings().home / "demo"

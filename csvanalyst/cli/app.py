@@ -54,7 +54,7 @@ def version() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: Typer handles usage errors (exit 2); our error tree maps to its documented codes."""
     from csvanalyst.cli import diagnostics
-    from csvanalyst.errors import CsvAnalystError
+    from csvanalyst.errors import CsvAnalystError, ErrorCode, exit_code_for
 
     try:
         app(args=argv, prog_name="csvanalyst")
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         diagnostics.exit_with(diagnostics.report(exc))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        diagnostics.exit_with(130)
+        diagnostics.exit_with(exit_code_for(ErrorCode.INTERRUPTED))
     except BrokenPipeError:
         diagnostics.exit_with(0)
     except Exception as exc:

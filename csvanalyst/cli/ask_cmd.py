@@ -20,22 +20,6 @@ class Provider(StrEnum):
     offline = "offline"
 
 
-# ErrorEvent codes → the documented exit codes (see README.md, "Exit codes").
-EXIT_BY_CODE = {
-    "usage": 2,
-    "bad_input": 3,
-    "not_found": 3,
-    "rejected": 4,
-    "invalid_plan": 4,
-    "query_failed": 5,
-    "timeout": 5,
-    "oom": 5,
-    "environment": 6,
-    "model_error": 6,
-}
-EXIT_NOT_ANSWERED = 7
-
-
 def ask(
     question: Annotated[str, typer.Argument(help="The question, `SQL: ...`, or - to read it from stdin.")],
     dataset: DatasetOpt = None,
@@ -86,11 +70,9 @@ def ask(
 
 
 def _exit_code(summary: dict[str, Any]) -> int:
-    if summary["status"] == "answered":
-        return 0
-    if summary["status"] == "declined":
-        return EXIT_NOT_ANSWERED
-    return EXIT_BY_CODE.get(summary.get("error_code") or "", 5 if summary["runs"] else 1)
+    from csvanalyst.cli.diagnostics import turn_exit_code
+
+    return turn_exit_code(summary["status"], summary.get("error_code"), bool(summary["runs"]))
 
 
 def _save_chart(summary: dict[str, Any], path: Path) -> None:

@@ -10,7 +10,7 @@ import sys
 import traceback
 from typing import NoReturn
 
-from csvanalyst.errors import EXIT_CODES, CsvAnalystError
+from csvanalyst.errors import CsvAnalystError, ErrorCode, exit_code_for
 
 
 def _stderr_console():  # -> rich.console.Console
@@ -47,7 +47,20 @@ def internal_error(exc: BaseException) -> int:
         traceback.print_exc(file=sys.stderr)
     else:
         console.print("  [bold]hint:[/] this is a bug; rerun with CSVANALYST_DEBUG=1 for the traceback and report it.")
-    return EXIT_CODES["internal"]
+    return exit_code_for(ErrorCode.INTERNAL)
+
+
+def turn_exit_code(status: str, error_code: str | None, ran: bool) -> int:
+    """An `ask` turn's exit code, from its `done` status and the code of its last error, if any."""
+    if status == "answered":
+        return 0
+    if status == "declined":
+        return exit_code_for(ErrorCode.NOT_ANSWERED)
+    if status == "cancelled":
+        return exit_code_for(ErrorCode.CANCELLED)
+    if error_code:
+        return exit_code_for(error_code)
+    return exit_code_for(ErrorCode.QUERY_FAILED if ran else ErrorCode.INTERNAL)
 
 
 def exit_with(code: int) -> NoReturn:

@@ -28,8 +28,11 @@ def _sandboxes() -> list[dict[str, Any]]:
     from csvanalyst.executors.local import available_modes
 
     rows = []
+    from csvanalyst.executors.isolation import PROMISES
+
     for mode, problem in available_modes().items():
-        rows.append({"sandbox": f"local ({mode})", "usable": problem is None, "detail": problem or "ok"})
+        detail = f"ok: {PROMISES[mode].summary()}" if problem is None else problem
+        rows.append({"sandbox": f"local ({mode})", "usable": problem is None, "detail": detail})
     rows.append(_docker())
     rows.extend(_diagnosed(name) for name in ("kubernetes", "microsandbox"))
     return rows

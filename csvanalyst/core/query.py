@@ -196,23 +196,37 @@ def _execute_recorded(
 
 PYTHON_ENABLE_HINT = (
     "Enable it with CSVANALYST_ENABLE_PYTHON=1 (or ENABLE_PYTHON_EXECUTION=1, or `enable_python = true` in "
-    "config.toml); it runs only in the docker sandbox or a local sandbox with bwrap/unshare isolation."
+    "config.toml); it runs only in a sandbox that isolates the filesystem and network: the local sandbox with "
+    "bubblewrap, docker, microsandbox or kubernetes."
 )
 
 
+def python_refusal(settings: Settings, executor: Executor | None) -> CsvAnalystError | None:
+    """Why a Python snippet may not run here, or None. Python runs only where the OS walls off the host's
+    files and network; the restricted-Python checks are a second layer, never the boundary."""
+    if not settings.enable_python:
+        return UsageError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled")
+    from csvanalyst.executors.isolation import PROMISES
+
+    mode = getattr(executor, "isolation", None)
+    if mode in PROMISES and not PROMISES[mode].runs_python:
+        return EnvironmentProblem(
+            f"Python analysis needs a sandbox that isolates the filesystem and network, and the local sandbox here "
+            f"runs as {mode!r}: {PROMISES[mode].summary()}.",
+            hint="Install bubblewrap (`apt-get install bubblewrap`) for the local sandbox, or use --sandbox docker "
+            "(see `csvanalyst runner build`), microsandbox or kubernetes.",
+        )
+    return None
+
+
 def python_request(code: str, dataset: DatasetInfo, settings: Settings, executor: Executor) -> RunRequest:
-    """Restricted Python: no SQL policy, but refused early when off, unsandboxed or failing the AST check
+    """Restricted Python: no SQL policy, but refused early when off, not isolated or failing the AST check
     (the runner checks all of it again inside the sandbox)."""
     from csvanalyst.runner import python_guard
 
-    if not settings.enable_python:
-        raise UsageError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled")
-    if getattr(executor, "isolation", None) == "none":
-        raise EnvironmentProblem(
-            "Restricted Python needs an isolated sandbox, and the local sandbox here runs without namespaces "
-            "(isolation 'none').",
-            hint="Use --sandbox docker (see `csvanalyst runner build`), or install bubblewrap for the local sandbox.",
-        )
+    refusal = python_refusal(settings, executor)
+    if refusal is not None:
+        raise refusal
     try:
         python_guard.check(code)
     except python_guard.GuardError as exc:

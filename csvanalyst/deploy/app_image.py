@@ -27,7 +27,18 @@ PROJECT_FILES = ("pyproject.toml", "README.md")
 
 
 def repo_root() -> Path:
-    return docker_image.image_dir().parent
+    """The source checkout the application image is built from; an installed wheel has none."""
+    from csvanalyst import bundled
+    from csvanalyst.errors import EnvironmentProblem
+
+    root = bundled.checkout_root()
+    if root is None:
+        raise EnvironmentProblem(
+            "`deploy image` builds csvanalyst from its source checkout, and this install is not one.",
+            hint="Run it from a clone of the repository (`pip install -e .` there), or build "
+            "runner_image/Dockerfile.app with a registry.",
+        )
+    return root
 
 
 def dependency_pins() -> list[str]:

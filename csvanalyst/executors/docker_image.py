@@ -33,8 +33,10 @@ Progress = Callable[[str], None]
 
 
 def image_dir() -> Path:
-    """runner_image/ of the checkout this package runs from."""
-    return isolation.runner_package_dir().parent.parent / "runner_image"
+    """runner_image/, as this install carries it (csvanalyst.bundled)."""
+    from csvanalyst import bundled
+
+    return bundled.path("runner_image")
 
 
 def cache_dir() -> Path:

@@ -25,10 +25,37 @@ PROBE_TIMEOUT_S = 10.0
 DESCRIPTIONS = {
     "bwrap": "bwrap (user, net, pid, ipc, uts, mount namespaces; read-only root of only the interpreter, "
     "system libraries and dataset files; private /tmp; no capabilities)",
-    "unshare": "unshare (net, pid, ipc, uts, mount namespaces; whole filesystem visible read-write "
-    "to the user, DuckDB itself restricted to the dataset files)",
-    "none": "plain process (resource limits and a private temp dir only; no namespaces - meant for a "
-    "single trusted user's own files)",
+    "unshare": "unshare (net, pid, ipc, uts, mount namespaces; NO filesystem isolation: the whole host "
+    "filesystem is visible to the process with the caller's rights; SQL is confined to the dataset files by "
+    "DuckDB's lockdown alone; Python mode is refused)",
+    "none": "plain process (resource limits and a private temp dir only; no namespaces, no filesystem or network "
+    "isolation; SQL is confined by DuckDB's lockdown alone; Python mode is refused; meant for a single trusted "
+    "user's own files)",
+}
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What a mode guarantees about code running in it. Python mode needs both walls; SQL is confined to the
+    dataset's files by DuckDB's lockdown in every mode, so SQL is safe to run in each."""
+
+    files_isolated: bool
+    network_isolated: bool
+
+    @property
+    def runs_python(self) -> bool:
+        return self.files_isolated and self.network_isolated
+
+    def summary(self) -> str:
+        files = "host files hidden" if self.files_isolated else "host files VISIBLE (SQL confined by DuckDB's lockdown)"
+        network = "no network" if self.network_isolated else "network open"
+        return f"{files}; {network}; Python mode {'allowed' if self.runs_python else 'refused'}"
+
+
+PROMISES = {
+    "bwrap": Promise(files_isolated=True, network_isolated=True),
+    "unshare": Promise(files_isolated=False, network_isolated=True),
+    "none": Promise(files_isolated=False, network_isolated=False),
 }
 
 

@@ -6,8 +6,9 @@ modules it imports. It sets `result` (DataFrame, Series, scalar, list or dict) a
 dict assigned to `chart` is returned as a Vega-Lite spec.
 
 Restricting Python inside a process is not a boundary on its own; the boundary is the sandbox around
-this process (namespaces or a container), and this module refuses to run anywhere else: the executor
-names its isolation in CSVANALYST_SANDBOX and only bwrap, unshare and docker qualify. The AST check
+this process (bwrap's namespaces with a filesystem of only what the run needs, a container, a microVM
+or a pod), and this module refuses to run anywhere else: the executor names its isolation in
+CSVANALYST_SANDBOX, and unshare (which leaves the host's files visible) does not qualify. The AST check
 (python_guard) and the audit hook (python_audit) are defence in depth and friendly errors.
 """
 
@@ -28,7 +29,7 @@ from . import lockdown, python_audit, python_guard, tables
 from .protocol import Request, failure, result
 from .values import json_safe
 
-ISOLATED_SANDBOXES = ("bwrap", "unshare", "docker", "kubernetes", "microsandbox")
+ISOLATED_SANDBOXES = ("bwrap", "docker", "kubernetes", "microsandbox")
 MAX_STDOUT_CHARS = 64 * 1024
 MAX_CHART_BYTES = 1024 * 1024
 
@@ -47,9 +48,9 @@ def run_python(request: Request, scratch: str, started: float) -> dict[str, Any]
         return failure(
             "error",
             "python_unsandboxed",
-            "Restricted Python only runs inside an isolated sandbox (bwrap or unshare namespaces, or docker); "
-            f"this runner is not in one ({sandbox or 'no sandbox declared'}).",
-            "Use --sandbox docker, or a local sandbox with bwrap/unshare isolation.",
+            "Restricted Python only runs inside a sandbox that isolates the filesystem and network (bwrap, docker, "
+            f"microsandbox or kubernetes); this runner is not in one ({sandbox or 'no sandbox declared'}).",
+            "Install bubblewrap for the local sandbox, or use --sandbox docker.",
         )
     try:
         tree = python_guard.check(request.code)

@@ -154,9 +154,9 @@ class _BodyCounter:
 
 
 async def _send_problem(send: Send, exc: HttpProblem) -> None:
-    from csvanalyst.server.problems import STATUS_BY_CODE
+    from csvanalyst.server.problems import http_status
 
-    status = STATUS_BY_CODE[exc.code]
+    status = http_status(exc.code)
     body = json.dumps(problem(status, exc.code, exc.message, exc.hint)).encode()
     headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()]

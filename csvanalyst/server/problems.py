@@ -14,30 +14,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from csvanalyst.errors import CsvAnalystError
+from csvanalyst.errors import CsvAnalystError, http_status_for
 
 log = logging.getLogger("csvanalyst.server")
 
 MEDIA_TYPE = "application/problem+json"
 
-STATUS_BY_CODE = {
-    "usage": 400,
-    "bad_input": 422,
-    "not_found": 404,
-    "rejected": 422,
-    "invalid_plan": 422,
-    "python_disabled": 422,
-    "query_failed": 422,
-    "timeout": 504,
-    "oom": 507,
-    "environment": 503,
-    "model_error": 502,
-    "unauthorized": 401,
-    "too_large": 413,
-    "unsupported_format": 415,
-    "busy": 429,
-    "internal": 500,
-}
+
+def http_status(code: str) -> int:
+    return http_status_for(code)
 
 
 class HttpProblem(CsvAnalystError):
@@ -59,7 +44,7 @@ def response(status: int, body: dict[str, Any], headers: dict[str, str] | None =
 
 
 def from_error(exc: CsvAnalystError, request: Request | None = None) -> JSONResponse:
-    status = STATUS_BY_CODE.get(exc.code, 500 if exc.code == "internal" else 422)
+    status = http_status(exc.code)
     extra = {"rule": getattr(exc, "rule", None), "run_id": getattr(exc, "run_id", None)}
     if request is not None:
         extra["instance"] = request.url.path

@@ -17,6 +17,7 @@ from csvanalyst.core.session import Session
 from csvanalyst.events import Answer, Chart, Done, ErrorEvent, RunFinished, SqlCompiled, ToolCallEvent, UsageEvent
 from csvanalyst.llm.base import Message, ToolCall, Turn, Usage
 from csvanalyst.testing.scripted import ScriptedModel, answer, call, last_tool_result
+from tests.support.slow import NEVER_ENDING_SQL
 
 SCOPE = DataScope(dataset="retail")
 COUNT_PLAN = {"table": "orders", "aggregates": [{"fn": "count", "as": "orders"}]}
@@ -250,14 +251,18 @@ def test_cancel_stops_a_running_sandbox_query() -> None:
     from csvanalyst.store.db import connect
 
     cancel = threading.Event()
-    slow = call("run_sql", {"sql": "SELECT count(*) FROM range(300000000000) a"})
+    slow = call("run_sql", {"sql": NEVER_ENDING_SQL})
     model = ScriptedModel([slow, answer("never")])
-    timer = threading.Timer(1.5, cancel.set)
-    timer.start()
-    started = time.monotonic()
-    events = list(Session(client=model).ask("count a lot", SCOPE, cancel=cancel))
-    elapsed = time.monotonic() - started
-    assert elapsed < 10  # the default timeout is 60 s: only the cancel can have ended it
+    before = set(descendants(os.getpid()))
+
+    def cancel_once_the_sandbox_runs() -> None:
+        while not set(descendants(os.getpid())) - before:
+            time.sleep(0.02)
+        cancel.set()
+
+    threading.Thread(target=cancel_once_the_sandbox_runs, daemon=True).start()
+    settings = get_settings().model_copy(update={"timeout_s": 600.0})  # only the cancel can end the run
+    events = list(Session(client=model, settings=settings).ask("count a lot", SCOPE, cancel=cancel))
     assert events[-1].status == "cancelled"
     assert any(isinstance(e, ErrorEvent) and e.code == "cancelled" for e in events)
     left = [Path(f"/proc/{p}/cmdline").read_bytes() for p in descendants(os.getpid())]

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from csvanalyst.events import from_json
+from tests.support.slow import NEVER_ENDING_SQL
 
 REPO = Path(__file__).resolve().parents[2]
 RETAIL = REPO / "datasets" / "retail"
@@ -125,7 +126,7 @@ def test_errors_have_documented_exit_codes_and_one_paragraph(
 def test_timeout_is_reported_and_recorded(home: Path) -> None:
     proc = cli(
         "sql",
-        "SELECT count(*) FROM range(1000000000000) a",
+        NEVER_ENDING_SQL,
         "-d",
         "retail",
         "--timeout",
@@ -237,7 +238,10 @@ def test_doctor_and_version(home: Path) -> None:
     assert doc["store"]["healthy"] is True
     assert any(s["usable"] for s in doc["sandboxes"])
     assert {p["provider"] for p in doc["providers"]} >= {"openai", "anthropic", "offline"}
-    assert cli("version", home=home).stdout.strip() == "0.1.0"
+    import tomllib
+
+    declared = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["version"]
+    assert cli("version", home=home).stdout.strip() == declared
 
 
 def test_doctor_says_why_the_cluster_and_microvm_sandboxes_are_unusable(home: Path, tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from csvanalyst.executors.local import available_modes
 from tests.functional.test_cli import cli
+from tests.support.requires import local_isolation
 
 
 @pytest.fixture
@@ -18,8 +18,7 @@ def home(isolated_home: Path) -> Path:
 
 @pytest.fixture
 def enabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    if available_modes()["bwrap"] is not None and available_modes()["unshare"] is not None:
-        pytest.skip("no namespace isolation here")
+    local_isolation("bwrap")  # Python runs only where the filesystem is isolated
     monkeypatch.setenv("ENABLE_PYTHON_EXECUTION", "1")
 
 

@@ -14,8 +14,8 @@ from csvanalyst.events import from_json
 from csvanalyst.llm.base import Message, Turn
 from csvanalyst.server.app import create_app
 from csvanalyst.server.limits import ServerLimits
-from csvanalyst.server.live import serve_in_thread
 from csvanalyst.testing.scripted import ScriptedModel, answer, call, last_tool_result
+from tests.support.live import serve_in_thread
 
 STATUS_SQL = "SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY n DESC"
 GATE = threading.Event()  # a scripted step can wait on it, to hold a turn open mid-way

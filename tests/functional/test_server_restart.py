@@ -25,10 +25,10 @@ import httpx
 
 from csvanalyst.config import get_settings
 from csvanalyst.executors.launch import descendants
-from csvanalyst.server.live import ServeProcess
+from tests.support.live import ServeProcess
+from tests.support.slow import NEVER_ENDING_SQL
 
-# Tens of seconds in the sandbox (measured ~23 s on 2 cores); the server is killed ~1 s into it.
-SLOW_SQL = "SQL: SELECT count(*) FROM range(3000000000) WHERE hash(range) % 7 = 0"
+SLOW_SQL = f"SQL: {NEVER_ENDING_SQL}"  # only the kill ends it
 SERVE_ARGS = ("--timeout", "300")  # the sandbox deadline must not end the run before the kill does
 
 
@@ -62,9 +62,7 @@ def test_sigkill_mid_turn_then_restart_recovers() -> None:
         client = threading.Thread(target=ask, args=(server.url,))
         client.start()
         run = _wait_for(lambda: _running_run(http))
-        time.sleep(1.0)  # well inside the run
-        sandbox = descendants(server.pid)
-        assert sandbox, "the run should have a live sandbox process"
+        sandbox = _wait_for(lambda: descendants(server.pid))  # the run's sandbox process is up
         scratch = _scratch_dirs(sandbox)
         server.kill()
         client.join(timeout=60)

@@ -18,8 +18,8 @@ from csvanalyst.llm.base import Message, Turn
 from csvanalyst.server.app import create_app
 from csvanalyst.server.auth import check_bind
 from csvanalyst.server.limits import ServerLimits
-from csvanalyst.server.live import serve_in_thread
 from csvanalyst.testing.scripted import ScriptedModel, answer, call
+from tests.support.live import serve_in_thread
 
 TOKEN = "s3cret-token-value"
 CSV = b"city,temp\nOslo,3.5\nLima,19.0\n"

@@ -23,8 +23,8 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 from csvanalyst.config import Settings  # noqa: E402
 from csvanalyst.server.app import create_app  # noqa: E402
 from csvanalyst.server.limits import ServerLimits  # noqa: E402
-from csvanalyst.server.live import serve_in_thread  # noqa: E402
 from csvanalyst.testing.scripted import ScriptedModel, answer, call  # noqa: E402
+from tests.support.live import serve_in_thread  # noqa: E402
 
 
 def _scripted() -> ScriptedModel:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
-import pytest
+from tests.support.requires import require_tool
 
 CLI = Path(sys.executable).with_name("csvanalyst")
 
@@ -31,10 +29,7 @@ def _screen_until(session: str, needle: str, attempts: int = 300) -> str:
 
 
 def test_chat_answers_a_typed_question_in_tmux(isolated_home: Path) -> None:
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("tmux is required in CI for the terminal smoke test (apt-get install tmux)")
-        pytest.skip("tmux is not installed: the real-terminal smoke test cannot run here")
+    require_tool("tmux", "the real-terminal smoke test")
     session = f"csvanalyst-{uuid.uuid4().hex[:8]}"
     env = f"CSVANALYST_HOME={isolated_home} CSVANALYST_ALLOW_MODEL_REQUESTS=0 TERM=xterm-256color"
     command = f"env {env} {CLI} chat -d retail --provider offline"

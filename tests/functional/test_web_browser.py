@@ -6,7 +6,6 @@ A screenshot is kept in test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from csvanalyst.server.app import create_app
-from csvanalyst.server.live import serve_in_thread
 from csvanalyst.testing.scripted import ScriptedModel, answer, call, last_tool_result
+from tests.support.live import serve_in_thread
+from tests.support.requires import missing, unavailable
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SQL = "SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY n DESC"
@@ -26,11 +26,7 @@ def _browser_paths() -> tuple[str, str]:
     driver = shutil.which("chromedriver")
     if chromium and driver:
         return chromium, driver
-    reason = "headless Chromium is not installed (apt-get install -y chromium chromium-driver)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    print(f"skipping: {reason}")
-    pytest.skip(reason)
+    missing("chromium" if chromium is None else "chromedriver", "the web page's browser test")
 
 
 @pytest.fixture
@@ -40,9 +36,7 @@ def browser() -> Iterator[object]:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("selenium is not installed")
+        unavailable("the web page's browser test needs selenium (`make install` installs the dev extra)")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):

@@ -7,18 +7,12 @@ there, not silently skipped.
 from __future__ import annotations
 
 import os
-from typing import Any, NoReturn
-
-import pytest
+from typing import Any
 
 from csvanalyst.errors import EnvironmentProblem
+from tests.support.requires import HOW_TO_INSTALL, unavailable
 
-
-def unavailable(reason: str) -> NoReturn:
-    """Skip, saying why; under CI fail instead, since this machine can run what is missing."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+__all__ = ["docker_executor", "leftovers", "runner_image_client", "unavailable"]
 
 
 def docker_executor(**options: object):  # -> DockerExecutor
@@ -27,7 +21,7 @@ def docker_executor(**options: object):  # -> DockerExecutor
     try:
         return DockerExecutor(**options)  # type: ignore[arg-type]
     except EnvironmentProblem as exc:
-        unavailable(f"docker sandbox unavailable: {exc.message} ({exc.hint})")
+        unavailable(f"docker sandbox unavailable: {exc.message} ({HOW_TO_INSTALL['docker']})")
 
 
 def runner_image_client(needed_by: str) -> Any:
@@ -39,7 +33,7 @@ def runner_image_client(needed_by: str) -> Any:
         client = connect()
         require_image(client, docker_image.image_tag())
     except EnvironmentProblem as exc:
-        unavailable(f"{needed_by} needs Docker and the runner image: {exc.message} ({exc.hint})")
+        unavailable(f"{needed_by} needs Docker and the runner image: {exc.message} ({HOW_TO_INSTALL['docker']})")
     return client
 
 
@@ -49,3 +43,24 @@ def leftovers(executor: object) -> list[object]:
 
     client = executor.client  # type: ignore[attr-defined]
     return client.containers.list(all=True, filters={"label": [LABEL, f"csvanalyst.host_pid={os.getpid()}"]})
+
+
+def bridge_gateway(client: Any) -> str:
+    """The host's address on Docker's default bridge, which containers reach the host by. A freshly started
+    daemon may report only the subnet; the bridge then holds the subnet's first address, as Docker assigns it."""
+    import ipaddress
+    import socket
+
+    config = (client.networks.get("bridge").attrs.get("IPAM") or {}).get("Config") or []
+    found = next((c["Gateway"] for c in config if c.get("Gateway")), None)
+    if found is None:
+        subnet = next((c["Subnet"] for c in config if c.get("Subnet")), None)
+        if subnet is None:
+            unavailable(f"Docker's bridge network reports neither a gateway nor a subnet: {config}")
+        found = str(next(ipaddress.ip_network(subnet).hosts()))
+    with socket.socket() as probe:
+        try:
+            probe.bind((found, 0))  # the address must be this host's, or the containers cannot reach us on it
+        except OSError as exc:
+            unavailable(f"Docker's bridge address {found} is not an address of this host: {exc}")
+    return found

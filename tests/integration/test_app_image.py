@@ -13,6 +13,7 @@ import pytest
 
 from csvanalyst.errors import EnvironmentProblem
 from tests.integration.docker_support import unavailable
+from tests.support.requires import HOW_TO_INSTALL
 
 REPO = Path(__file__).resolve().parents[2]
 ORDERS = REPO / "datasets" / "retail" / "orders.csv"
@@ -27,7 +28,7 @@ def client() -> object:
     try:
         return connect()
     except EnvironmentProblem as exc:
-        unavailable(f"docker unavailable: {exc.message} ({exc.hint})")
+        unavailable(f"docker unavailable: {exc.message} ({HOW_TO_INSTALL['docker']})")
 
 
 @pytest.fixture(scope="module")

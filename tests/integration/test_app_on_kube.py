@@ -4,8 +4,8 @@ answers a question whose query runs as a Kubernetes Job of the runner image.
 Not a live cluster (none can run here). The chart is rendered by Helm's engine; its Deployment's arguments and
 environment start the real application image (read-only root, uid 10001, no capabilities); the server reaches
 the Kubernetes API through a kubeconfig (a cluster would give it its service account instead) served by
-csvanalyst.testing.kube_api, and the Job controller and kubelet are played by Docker
-(csvanalyst.testing.kube_kubelet): the Job the server creates runs as a real runner container that mounts the
+tests.support.kube_api, and the Job controller and kubelet are played by Docker
+(tests.support.kube_kubelet): the Job the server creates runs as a real runner container that mounts the
 table file from the datasets "claim" (a host directory the server also has at /var/lib/csvanalyst/cache).
 """
 
@@ -23,13 +23,13 @@ import pytest
 import yaml
 
 from csvanalyst.errors import EnvironmentProblem
-from tests.integration.docker_support import runner_image_client, unavailable
+from tests.integration.docker_support import bridge_gateway, runner_image_client, unavailable
 from tests.integration.test_app_image import ORDERS, _multipart
 
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (the dev extra) is not installed")
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
-from csvanalyst.testing.kube_kubelet import Kubelet, KubeletApiServer  # noqa: E402
+from tests.support.kube_kubelet import Kubelet, KubeletApiServer  # noqa: E402
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "csvanalyst"
 RELEASE, NAMESPACE = "analyst", "analytics"
@@ -57,7 +57,7 @@ def deployment(runner_tag: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def cluster(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The stand-in API server and kubelet, reachable from containers on Docker's bridge network."""
-    gateway = docker_client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    gateway = bridge_gateway(docker_client)
     claim_root = tmp_path_factory.mktemp("claim")
     os.chown(claim_root, 10001, 10001)  # the server (uid 10001) writes the datasets' Parquet files there
     kubelet = Kubelet(client=docker_client)

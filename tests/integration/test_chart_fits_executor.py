@@ -126,7 +126,7 @@ def test_the_role_grants_exactly_what_the_executor_calls(
     import threading
 
     from csvanalyst.executors.kubernetes import KubernetesExecutor, cleanup
-    from csvanalyst.testing.kube_api import KubeApiServer
+    from tests.support.kube_api import KubeApiServer
 
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))

@@ -15,6 +15,7 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import Limits, RunRequest
 from tests.integration.docker_support import docker_executor, leftovers
+from tests.support.slow import never_ending_over
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,7 +85,7 @@ def test_pool_never_shares_a_worker_between_datasets(tmp_path: Path) -> None:
 
 def test_pool_recovers_after_a_timeout(tmp_path: Path) -> None:
     tables = table(tmp_path / "t.csv", "a\n1\n")
-    slow = "SELECT count(*) FROM range(100000000000) r, t"
+    slow = never_ending_over("t")
     with docker_executor(keep_warm=True) as executor:
         result = executor.run(RunRequest(code=slow, tables=tables, limits=Limits(timeout_s=0.5)))
         assert result.status == "timeout"

@@ -22,6 +22,7 @@ from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import LocalExecutor, to_result
 from tests.integration.docker_support import docker_executor, leftovers
 from tests.integration.probes import SECRETS, TRY_READ, TRY_WRITE, reported
+from tests.support.requires import HOW_TO_INSTALL, unavailable
 
 
 @pytest.fixture(scope="module", params=["local", "docker"])
@@ -69,7 +70,29 @@ def test_cannot_read_shadow(sandbox: object) -> None:
     assert reported(outcome)["/etc/shadow"].startswith("denied"), outcome
 
 
-def test_cannot_read_another_dataset(sandbox: object, two_datasets: tuple[Path, Path]) -> None:
+def test_sql_cannot_read_another_dataset(sandbox: object, two_datasets: tuple[Path, Path]) -> None:
+    """Every sandbox's promise for SQL, unshare and the plain process included: DuckDB's lockdown admits only
+    the run's own table files. The request goes straight to the runner, past the host's policy check."""
+    mine, other = two_datasets
+    tables = {"mine": TableSource(path=str(mine), format="csv")}
+    for sql in (
+        f"SELECT * FROM read_csv('{other}')",
+        f"SELECT * FROM '{other}'",
+        f"SELECT * FROM read_text('{other}')",
+    ):
+        result = sandbox.run(RunRequest(code=sql, tables=tables))  # type: ignore[attr-defined]
+        assert result.status in ("error", "rejected"), (sql, result)
+        assert "hunter2" not in result.model_dump_json()
+
+
+def test_code_cannot_read_another_dataset(sandbox: object, two_datasets: tuple[Path, Path]) -> None:
+    """Only sandboxes that isolate the filesystem promise this (bwrap, docker); unshare and the plain process
+    leave the host's files visible, which is why Python mode is refused there."""
+    if getattr(sandbox, "isolation", "bwrap") != "bwrap":
+        unavailable(
+            f"the local sandbox runs as {sandbox.isolation!r} here, which isolates no filesystem "  # type: ignore[attr-defined]
+            f"({HOW_TO_INSTALL['bwrap']} for one that does)"
+        )
     mine, other = two_datasets
     tables = {"mine": TableSource(path=str(mine), format="csv")}
     outcome, _ = probe(sandbox, TRY_READ, str(other), tables=tables)

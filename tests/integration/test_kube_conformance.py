@@ -1,7 +1,7 @@
 """The kubernetes sandbox's real Jobs really running: the runner conformance checks, end to end.
 
-Not a live cluster: the API server is played by csvanalyst.testing.kube_api (over real HTTP, with the
-real kubernetes client), the Job controller and the kubelet by csvanalyst.testing.kube_kubelet, which
+Not a live cluster: the API server is played by tests.support.kube_api (over real HTTP, with the
+real kubernetes client), the Job controller and the kubelet by tests.support.kube_kubelet, which
 runs each Job's pod as a Docker container translated field by field from the pod spec the executor
 built (network `none` standing for the Helm chart's deny-all NetworkPolicy). So these tests prove
 what the recorded exchanges cannot: that the runner image, started exactly as the Job says, answers
@@ -34,11 +34,12 @@ from tests.integration.probes import SECRETS
 
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
-from csvanalyst.testing.kube_kubelet import Kubelet, KubeletApiServer
+from tests.support.kube_kubelet import Kubelet, KubeletApiServer
+from tests.support.slow import never_ending_over
 
 CLAIM = "csvanalyst-datasets"
 NAMESPACE = "analytics"
-SLOW_SQL = "SELECT count(*) FROM range(100000000000) r, sales"
+SLOW_SQL = never_ending_over("sales")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The kubernetes sandbox against recorded API exchanges: the real kubernetes client, a local API server.
 
-No live cluster can run here, so csvanalyst.testing.kube_api replays each scenario in
+No live cluster can run here, so tests.support.kube_api replays each scenario in
 tests/fixtures/k8s/ (the Job and pod states a v1.34 API server returns on successive reads, and the
 pod's log) over real HTTP. Each test checks the RunResult the user gets and that the Job was deleted
 with propagationPolicy=Background whenever it had been created.
@@ -22,7 +22,7 @@ import pytest
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import Limits, RunRequest, RunResult, load
-from csvanalyst.testing.kube_api import KubeApiServer
+from tests.support.kube_api import KubeApiServer
 
 kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 

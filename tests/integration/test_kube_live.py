@@ -36,6 +36,7 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import Limits, RunRequest
 from csvanalyst.executors.docker_check import KNOWN_CSV, KNOWN_ROWS, KNOWN_SQL
+from tests.support.slow import never_ending_over
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("KUBECONFIG"), reason="KUBECONFIG is not set: no live cluster to run runner Jobs on"
@@ -216,7 +217,7 @@ def test_query_error_is_the_runners_error(live: Live) -> None:
 
 
 def test_timeout(live: Live) -> None:
-    result = executor(live).run(request(live, "SELECT count(*) FROM range(100000000000) r, sales", timeout_s=2))
+    result = executor(live).run(request(live, never_ending_over("sales"), timeout_s=2))
     assert result.status == "timeout", result.error
 
 

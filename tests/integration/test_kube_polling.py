@@ -15,7 +15,7 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import RunRequest, RunResult
 from csvanalyst.executors.kubernetes import KubernetesExecutor
 from csvanalyst.executors.kubernetes_watch import BACKOFF, FAST_POLL_S
-from csvanalyst.testing.kube_api import KubeApiServer
+from tests.support.kube_api import KubeApiServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "k8s"
 

@@ -11,8 +11,8 @@ import pytest
 
 from csvanalyst.executors.kubernetes import KubernetesExecutor
 from csvanalyst.server.app import create_app
-from csvanalyst.server.live import serve_in_thread
-from csvanalyst.testing.kube_api import KubeApiServer
+from tests.support.kube_api import KubeApiServer
+from tests.support.live import serve_in_thread
 
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "k8s"

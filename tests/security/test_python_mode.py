@@ -8,8 +8,6 @@ locally).
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,14 +15,15 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
-from csvanalyst.executors.local import LocalExecutor, available_modes
+from csvanalyst.executors.local import LocalExecutor
 from csvanalyst.runner import python_guard
 from tests.integration.docker_support import docker_executor, leftovers
+from tests.support.requires import local_isolation
 
 RETAIL = Path(__file__).resolve().parents[2] / "datasets" / "retail"
 
 
-@pytest.fixture(scope="module", params=["bwrap", "unshare", "docker"])
+@pytest.fixture(scope="module", params=["bwrap", "docker"])
 def sandbox(request: pytest.FixtureRequest) -> Iterator[object]:
     if request.param == "docker":
         executor = docker_executor()
@@ -32,12 +31,21 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[object]:
         executor.close()
         assert leftovers(executor) == [], "a container outlived its run"
         return
-    reason = available_modes()[request.param]
-    if reason is not None:
-        if os.environ.get("CI") and shutil.which(request.param):
-            pytest.fail(f"isolation {request.param} is installed but does not work in CI: {reason}")
-        pytest.skip(f"isolation {request.param} unavailable here: {reason}")
+    local_isolation(request.param)
     yield LocalExecutor(isolation=request.param)
+
+
+@pytest.mark.parametrize("mode", ["unshare", "none"])
+def test_the_runner_refuses_python_where_the_host_filesystem_is_visible(mode: str, tmp_path: Path) -> None:
+    """unshare and the plain process isolate no files, so the runner itself refuses Python there, even when a
+    request skips the host's checks; the snippet's effect on the host is what is checked."""
+    local_isolation(mode)
+    marker = tmp_path / "written-by-the-snippet"
+    code = f"open({str(marker)!r}, 'w').write('x')\nresult = 1"
+    out = run(LocalExecutor(isolation=mode), code)
+    assert out.status == "error" and out.error is not None and out.error.code == "python_unsandboxed", out
+    assert "bwrap" in out.error.message
+    assert not marker.exists()
 
 
 def tables() -> dict[str, TableSource]:

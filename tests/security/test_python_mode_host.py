@@ -9,16 +9,16 @@ from csvanalyst.core.query import DataScope, execute
 from csvanalyst.core.session import Session
 from csvanalyst.errors import CsvAnalystError, EnvironmentProblem, PolicyError
 from csvanalyst.events import Answer, ErrorEvent, RunFinished
-from csvanalyst.executors.local import LocalExecutor, available_modes
+from csvanalyst.executors.local import LocalExecutor
+from tests.support.requires import local_isolation
 
 RETAIL = DataScope(dataset="retail")
 
 
 def isolated() -> LocalExecutor:
-    for mode in ("bwrap", "unshare"):
-        if available_modes()[mode] is None:
-            return LocalExecutor(isolation=mode)
-    pytest.skip("no namespace isolation here")
+    """The one local mode that isolates the filesystem: Python is offered nowhere else."""
+    local_isolation("bwrap")
+    return LocalExecutor(isolation="bwrap")
 
 
 def test_off_by_default_with_how_to_enable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,11 +35,27 @@ def test_either_variable_enables_it(monkeypatch: pytest.MonkeyPatch, var: str) -
     assert load_settings().enable_python
 
 
-def test_refused_without_namespace_isolation() -> None:
+@pytest.mark.parametrize("mode", ["unshare", "none"])
+def test_refused_without_filesystem_isolation(mode: str) -> None:
+    local_isolation(mode)
     settings = load_settings(enable_python=True)
     with pytest.raises(EnvironmentProblem) as info:
-        execute("python", "result = 1", RETAIL, settings=settings, executor=LocalExecutor(isolation="none"))
-    assert "--sandbox docker" in info.value.hint
+        execute("python", "result = 1", RETAIL, settings=settings, executor=LocalExecutor(isolation=mode))
+    assert mode in info.value.message and "bubblewrap" in info.value.hint and "--sandbox docker" in info.value.hint
+    assert info.value.exit_code == 6
+
+
+@pytest.mark.parametrize("mode", ["unshare", "none"])
+def test_the_model_is_not_offered_python_without_filesystem_isolation(mode: str) -> None:
+    from csvanalyst.testing.scripted import ScriptedModel, answer
+
+    local_isolation(mode)
+    model = ScriptedModel([answer("nothing to do")])
+    settings = load_settings(enable_python=True)
+    with Session(settings=settings, client=model, executor=LocalExecutor(isolation=mode)) as session:
+        list(session.ask("what is the correlation of quantity and discount", RETAIL))
+    offered = [t.name for t in model.tools_seen[0]]
+    assert "run_python" not in offered and "run_sql" in offered
 
 
 def test_ast_check_runs_on_the_host_first() -> None:

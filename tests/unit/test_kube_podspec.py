@@ -17,7 +17,7 @@ from csvanalyst.executors.kubernetes_job import JobOptions, build_job
 
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
-from csvanalyst.testing.kube_podspec import Untranslatable, quantity, translate_job
+from tests.support.kube_podspec import Untranslatable, quantity, translate_job
 
 
 @pytest.fixture

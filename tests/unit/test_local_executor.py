@@ -11,8 +11,10 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import UsageError
+from csvanalyst.executors import isolation
 from csvanalyst.executors.base import Limits, RunRequest, load
 from csvanalyst.executors.local import LocalExecutor, available_modes
+from tests.support.slow import NEVER_ENDING_SQL
 
 
 @pytest.fixture
@@ -59,7 +61,7 @@ def test_outside_files_stay_unreadable(executor: LocalExecutor, tables: dict[str
 
 
 def test_long_query_ends_as_timeout(executor: LocalExecutor) -> None:
-    code = "SELECT count(*) FROM range(1000000000000) a"
+    code = NEVER_ENDING_SQL
     result = executor.run(RunRequest(code=code, tables={}, limits=Limits(timeout_s=2)))
     assert result.status == "timeout"
 
@@ -90,13 +92,13 @@ def test_private_temp_dir_is_removed(executor: LocalExecutor, tmp_path: Path, mo
     parent_tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(parent_tmp))
     executor.run(RunRequest(code="SELECT 1", tables={}))
-    executor.run(RunRequest(code="SELECT count(*) FROM range(1000000000000)", tables={}, limits=Limits(timeout_s=1)))
+    executor.run(RunRequest(code=NEVER_ENDING_SQL, tables={}, limits=Limits(timeout_s=1)))
     assert list(parent_tmp.iterdir()) == []
 
 
-def test_python_kind_runs_only_with_namespace_isolation(executor: LocalExecutor) -> None:
+def test_python_kind_runs_only_with_filesystem_isolation(executor: LocalExecutor) -> None:
     result = executor.run(RunRequest(kind="python", code="print(1)", tables={}))
-    if executor.isolation == "none":
+    if executor.isolation != "bwrap":  # unshare and the plain process leave the host's files visible
         assert result.status == "error"
         assert result.error is not None and result.error.code == "python_unsandboxed"
     else:
@@ -117,3 +119,19 @@ def test_auto_picks_a_working_mode_and_loads_by_name() -> None:
 def test_unknown_isolation_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="isolation"):
         LocalExecutor(isolation="chroot")
+
+
+def test_each_modes_promise_is_what_the_runner_and_doctor_enforce() -> None:
+    """One statement of what each mode guarantees: the runner's own Python gate and doctor's rows agree with it."""
+    from csvanalyst.cli.doctor_cmd import _sandboxes as sandbox_rows
+    from csvanalyst.executors.isolation import PROMISES
+    from csvanalyst.runner.python_mode import ISOLATED_SANDBOXES
+
+    assert set(PROMISES) == set(isolation.MODES)
+    for mode, promise in PROMISES.items():
+        assert (mode in ISOLATED_SANDBOXES) == promise.runs_python, mode
+    assert [m for m, p in PROMISES.items() if p.runs_python] == ["bwrap"]
+    rows = {row["sandbox"]: row for row in sandbox_rows()}
+    for mode, problem in available_modes().items():
+        if problem is None:
+            assert rows[f"local ({mode})"]["detail"] == f"ok: {PROMISES[mode].summary()}"

@@ -77,16 +77,19 @@ def test_keep_warm_starts_the_next_runner_after_each_run(sources: dict[str, Tabl
 def test_runner_prepared_from_a_short_lived_thread_survives_it(sources: dict[str, TableSource]) -> None:
     """The death signal follows the forking thread; runners must outlive the thread that asked for them."""
     import threading
-    import time
 
     with LocalExecutor() as executor:
         worker = threading.Thread(target=executor.prepare, args=(list(sources.values()), Limits()))
         worker.start()
         worker.join()
-        time.sleep(0.5)  # long enough for a death signal to have landed
-        assert executor._prepared is not None and executor._prepared.started.proc.poll() is None
+        # A death signal is sent while the OS thread exits, before its task leaves /proc: wait for that.
+        task = Path(f"/proc/self/task/{worker.native_id}")
+        while task.exists():
+            threading.Event().wait(0.01)
+        prepared = executor._prepared
+        assert prepared is not None and prepared.started.proc.poll() is None
         result = executor.run(RunRequest(code="SELECT count(*) FROM b", tables={"b": sources["b"]}))
-        assert result.status == "ok" and result.rows == [[5]]
+        assert result.status == "ok" and result.rows == [[5]]  # a runner killed by the signal could not answer
 
 
 def test_scratch_dirs_of_dead_owners_are_swept(tmp_path: Path) -> None:

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from csvanalyst.testing.kube_podspec import ClaimMount, ContainerPlan
+from tests.support.kube_podspec import ClaimMount, ContainerPlan
 
 if TYPE_CHECKING:
-    from csvanalyst.testing.kube_pod import Pod
+    from tests.support.kube_pod import Pod
 
 # What every kubelet injects for the default namespace's `kubernetes` service, enableServiceLinks or not.
 MASTER_SERVICE_ENV = {

@@ -59,12 +59,15 @@ class ServeProcess:
     full pipe. `kill()` is SIGKILL: no shutdown hook runs, as in a crash or an OOM kill.
     """
 
-    def __init__(self, args: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, args: Sequence[str] = (), env: dict[str, str] | None = None, command: Sequence[str] | None = None
+    ) -> None:
+        """`command` starts csvanalyst (default: this interpreter's `-m csvanalyst`), e.g. an installed script."""
         self.log_lines: list[str] = []
         self._listening = threading.Event()
         self.url = ""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "csvanalyst", "serve", "--port", "0", *args],
+            [*(command or (sys.executable, "-m", "csvanalyst")), "serve", "--port", "0", *args],
             env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

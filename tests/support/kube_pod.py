@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csvanalyst.testing.kube_container import ConfigError, Unschedulable, create_kwargs, pull_problem
-from csvanalyst.testing.kube_podspec import ContainerPlan
-from csvanalyst.testing.kube_status import job_status, now, pod_manifest, stamp
+from tests.support.kube_container import ConfigError, Unschedulable, create_kwargs, pull_problem
+from tests.support.kube_podspec import ContainerPlan
+from tests.support.kube_status import job_status, now, pod_manifest, stamp
 
 LABEL = "csvanalyst.testing.kubelet"
 PID_LABEL = f"{LABEL}.pid"

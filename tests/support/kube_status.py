@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from csvanalyst.testing.kube_pod import Pod
+    from tests.support.kube_pod import Pod
 
 
 def now() -> str:

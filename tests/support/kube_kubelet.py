@@ -22,9 +22,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from csvanalyst.testing.kube_api import KubeApiServer, RecordedRequest, Reply, _list, _select, not_found
-from csvanalyst.testing.kube_pod import Kubelet, Pod
-from csvanalyst.testing.kube_podspec import Untranslatable, translate_job
+from tests.support.kube_api import KubeApiServer, RecordedRequest, Reply, _list, _select, not_found
+from tests.support.kube_pod import Kubelet, Pod
+from tests.support.kube_podspec import Untranslatable, translate_job
 
 __all__ = ["Kubelet", "KubeletApiServer"]
 

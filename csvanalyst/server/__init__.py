@@ -1,0 +1,1 @@
+"""`csvanalyst serve`: the HTTP API (REST + SSE) and the web page, over the same Session as the CLI and the TUI."""

@@ -1,0 +1,54 @@
+"""What a test needs from the machine, and the one rule for when it is missing.
+
+Without CI a missing tool skips the test, printing what is missing and how to install it; under CI
+(`CI` set, as `.ci/run` does) it fails instead, because `.ci/run` installs every one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import NoReturn
+
+import pytest
+
+HOW_TO_INSTALL = {
+    "bwrap": "apt-get install bubblewrap",
+    "docker": "apt-get install docker.io, start dockerd, then `make runner-image`",
+    "chromium": "apt-get install chromium chromium-driver",
+    "chromedriver": "apt-get install chromium-driver",
+    "tmux": "apt-get install tmux",
+    "unshare": "apt-get install util-linux",
+    "debootstrap": "apt-get install debootstrap",
+}
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip, saying why; under CI fail instead, since `.ci/run` installs what is missing."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI installs this: see .ci/run)")
+    print(f"skipping: {reason}")
+    pytest.skip(reason)
+
+
+def missing(tool: str, needed_for: str) -> NoReturn:
+    unavailable(f"{needed_for} needs {tool}, which is not installed here ({HOW_TO_INSTALL.get(tool, 'install it')})")
+
+
+def require_tool(tool: str, needed_for: str) -> str:
+    """The tool's path on PATH, or skip/fail naming how to install it."""
+    found = shutil.which(tool)
+    if found is None:
+        missing(tool, needed_for)
+    return found
+
+
+def local_isolation(mode: str) -> None:
+    """Skip (or fail under CI) unless the local sandbox's `mode` works on this machine."""
+    from csvanalyst.executors.local import available_modes
+
+    reason = available_modes()[mode]
+    if reason is not None:
+        tool = {"bwrap": "bwrap", "unshare": "unshare"}.get(mode)
+        hint = f" ({HOW_TO_INSTALL[tool]})" if tool and shutil.which(tool) is None else ""
+        unavailable(f"the local sandbox's {mode} isolation does not work here: {reason}{hint}")
