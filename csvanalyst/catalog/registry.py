@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from csvanalyst.catalog import demo
 from csvanalyst.catalog.build import build_dataset, fingerprint_of, prune_cache
 from csvanalyst.catalog.files import file_dataset
-from csvanalyst.catalog.names import close_matches, normalize_name
+from csvanalyst.catalog.names import close_matches, dataset_name
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.catalog.sources import Source, sources_for
 from csvanalyst.config import get_settings
@@ -147,7 +147,7 @@ def add_dataset(path: Path, name: str | None = None, progress: Progress | None =
     path = Path(path).expanduser()
     sources = sources_for(path)
     resolved = path.resolve()
-    dataset = normalize_name(name if name is not None else path.stem if resolved.is_file() else path.name)
+    dataset = dataset_name(name, path.stem if resolved.is_file() else path.name)
     _check_free(dataset)
     source_path = str(resolved)
     tables = len(sources)

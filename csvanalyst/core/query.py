@@ -111,9 +111,11 @@ def execute(
     """Run one query end to end and record it. Raises the error tree for anything but status ok.
 
     Setting `cancel` stops the sandbox process of a run in flight; the run is recorded as cancelled."""
+    from csvanalyst.core.text import require_text
     from csvanalyst.store import db as store_db
     from csvanalyst.store import runs
 
+    require_text(text, "Python code" if kind == "python" else "plan" if kind == "plan" else "SQL query")
     settings = settings or get_settings()
     dataset = scope.resolve()
     store = store_db.connect(settings.store_path)

@@ -92,10 +92,12 @@ class Session:
     ) -> Iterator[Event]:
         """Answer one question; every event carries the thread id."""
         from csvanalyst.agent.loop import TurnState
+        from csvanalyst.core.text import require_text
 
         question = question.strip()
         state = TurnState()
         try:
+            require_text(question, "question")
             dataset = scope.resolve()
             thread_id = self._thread_for(thread_id, question, scope)
         except CsvAnalystError as exc:
