@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from csvanalyst.core.terminal import printable
 from csvanalyst.events import Event
 
 
@@ -43,7 +44,7 @@ class _LiveRenderer:
         self.show_sql = show_sql
 
     def show(self, event: Event) -> None:
-        from rich.markup import escape
+        from csvanalyst.markup import escape
 
         handler = getattr(self, f"_on_{event.type}", None)
         if handler is not None:
@@ -59,7 +60,7 @@ class _LiveRenderer:
         if self.show_sql:
             from rich.syntax import Syntax
 
-            self.out.print(Syntax(event.sql, "sql", word_wrap=True))
+            self.out.print(Syntax(printable(event.sql), "sql", word_wrap=True))
 
     def _on_run_finished(self, event: Any, escape: Any) -> None:
         from csvanalyst.cli.render import print_table

@@ -81,7 +81,8 @@ def _store() -> dict[str, Any]:
 
 def _print(report: dict[str, Any]) -> None:
     from rich.console import Console
-    from rich.markup import escape
+
+    from csvanalyst.markup import escape
 
     console = Console(highlight=False)
     console.print("[bold]Model providers[/]")

@@ -71,13 +71,16 @@ def emit_result(
 
 def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer: str = "") -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+
+    from csvanalyst.markup import escape
 
     table = Table(show_lines=False, header_style="bold")
     for col in columns:
         numeric = col["type"].split("(")[0] in _NUMERIC
-        table.add_column(f"{col['name']}\n[dim]{col['type'].lower()}[/]", justify="right" if numeric else "left")
+        table.add_column(
+            f"{escape(col['name'])}\n[dim]{col['type'].lower()}[/]", justify="right" if numeric else "left"
+        )
     for row in rows[:TABLE_DISPLAY_ROWS]:
         table.add_row(*[_cell(v) for v in row])
     console = Console()
@@ -109,7 +112,7 @@ _NUMERIC = {
 
 
 def _cell(value: Any) -> str:
-    from rich.markup import escape
+    from csvanalyst.markup import escape
 
     if value is None:
         return "[dim]null[/]"

@@ -71,10 +71,11 @@ def _one_line(text: str, width: int = 60) -> str:
 def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix.")], json_out: JsonOpt = False) -> None:
     """Show one run's capsule: input, SQL, status, timings, result preview, error."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.syntax import Syntax
 
     from csvanalyst.cli import render
+    from csvanalyst.core.terminal import printable
+    from csvanalyst.markup import escape
     from csvanalyst.store import runs
 
     record = runs.get(_store(), run_id)
@@ -91,7 +92,7 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix."
     console.print(escape(record.input))
     if record.compiled_sql:
         console.print("[bold]sql[/]")
-        console.print(Syntax(record.compiled_sql, "sql", word_wrap=True))
+        console.print(Syntax(printable(record.compiled_sql), "sql", word_wrap=True))
     if record.timings:
         console.print("timings: " + ", ".join(f"{k}={v:.1f}" for k, v in record.timings.items()))
     if record.error:

@@ -35,9 +35,9 @@ def show(
 ) -> None:
     """A thread's questions and answers, with the runs each answer used."""
     from rich.console import Console
-    from rich.markup import escape
 
     from csvanalyst.cli import render
+    from csvanalyst.markup import escape
     from csvanalyst.store import threads
     from csvanalyst.store.db import open_default
 

@@ -15,6 +15,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from csvanalyst.core.terminal import printable
+
 PAGE_ROWS = 200
 SORT_RUN = 5_000
 SYNC_SORT_ROWS = 20_000  # up to here a sort takes a few ms and stays on the UI thread
@@ -25,7 +27,9 @@ def cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return str(value)
+        return printable(str(value), one_line=True)
+    if isinstance(value, str):
+        return printable(value, one_line=True)
     return value
 
 
@@ -66,7 +70,7 @@ class ResultTable(DataTable[Any]):
     def show(self, columns: list[dict[str, str]], rows: list[list[Any]]) -> None:
         """Replace the content with a new result, at its first page."""
         self.clear(columns=True)
-        self.add_columns(*[c["name"] for c in columns])
+        self.add_columns(*[printable(c["name"], one_line=True) for c in columns])
         self.rows_all, self.page, self._sorted_by = rows, 0, None
         self._show_page()
 
