@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench clean runner-image app-image
+.PHONY: install demo test lint format docs bench clean runner-image app-image
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,9 @@ runner-image: install
 app-image: runner-image
 	$(BIN)/csvanalyst deploy image
 	$(BIN)/csvanalyst deploy check
+
+docs: install
+	$(BIN)/python -m csvanalyst.cli.reference docs
 
 bench: install
 	$(BIN)/python -m bench

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -38,18 +38,39 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CSVANALYST_", extra="ignore")
 
-    home: Path = Field(default_factory=default_home)
-    sandbox: str = "local"
+    home: Path = Field(
+        default_factory=default_home, description="Store, cache and config.toml (default: the user data dir)."
+    )
+    sandbox: str = Field("local", description="Where queries run: local, docker, kubernetes or microsandbox.")
     max_rows: int = Field(10_000, ge=1, le=10_000_000, description="Row cap injected into every query.")
     max_output_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Cap on a run's JSON result.")
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Wall-clock limit of one run.")
     memory_mb: int = Field(4096, ge=64, description="Memory limit of one run.")
     threads: int = Field(2, ge=1, le=64, description="DuckDB threads inside the sandbox.")
     history_turns: int = Field(6, ge=0, le=100, description="Earlier turns of a thread sent to the model.")
+    thousands_separator: bool = Field(
+        False, description="Group the digits of numbers shown to people (1,234,567.891); csv/json stay exact."
+    )
     enable_python: bool = Field(
         default_factory=lambda: _env_flag("ENABLE_PYTHON_EXECUTION"),
         description="Allow restricted Python analysis (inside an isolated sandbox only). "
         "Also on when ENABLE_PYTHON_EXECUTION=1.",
+    )
+
+    model: str | None = Field(None, description="Model name for the chosen provider (default: per provider).")
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL"),
+        description="An OpenAI-compatible server (Ollama, vLLM, llama.cpp); no key needed for a local one.",
+    )
+    openai_model: str | None = Field(
+        None, validation_alias=AliasChoices("openai_model", "OPENAI_MODEL"), description="Model for openai."
+    )
+    anthropic_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("anthropic_base_url", "ANTHROPIC_BASE_URL"), description="Anthropic URL."
+    )
+    anthropic_model: str | None = Field(
+        None, validation_alias=AliasChoices("anthropic_model", "ANTHROPIC_MODEL"), description="Model for anthropic."
     )
 
     k8s_namespace: str | None = Field(
@@ -129,6 +150,65 @@ def load_settings(**overrides: Any) -> Settings:
         ) from exc
 
 
+_ENV_NAMES = {
+    "openai_base_url": "OPENAI_BASE_URL",
+    "openai_model": "OPENAI_MODEL",
+    "anthropic_base_url": "ANTHROPIC_BASE_URL",
+    "anthropic_model": "ANTHROPIC_MODEL",
+}
+
+
+def env_name(setting: str) -> str:
+    return _ENV_NAMES.get(setting, f"CSVANALYST_{setting.upper()}")
+
+
+def _file_values() -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads(config_file().read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def provider_setting(name: str) -> str:
+    """A model-provider setting, read fresh: its environment variable, else config.toml, else ''.
+
+    Read at each client creation (not from the cached Settings) so a changed environment is seen."""
+    value = os.environ.get(env_name(name)) or _file_values().get(name)
+    return str(value) if value else ""
+
+
+def model_setting(provider: str) -> str:
+    """The model for a provider: CSVANALYST_MODEL, <PROVIDER>_MODEL, then `<provider>_model` or `model` in
+    config.toml; '' for the provider's default."""
+    file = _file_values()
+    for value in (
+        os.environ.get("CSVANALYST_MODEL"),
+        os.environ.get(f"{provider.upper()}_MODEL"),
+        file.get(f"{provider}_model"),
+        file.get("model"),
+    ):
+        if value:
+            return str(value)
+    return ""
+
+
+def unknown_config_keys() -> list[str]:
+    """One warning per key of config.toml that is no setting, naming the nearest one."""
+    from difflib import get_close_matches
+
+    known = list(Settings.model_fields)
+    warnings = []
+    for key in _file_values():
+        if key in known:
+            continue
+        nearest = get_close_matches(key, known, n=1, cutoff=0.6)
+        also = f"; did you mean `{nearest[0]}`?" if nearest else "; `csvanalyst config` lists the settings."
+        warnings.append(f"{config_file()}: unknown setting `{key}` is ignored{also}")
+    return warnings
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
@@ -136,16 +216,10 @@ def get_settings() -> Settings:
 
 def explain(settings: Settings, flags: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Each setting, its effective value and where it came from: flag, environment, config file or default."""
-    import os
-    import tomllib
-
-    try:
-        from_file = tomllib.loads(config_file().read_text())
-    except (OSError, tomllib.TOMLDecodeError):
-        from_file = {}
+    from_file = _file_values()
     rows = []
     for name in Settings.model_fields:
-        env = f"CSVANALYST_{name.upper()}"
+        env = env_name(name)
         if flags and flags.get(name) is not None:
             source = "flag"
         elif env in os.environ:

@@ -58,6 +58,7 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large", 3, 413
     UNSUPPORTED_FORMAT = "unsupported_format", 3, 415
     BUSY = "busy", 6, 429
+    NO_CHART = "no_chart", 8, 422
 
 
 def exit_code_for(code: str) -> int:
@@ -150,3 +151,9 @@ class ModelError(CsvAnalystError):
     """The language model could not be used (bad key, unknown model, provider down after retries)."""
 
     code = "model_error"
+
+
+class NoChartError(CsvAnalystError):
+    """A chart was asked for, but no chart shows this result honestly (the message says why)."""
+
+    code = "no_chart"

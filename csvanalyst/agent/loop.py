@@ -33,6 +33,8 @@ class TurnState:
     run_ids: list[str] = field(default_factory=list)
     status: str = "failed"
     usage: Usage = field(default_factory=Usage)
+    provider: str = ""
+    model: str = ""  # as the provider reported it, else the client's configured name
 
 
 def run_agent(
@@ -49,6 +51,7 @@ def run_agent(
     settings = settings or ModelSettings()
     budgets = budgets or Budgets()
     state = state if state is not None else TurnState()
+    state.provider, state.model = str(getattr(client, "provider", "")), str(getattr(client, "model", "") or "")
     tools = tool_specs(python=python_refusal(ctx.settings, ctx.executor) is None)
     deadline = time.monotonic() + budgets.wall_clock_s
     retries = 0
@@ -68,6 +71,7 @@ def run_agent(
                 turn = item
         assert turn is not None, "a ModelClient stream must end with a Turn"
         state.usage = state.usage + turn.usage
+        state.model = turn.model or state.model
         messages.append(Message(role="assistant", content=turn.text, tool_calls=turn.tool_calls))
         if turn.tool_calls:
             failed = yield from _run_calls(turn, messages, ctx, state)
@@ -169,6 +173,10 @@ def _finish(state: TurnState, status: str, error: ErrorEvent | None) -> Iterator
         state.answer = state.answer or error.message
         yield error
     yield UsageEvent(
-        input_tokens=state.usage.input_tokens, output_tokens=state.usage.output_tokens, cost_usd=state.usage.cost_usd
+        input_tokens=state.usage.input_tokens,
+        output_tokens=state.usage.output_tokens,
+        cost_usd=state.usage.cost_usd,
+        model=state.model,
+        provider=state.provider,
     )
     yield Done(status=status)  # type: ignore[arg-type]

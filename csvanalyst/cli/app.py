@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+import typer.main
 
 import csvanalyst.cli.runner_cmd as runner_cmd
 import csvanalyst.cli.serve_cmd as serve_cmd
@@ -22,17 +24,70 @@ from csvanalyst.cli import (
     threads_cmd,
 )
 
+EXAMPLES = """Examples:
+
+\b
+  csvanalyst ask "how many orders per status" -d retail
+  csvanalyst ask "and per month?" -c                   # carry on the last thread
+  csvanalyst sql "SELECT region, count(*) FROM orders GROUP BY 1" -d retail --format csv
+  csvanalyst ask "average amount by region" --file sales.csv --chart chart.svg
+  csvanalyst chat -d retail                             # the terminal analyst
+  csvanalyst runs show last                             # what the last answer ran
+  csvanalyst doctor                                     # what works here, and what to do next
+"""
+
+ASK_EXAMPLES = """Examples:
+
+\b
+  csvanalyst ask "average satisfaction by channel" -d support
+  csvanalyst ask "SQL: SELECT agent, count(*) FROM tickets GROUP BY ALL" -d support --json
+  csvanalyst ask "top 5 products by revenue" --file orders.csv --show-sql
+  echo "orders per month in 2024" | csvanalyst ask - -d retail --events
+"""
+
+SQL_EXAMPLES = """Examples:
+
+\b
+  csvanalyst sql "SELECT status, count(*) AS n FROM orders GROUP BY 1" -d retail
+  csvanalyst sql "SELECT * FROM sales LIMIT 10" --file sales.csv --format json
+  csvanalyst sql - -d retail -o result.csv < query.sql
+"""
+
 app = typer.Typer(
     name="csvanalyst",
     help="Answers questions about CSV files. Every query runs in a sandbox and is recorded.",
-    no_args_is_help=True,
+    epilog=EXAMPLES,
+    no_args_is_help=False,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command("ask")(ask_cmd.ask)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    show_version: bool = typer.Option(False, "--version", "-V", help="Print the version and exit.", is_eager=True),
+) -> None:
+    """Answers questions about CSV files. Every query runs in a sandbox and is recorded."""
+    if show_version:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    from csvanalyst.cli.diagnostics import note
+    from csvanalyst.config import unknown_config_keys
+
+    for warning in unknown_config_keys():
+        note(warning)
+
+
+app.command("ask", epilog=ASK_EXAMPLES)(ask_cmd.ask)
 app.command("chat")(chat_cmd.chat)
-app.command("sql")(query_cmd.sql)
+app.command("sql", epilog=SQL_EXAMPLES)(query_cmd.sql)
 app.command("plan")(query_cmd.plan)
 app.command("python")(python_cmd.python)
 app.add_typer(datasets_cmd.app, name="datasets")
@@ -57,7 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     from csvanalyst.errors import CsvAnalystError, ErrorCode, exit_code_for
 
     try:
-        app(args=argv, prog_name="csvanalyst")
+        command = typer.main.get_command(app)
+        _name_metavars(command)
+        args = list(sys.argv[1:] if argv is None else argv)
+        command(args=_help_for_bare_group(command, args), prog_name="csvanalyst")
     except CsvAnalystError as exc:
         diagnostics.exit_with(diagnostics.report(exc))
     except KeyboardInterrupt:
@@ -67,3 +125,30 @@ def main(argv: list[str] | None = None) -> None:
         diagnostics.exit_with(0)
     except Exception as exc:
         diagnostics.exit_with(diagnostics.internal_error(exc))
+
+
+def _name_metavars(command: Any) -> None:
+    """Help shows `--dataset DATASET`, `--format [table|csv|json]`, never Python types like <list[Path]>."""
+    for param in command.params:
+        if param.metavar is None and not getattr(param, "is_flag", False) and param.name:
+            choices = getattr(getattr(param, "type_descriptor", None), "choices", None)
+            param.metavar = f"[{'|'.join(map(str, choices))}]" if choices else param.name.upper()
+        if param.param_type_name == "argument":
+            param.display_type_rich = _no_type  # the name says it: QUESTION, not QUESTION <str>
+    for sub in getattr(command, "commands", {}).values():
+        _name_metavars(sub)
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+def _help_for_bare_group(command: Any, args: list[str]) -> list[str]:
+    """`csvanalyst runs` alone shows the group's help and exits 0, like a bare `csvanalyst`."""
+    current = command
+    for token in args:
+        sub = getattr(current, "commands", {}).get(token)
+        if sub is None:
+            return args
+        current = sub
+    return [*args, "--help"] if args and getattr(current, "commands", None) else args

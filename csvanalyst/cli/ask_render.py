@@ -6,7 +6,6 @@ import sys
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from csvanalyst.core.terminal import printable
 from csvanalyst.events import Event
 
 
@@ -39,7 +38,9 @@ class _LiveRenderer:
     def __init__(self, *, show_sql: bool) -> None:
         from rich.console import Console
 
-        self.out = Console(highlight=False)
+        from csvanalyst.cli.render import stdout_console
+
+        self.out = stdout_console()
         self.err = Console(stderr=True, highlight=False)
         self.show_sql = show_sql
 
@@ -58,9 +59,9 @@ class _LiveRenderer:
 
     def _on_sql_compiled(self, event: Any, escape: Any) -> None:
         if self.show_sql:
-            from rich.syntax import Syntax
+            from csvanalyst.cli.render import print_sql
 
-            self.out.print(Syntax(printable(event.sql), "sql", word_wrap=True))
+            print_sql(self.out, event.sql)
 
     def _on_run_finished(self, event: Any, escape: Any) -> None:
         from csvanalyst.cli.render import print_table

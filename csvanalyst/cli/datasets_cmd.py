@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from csvanalyst.cli.options import ListFormatOpt
+
 app = typer.Typer(help="Demo and registered datasets.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -30,26 +32,20 @@ def generate(
 
 
 @app.command("list")
-def list_cmd(json_out: JsonOpt = False) -> None:
+def list_cmd(json_out: JsonOpt = False, format: ListFormatOpt = None) -> None:
     """List demo and registered datasets."""
     from csvanalyst.catalog import registry
     from csvanalyst.cli import render
 
     summaries = [_as_dict(s) for s in registry.list_datasets()]
-    if json_out:
-        render.print_json(summaries)
-        return
-    if not summaries:
-        render.print_table([{"name": "name", "type": "VARCHAR"}], [])
-        return
-    keys = list(summaries[0])
-    render.print_table([{"name": k, "type": "VARCHAR"} for k in keys], [[s.get(k) for k in keys] for s in summaries])
+    keys = list(summaries[0]) if summaries else ["name"]
+    columns = [{"name": k, "type": "VARCHAR"} for k in keys]
+    render.emit_listing(columns, [[s.get(k) for k in keys] for s in summaries], summaries, format, json_out)
 
 
 @app.command("show")
 def show(name: Annotated[str, typer.Argument(help="Dataset name.")], json_out: JsonOpt = False) -> None:
     """Show a dataset's tables, columns and profile (types, nulls, distinct counts, min/max, samples)."""
-    from rich.console import Console
 
     from csvanalyst.catalog import registry
     from csvanalyst.cli import render
@@ -59,7 +55,7 @@ def show(name: Annotated[str, typer.Argument(help="Dataset name.")], json_out: J
     if json_out:
         render.print_json(info.model_dump())
         return
-    console = Console()
+    console = render.stdout_console()
     console.print(f"[bold]{escape(info.name)}[/] ({info.origin}) {escape(info.description)}")
     for table in info.tables:
         rows = "?" if table.row_count is None else f"{table.row_count:,}"

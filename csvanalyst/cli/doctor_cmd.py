@@ -9,13 +9,32 @@ import typer
 
 def doctor(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Report model providers (keys masked), sandboxes and the store."""
-    report = {"providers": _providers(), "sandboxes": _sandboxes(), "store": _store()}
+    report: dict[str, Any] = {"providers": _providers(), "sandboxes": _sandboxes(), "store": _store()}
+    report["next_steps"] = next_steps(report)
     if json_out:
         from csvanalyst.cli import render
 
         render.print_json(report)
         return
     _print(report)
+
+
+def next_steps(report: dict[str, Any]) -> list[str]:
+    """What to do now, from what the checks found: the first thing to fix, then the first thing to try."""
+    steps = []
+    store = report["store"]
+    if not store["healthy"]:
+        steps.append(f"The store failed its check ({store['detail']}): move {store['path']} aside and run again.")
+    if not any(p["configured"] for p in report["providers"] if p["provider"] != "offline"):
+        steps.append(
+            "Questions are answered by the offline rule planner. For a language model, set OPENAI_API_KEY or "
+            "ANTHROPIC_API_KEY, or OPENAI_BASE_URL for a local OpenAI-compatible server (Ollama, vLLM)."
+        )
+    docker = next((s for s in report["sandboxes"] if s["sandbox"] == "docker"), None)
+    if docker is not None and not docker["usable"] and "image" in docker["detail"].lower():
+        steps.append("For the container sandbox, build its runner image: csvanalyst runner build")
+    steps.append('Try it: csvanalyst ask "how many orders per status" -d retail   (or --file your.csv)')
+    return steps
 
 
 def _providers() -> list[dict[str, Any]]:
@@ -80,11 +99,10 @@ def _store() -> dict[str, Any]:
 
 
 def _print(report: dict[str, Any]) -> None:
-    from rich.console import Console
-
+    from csvanalyst.cli.render import stdout_console
     from csvanalyst.markup import escape
 
-    console = Console(highlight=False)
+    console = stdout_console()
     console.print("[bold]Model providers[/]")
     for p in report["providers"]:
         mark = "[green]✓[/]" if p.get("configured") else "[dim]·[/]"
@@ -97,3 +115,6 @@ def _print(report: dict[str, Any]) -> None:
     store = report["store"]
     mark = "[green]✓[/]" if store["healthy"] else "[red]✗[/]"
     console.print(f"[bold]Store[/]\n  {mark} {escape(store['path'])} ({escape(str(store['detail']))})")
+    console.print("[bold]Next[/]")
+    for step in report["next_steps"]:
+        console.print(f"  → {escape(step)}")

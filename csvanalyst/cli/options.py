@@ -16,6 +16,7 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    parquet = "parquet"
 
 
 DatasetOpt = Annotated[
@@ -25,9 +26,16 @@ FileOpt = Annotated[
     list[Path] | None,
     typer.Option("--file", "-f", help="A CSV file to query without registering it; repeatable."),
 ]
-FormatOpt = Annotated[OutputFormat | None, typer.Option("--format", help="table (default on a terminal), csv or json.")]
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", help="table (default on a terminal), csv, json, or parquet (with -o only)."),
+]
+ListFormatOpt = Annotated[
+    OutputFormat | None, typer.Option("--format", help="table (the default), csv or json (same as --json).")
+]
 OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the result to this file (.csv or .json).")
+    Path | None,
+    typer.Option("--output", "-o", help="Write the whole result to this file (.csv, .json or .parquet)."),
 ]
 MaxRowsOpt = Annotated[int | None, typer.Option("--max-rows", help="Row cap of the result.", min=1)]
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Wall-clock limit in seconds.", min=0.1)]

@@ -9,6 +9,30 @@ from typing import Any
 from csvanalyst.cli.options import OutputFormat
 
 TABLE_DISPLAY_ROWS = 200
+PIPE_WIDTH = 1_000_000  # in a pipe nothing is wrapped or cut: ids must survive `| cut`, `| xargs`
+
+
+def stdout_console():  # -> rich.console.Console
+    """The console for results: the terminal's width on a terminal; in a pipe, no wrapping, no ellipsis."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, width=PIPE_WIDTH, soft_wrap=True)
+
+
+def print_sql(console: Any, sql: str) -> None:
+    """SQL highlighted on a terminal; in a pipe, as it is (no padding to the screen width). Either way
+    control characters in it (from a model or a value) are shown as escapes."""
+    from csvanalyst.core.terminal import printable
+
+    sql = printable(sql)
+    if console.is_terminal:
+        from rich.syntax import Syntax
+
+        console.print(Syntax(sql, "sql", word_wrap=True))
+    else:
+        console.file.write(sql.rstrip("\n") + "\n")
 
 
 def result_payload(
@@ -30,13 +54,13 @@ def choose_format(fmt: OutputFormat | None, output: Path | None) -> OutputFormat
         return fmt
     if output is not None:
         suffix = output.suffix.lower().lstrip(".")
-        if suffix in ("csv", "json"):
+        if suffix in ("csv", "json", "parquet"):
             return OutputFormat(suffix)
         from csvanalyst.errors import UsageError
 
         raise UsageError(
             f"Cannot tell the format of {output} from its extension.",
-            hint="Use a .csv or .json file name, or pass --format csv|json.",
+            hint="Use a .csv, .json or .parquet file name, or pass --format csv|json|parquet.",
         )
     return OutputFormat.table if sys.stdout.isatty() else OutputFormat.csv
 
@@ -58,6 +82,15 @@ def emit_result(
             raise UsageError("--format table cannot be written to a file.", hint="Use --format csv or json.")
         print_table(payload["columns"], payload["rows"], footer=footer)
         return
+    if fmt is OutputFormat.parquet:
+        if output is None:
+            from csvanalyst.errors import UsageError
+
+            raise UsageError("Parquet is a binary format for files.", hint="Write it with -o result.parquet.")
+        from csvanalyst.core.parquet_export import write_parquet
+
+        write_parquet(output, payload["columns"], payload["rows"])
+        return
     if fmt is OutputFormat.json:
         text = export.to_json_document(payload) + "\n"
     else:
@@ -70,20 +103,20 @@ def emit_result(
 
 
 def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer: str = "") -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from csvanalyst.config import get_settings
+    from csvanalyst.core.numbers import is_numeric_type
     from csvanalyst.markup import escape
 
+    thousands = get_settings().thousands_separator
     table = Table(show_lines=False, header_style="bold")
     for col in columns:
-        numeric = col["type"].split("(")[0] in _NUMERIC
-        table.add_column(
-            f"{escape(col['name'])}\n[dim]{col['type'].lower()}[/]", justify="right" if numeric else "left"
-        )
+        justify = "right" if is_numeric_type(col["type"]) else "left"
+        table.add_column(f"{escape(col['name'])}\n[dim]{col['type'].lower()}[/]", justify=justify)
     for row in rows[:TABLE_DISPLAY_ROWS]:
-        table.add_row(*[_cell(v) for v in row])
-    console = Console()
+        table.add_row(*[_cell(v, thousands=thousands) for v in row])
+    console = stdout_console()
     console.print(table)
     if footer:
         console.print(f"[dim]{escape(footer)}[/]")
@@ -93,32 +126,31 @@ def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer:
         note(f"showing {TABLE_DISPLAY_ROWS} of {len(rows)} rows; use --format csv or -o FILE for all of them")
 
 
-_NUMERIC = {
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UBIGINT",
-    "UINTEGER",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "USMALLINT",
-    "UTINYINT",
-    "UHUGEINT",
-    "REAL",
-}
-
-
-def _cell(value: Any) -> str:
+def _cell(value: Any, *, thousands: bool) -> str:
+    from csvanalyst.core.numbers import format_cell
     from csvanalyst.markup import escape
 
     if value is None:
         return "[dim]null[/]"
-    if isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) >= 1e15 else f"{value:.6g}"
-    return escape(str(value))
+    return escape(format_cell(value, thousands=thousands))
+
+
+def emit_listing(
+    columns: list[dict[str, str]], rows: list[list[Any]], records: list[Any], fmt: OutputFormat | None, json_out: bool
+) -> None:
+    """A list command's output: a table (the default), CSV of the same columns, or the full records as JSON."""
+    if fmt is OutputFormat.parquet:
+        from csvanalyst.errors import UsageError
+
+        raise UsageError("List commands print a table, csv or json.", hint="Use --format table|csv|json.")
+    if json_out or fmt is OutputFormat.json:
+        print_json(records)
+    elif fmt is OutputFormat.csv:
+        from csvanalyst.core import export
+
+        sys.stdout.write(export.to_csv([c["name"] for c in columns], rows, escape_formulas=True))
+    else:
+        print_table(columns, rows)
 
 
 def print_json(data: Any) -> None:

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from csvanalyst.cli.options import FormatOpt, NoEscapeOpt, OutputOpt, SandboxOpt, TimeoutOpt, settings_with
+from csvanalyst.cli.options import (
+    FormatOpt,
+    ListFormatOpt,
+    NoEscapeOpt,
+    OutputOpt,
+    SandboxOpt,
+    TimeoutOpt,
+    settings_with,
+)
 
 app = typer.Typer(help="Recorded runs: list, inspect, replay.", no_args_is_help=True)
 
@@ -24,15 +32,14 @@ def list_runs(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many recent runs.")] = 20,
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Only runs on this dataset.")] = None,
     json_out: JsonOpt = False,
+    format: ListFormatOpt = None,
 ) -> None:
     """List recent runs, newest first."""
     from csvanalyst.cli import render
     from csvanalyst.store import runs
 
     records = runs.recent(_store(), limit=limit, dataset=dataset)
-    if json_out:
-        render.print_json([r.model_dump(exclude={"preview", "request"}) for r in records])
-        return
+    full = [r.model_dump(exclude={"preview", "request"}) for r in records]
     rows = [
         [
             r.id,
@@ -42,7 +49,7 @@ def list_runs(
             r.status,
             "" if r.row_count is None else r.row_count,
             f"{r.timings.get('total_ms', 0):.0f}",
-            _one_line(r.input),
+            r.input if format == "csv" else _one_line(r.input),
         ]
         for r in records
     ]
@@ -59,7 +66,7 @@ def list_runs(
             ("input", "VARCHAR"),
         ]
     ]
-    render.print_table(columns, rows)
+    render.emit_listing(columns, rows, full, format, json_out)
 
 
 def _one_line(text: str, width: int = 60) -> str:
@@ -70,11 +77,8 @@ def _one_line(text: str, width: int = 60) -> str:
 @app.command("show")
 def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix.")], json_out: JsonOpt = False) -> None:
     """Show one run's capsule: input, SQL, status, timings, result preview, error."""
-    from rich.console import Console
-    from rich.syntax import Syntax
 
     from csvanalyst.cli import render
-    from csvanalyst.core.terminal import printable
     from csvanalyst.markup import escape
     from csvanalyst.store import runs
 
@@ -82,7 +86,7 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix."
     if json_out:
         render.print_json(record.model_dump())
         return
-    console = Console()
+    console = render.stdout_console()
     console.print(f"[bold]run {record.id}[/]  {record.created_at}  status=[bold]{record.status}[/]")
     console.print(
         f"dataset: {escape(record.dataset or '-')}  fingerprint: {record.fingerprint or '-'}  "
@@ -92,7 +96,7 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix."
     console.print(escape(record.input))
     if record.compiled_sql:
         console.print("[bold]sql[/]")
-        console.print(Syntax(printable(record.compiled_sql), "sql", word_wrap=True))
+        render.print_sql(console, record.compiled_sql)
     if record.timings:
         console.print("timings: " + ", ".join(f"{k}={v:.1f}" for k, v in record.timings.items()))
     if record.error:

@@ -6,27 +6,30 @@ from typing import Annotated
 
 import typer
 
+from csvanalyst.cli.options import ListFormatOpt
+
 app = typer.Typer(help="Conversation threads.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @app.command("list")
-def list_threads(limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20, json_out: JsonOpt = False) -> None:
+def list_threads(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20,
+    json_out: JsonOpt = False,
+    format: ListFormatOpt = None,
+) -> None:
     """Recent threads, most recently active first."""
     from csvanalyst.cli import render
     from csvanalyst.store import threads
     from csvanalyst.store.db import open_default
 
     records = threads.recent(open_default(), limit=limit)
-    if json_out:
-        render.print_json([r.model_dump() for r in records])
-        return
     columns = [{"name": n, "type": "VARCHAR"} for n in ("id", "updated (UTC)", "turns", "data", "title")]
     rows = [
         [r.id, r.updated_at[:19].replace("T", " "), r.turns, r.scope.get("dataset") or "files", r.title]
         for r in records
     ]
-    render.print_table(columns, rows)
+    render.emit_listing(columns, rows, [r.model_dump() for r in records], format, json_out)
 
 
 @app.command("show")
@@ -34,7 +37,6 @@ def show(
     thread_id: Annotated[str, typer.Argument(help="Thread id or a unique prefix.")], json_out: JsonOpt = False
 ) -> None:
     """A thread's questions and answers, with the runs each answer used."""
-    from rich.console import Console
 
     from csvanalyst.cli import render
     from csvanalyst.markup import escape
@@ -47,7 +49,7 @@ def show(
     if json_out:
         render.print_json({"thread": record.model_dump(), "messages": [m.model_dump() for m in messages]})
         return
-    console = Console(highlight=False)
+    console = render.stdout_console()
     console.print(f"[bold]thread {record.id}[/] {escape(record.title)}")
     for message in messages:
         who = "[cyan]you[/]" if message.role == "user" else "[green]analyst[/]"

@@ -9,7 +9,10 @@ import csv
 import io
 import json
 import os
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +59,47 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_atomic_bytes(path: Path, data: bytes) -> None:
+    with atomic_target(path) as tmp:
+        tmp.write_bytes(data)
+
+
+@contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """A temp file beside `path` to write; renamed over `path` when the block succeeds, removed if not.
+
+    The file gets the mode a plain `open()` would give it (0666 less the umask; an existing file's own
+    mode), not mkstemp's private 0600: an export is meant to be read like any file the user writes."""
+    import shutil
+
     path = path.expanduser()
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    # A private (0700) directory beside the target: nobody else can plant a file or link at the temp
+    # name, whoever creates the file (DuckDB's COPY does it itself), and the rename stays on one disk.
+    private = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory))
+    tmp = private / path.name
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        yield tmp
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux tells it (os.umask is process-wide)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

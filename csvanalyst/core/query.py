@@ -136,6 +136,9 @@ def execute(
         with load(settings.sandbox) as owned:
             _prepare(owned, dataset, settings)
             return _execute_recorded(kind, text, dataset, run_id, store, settings, owned, cancel)
+    except KeyboardInterrupt:
+        runs.cancel_if_running(store, run_id, message="Interrupted (Ctrl-C) while the query ran.")
+        raise
     finally:
         store.close()
 

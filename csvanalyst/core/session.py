@@ -197,6 +197,17 @@ class Session:
             db.close()
         return [Message(role="user" if r.role == "user" else "assistant", content=r.content) for r in records]
 
+    def thread_scope(self, thread_id: str) -> tuple[str, DataScope]:
+        """A thread's full id (from an id, prefix, suffix or `last`) and the data it was asked about."""
+        from csvanalyst.store import threads
+
+        db = self._store()
+        try:
+            record = threads.get(db, thread_id)
+        finally:
+            db.close()
+        return record.id, DataScope.from_dict(record.scope)
+
     def _thread_for(self, thread_id: str | None, question: str, scope: DataScope) -> str:
         from csvanalyst.store import threads
 
@@ -228,7 +239,7 @@ class Session:
 def _with_default_chart(events: Iterator[Event]) -> Iterator[Event]:
     """Before the answer, a chart of the last run when the model drew none and the result suits one."""
     from csvanalyst.events import Chart, RunFinished
-    from csvanalyst.viz.spec import default_chart
+    from csvanalyst.viz.choose import default_chart
 
     last_run: RunFinished | None = None
     charted = False

@@ -22,7 +22,9 @@ DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 def default_model() -> str:
-    return os.environ.get("CSVANALYST_MODEL") or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL
+    from csvanalyst.config import model_setting
+
+    return model_setting("anthropic") or DEFAULT_MODEL
 
 
 class AnthropicClient(SdkClient):
@@ -42,7 +44,9 @@ class AnthropicClient(SdkClient):
         base_url: str | None = None,
         backoff: Backoff | None = None,
     ) -> None:
-        base_url = (base_url or os.environ.get("ANTHROPIC_BASE_URL") or "").rstrip("/")
+        from csvanalyst.config import provider_setting
+
+        base_url = (base_url or provider_setting("anthropic_base_url")).rstrip("/")
         key = api_key or os.environ.get("ANTHROPIC_API_KEY") or ""
         if not key:
             raise ModelError(

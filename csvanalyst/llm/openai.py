@@ -24,7 +24,9 @@ LOCAL_KEY = "not-needed"
 
 
 def default_model() -> str:
-    return os.environ.get("CSVANALYST_MODEL") or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL
+    from csvanalyst.config import model_setting
+
+    return model_setting("openai") or DEFAULT_MODEL
 
 
 class OpenAIClient(SdkClient):
@@ -44,7 +46,9 @@ class OpenAIClient(SdkClient):
         base_url: str | None = None,
         backoff: Backoff | None = None,
     ) -> None:
-        base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").rstrip("/")
+        from csvanalyst.config import provider_setting
+
+        base_url = (base_url or provider_setting("openai_base_url")).rstrip("/")
         key = api_key or os.environ.get("OPENAI_API_KEY") or (LOCAL_KEY if base_url else "")
         if not key:
             raise ModelError(

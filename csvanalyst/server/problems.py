@@ -34,6 +34,9 @@ class HttpProblem(CsvAnalystError):
 
 
 def problem(status: int, code: str, title: str, detail: str = "", **extra: Any) -> dict[str, Any]:
+    from csvanalyst.server.public import public_text
+
+    title, detail = public_text(title), public_text(detail)
     body = {"type": f"urn:csvanalyst:error:{code}", "title": title, "status": status, "detail": detail, "code": code}
     body.update({k: v for k, v in extra.items() if v is not None})
     return body

@@ -86,6 +86,11 @@ class TurnBridge:
 
 def frame(event: Event, index: int) -> str:
     """One SSE message: the event's type as the SSE event name, its JSON as data."""
+    from csvanalyst.events import ErrorEvent
+    from csvanalyst.server.public import public_text
+
+    if isinstance(event, ErrorEvent):
+        event = event.model_copy(update={"message": public_text(event.message), "hint": public_text(event.hint)})
     return f"id: {index}\nevent: {event.type}\ndata: {event.model_dump_json()}\n\n"
 
 

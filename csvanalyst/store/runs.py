@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from csvanalyst.errors import NotFoundError, UsageError
 from csvanalyst.store.db import transaction
 
 PREVIEW_ROWS = 50
@@ -108,6 +107,16 @@ def finish(
         )
 
 
+def cancel_if_running(db: sqlite3.Connection, run_id: str, *, message: str) -> None:
+    """Record a run as cancelled at once (Ctrl-C), unless it already has its final status."""
+    error = json.dumps({"code": "interrupted", "message": message})
+    with transaction(db):
+        db.execute(
+            "UPDATE runs SET status='cancelled', error_json=?, finished_at=? WHERE id=? AND status='running'",
+            (error, _now(), run_id),
+        )
+
+
 def _decode(row: sqlite3.Row) -> RunRecord:
     def load(text: str | None, default: Any) -> Any:
         return json.loads(text) if text else default
@@ -136,22 +145,11 @@ def _decode(row: sqlite3.Row) -> RunRecord:
 
 
 def get(db: sqlite3.Connection, run_id: str) -> RunRecord:
-    """A run by full id or unique prefix (at least 4 characters)."""
-    run_id = run_id.strip()
-    if len(run_id) < 4:
-        raise UsageError(f"Run id {run_id!r} is too short.", hint="Give at least 4 characters of the id.")
-    rows = db.execute(
-        "SELECT * FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 3",
-        (run_id, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
-    ).fetchall()
-    exact = [r for r in rows if r["id"] == run_id]
-    if exact:
-        return _decode(exact[0])
-    if not rows:
-        raise NotFoundError(f"No run with id {run_id!r}.", hint="List recent runs with `csvanalyst runs list`.")
-    if len(rows) > 1:
-        raise UsageError(f"Run id prefix {run_id!r} is ambiguous.", hint="Give more characters of the id.")
-    return _decode(rows[0])
+    """A run by full id, unique prefix or suffix (at least 4 characters), or `last`."""
+    from csvanalyst.store.ids import resolve_id
+
+    full = resolve_id(db, "runs", run_id)
+    return _decode(db.execute("SELECT * FROM runs WHERE id = ?", (full,)).fetchone())
 
 
 def recent(db: sqlite3.Connection, limit: int = 20, dataset: str | None = None) -> list[RunRecord]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from csvanalyst.errors import NotFoundError, UsageError
 from csvanalyst.store.db import transaction
 
 
@@ -58,20 +57,16 @@ def create(db: sqlite3.Connection, *, title: str, scope: dict[str, Any]) -> str:
 
 
 def get(db: sqlite3.Connection, thread_id: str) -> ThreadRecord:
-    thread_id = thread_id.strip()
-    if len(thread_id) < 4:
-        raise UsageError(f"Thread id {thread_id!r} is too short.", hint="Give at least 4 characters of the id.")
-    rows = db.execute(
+    """A thread by full id, unique prefix or suffix (at least 4 characters), or `last`."""
+    from csvanalyst.store.ids import resolve_id
+
+    full = resolve_id(db, "threads", thread_id)
+    row = db.execute(
         "SELECT t.*, (SELECT count(*) FROM messages m WHERE m.thread_id = t.id AND m.role = 'user') AS turns"
-        " FROM threads t WHERE t.id = ? OR t.id LIKE ? ORDER BY t.id LIMIT 3",
-        (thread_id, thread_id.replace("%", "").replace("_", "") + "%"),
-    ).fetchall()
-    exact = [r for r in rows if r["id"] == thread_id]
-    if exact or len(rows) == 1:
-        return _decode(exact[0] if exact else rows[0])
-    if not rows:
-        raise NotFoundError(f"No thread with id {thread_id!r}.", hint="List threads with `csvanalyst threads list`.")
-    raise UsageError(f"Thread id prefix {thread_id!r} is ambiguous.", hint="Give more characters of the id.")
+        " FROM threads t WHERE t.id = ?",
+        (full,),
+    ).fetchone()
+    return _decode(row)
 
 
 def _decode(row: sqlite3.Row) -> ThreadRecord:

@@ -33,12 +33,14 @@ class AnalystApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "csvanalyst"
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, SlashCommands}
+    # None of these is an editing key of the prompt (TextArea uses Ctrl+A/D/E/K/U/W/X/Y/Z…); a test checks.
     BINDINGS: ClassVar[list[Any]] = [
         Binding("escape", "cancel_turn", "Cancel"),
         Binding("ctrl+n", "new_thread", "New thread"),
         Binding("ctrl+r", "focus_threads", "Threads"),
-        Binding("ctrl+d", "focus_datasets", "Datasets"),
+        Binding("ctrl+o", "focus_datasets", "Datasets"),
         Binding("ctrl+l", "focus_prompt", "Prompt"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -203,6 +205,9 @@ class AnalystApp(App[None]):
         self.query_one(StatusBar).busy = f"{message.stage} {message.fraction:.0%}"
 
     async def on_dataset_ready(self, message: msg.DatasetReady) -> None:
+        stale = self.scope.dataset is not None and message.info.name != self.scope.dataset
+        if stale and not message.switch:  # loaded for data the app has left since (a reopened thread)
+            return
         self.dataset_info = message.info
         if message.switch:  # a new or another dataset: the list of names may have changed
             await commands.switch_dataset(self, message.info.name)
@@ -254,10 +259,22 @@ class AnalystApp(App[None]):
         await commands.dispatch(self, "/new")
 
     def action_focus_threads(self) -> None:
+        self._show_sidebar(True)
         self.query_one(ThreadList).focus()
 
     def action_focus_datasets(self) -> None:
+        self._show_sidebar(True)
         self.query_one(DatasetTree).focus()
+
+    def action_toggle_sidebar(self) -> None:
+        """Hide the sidebar to give the conversation the whole width (and show it again)."""
+        sidebar = self.query_one("#sidebar")
+        self._show_sidebar(not sidebar.display)
+        if not sidebar.display:
+            self.query_one(PromptInput).focus()
+
+    def _show_sidebar(self, shown: bool) -> None:
+        self.query_one("#sidebar").display = shown
 
     def action_focus_prompt(self) -> None:
         self.query_one(PromptInput).focus()

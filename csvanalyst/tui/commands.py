@@ -122,7 +122,7 @@ def _export_all(post: jobs.Post, path: Path, sql: str, scope: DataScope, session
 
 
 async def _chart(app: AnalystApp, args: list[str], text: str) -> None:
-    from csvanalyst.viz.spec import default_chart
+    from csvanalyst.viz.choose import default_chart
 
     block = app.selected_block()
     spec = default_chart(block.run) if block is not None else None
@@ -203,7 +203,9 @@ def show_thread(app: AnalystApp, thread_id: str) -> None:
     finally:
         db.close()
     app.thread_id = record.id
-    app.scope = DataScope.from_dict(record.scope)
+    previous, app.scope = app.scope, DataScope.from_dict(record.scope)
+    if app.scope != previous:  # the thread was on other data: the tree and the status bar follow it
+        app.start_job(jobs.load_dataset, app.scope, switch=False)
     status = app.query_one(StatusBar)
     status.thread, status.dataset = record.id, app.scope.dataset or "files"
     status.reset_usage()

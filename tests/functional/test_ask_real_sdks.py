@@ -77,3 +77,37 @@ def test_unknown_model_is_a_clear_environment_error(isolated_home: Path) -> None
     assert proc.returncode == 6
     doc = json.loads(proc.stdout)
     assert "gpt-9" in doc["error"]["message"] and "Traceback" not in proc.stderr
+
+
+def test_config_file_model_and_base_url_are_honoured_and_usage_names_them(isolated_home: Path) -> None:
+    """Only config.toml says where the model is: `auto` picks it, the request names the model, and the
+    usage of the answer says which provider and model answered. A typo'd key is warned about."""
+    script = [
+        Reply(tool_calls=[ScriptedCall("run_plan", {"plan": PLAN})]),
+        Reply(text="Most orders are delivered."),
+    ]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "CSVANALYST_MODEL"))}
+    with WireServer(script) as server:
+        (isolated_home / "config.toml").write_text(
+            f'model = "my-local-model"\nopenai_base_url = "{server.openai_url}"\nmodle = "typo"\n'
+        )
+        env = {**clean, "CSVANALYST_HOME": str(isolated_home), "CSVANALYST_ALLOW_MODEL_REQUESTS": "0"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "csvanalyst", "ask", "orders by status", "-d", "retail", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        requests = list(server.requests)
+    assert proc.returncode == 0, proc.stderr
+    assert requests and all(r.body["model"] == "my-local-model" for r in requests)
+    usage = json.loads(proc.stdout)["usage"]
+    assert usage["provider"] == "openai" and usage["model"]
+    assert "unknown setting `modle`" in proc.stderr and "did you mean `model`" in proc.stderr
+    shown = subprocess.run(
+        [sys.executable, "-m", "csvanalyst", "config", "--json"], capture_output=True, text=True, env=env, timeout=60
+    )
+    rows = {r["name"]: r for r in json.loads(shown.stdout)["settings"]}
+    assert rows["model"]["value"] == "my-local-model" and rows["model"]["source"].startswith("config file")
+    assert rows["openai_base_url"]["value"] == server.openai_url

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 RETAIL = REPO / "datasets" / "retail"
 
 
-def cli(*args: str, stdin: str | None = None, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CSVANALYST_HOME": str(home), "COLUMNS": "200"}
+def cli(*args: str, stdin: str | None = None, home: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CSVANALYST_HOME": str(home), "COLUMNS": str(columns)}
     proc = subprocess.run(
         [sys.executable, "-m", "csvanalyst", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
     )
@@ -53,6 +54,24 @@ def test_sql_json_matches_plain_duckdb(home: Path) -> None:
     ).fetchall()
     assert [tuple(r) for r in doc["rows"]] == expected
     assert doc["row_count"] == len(expected) and doc["truncated"] is False
+
+
+NUMBERS_SQL = "SELECT 1234567.891::DOUBLE AS a, -105.2258217::DOUBLE AS b, 0.000012345678::DOUBLE AS c"
+
+
+def test_table_shows_numbers_by_the_core_rule_and_csv_json_stay_exact(home: Path) -> None:
+    table = cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "table", home=home)
+    assert table.returncode == 0, table.stderr
+    assert "1234567.891" in table.stdout and "-105.2258217" in table.stdout and "0.000012345678" in table.stdout
+    assert "e+06" not in table.stdout and "-105.226 " not in table.stdout
+    doc = json.loads(cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "json", home=home).stdout)
+    assert doc["rows"] == [[1234567.891, -105.2258217, 0.000012345678]]
+    rows = list(csv.reader(io.StringIO(cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "csv", home=home).stdout)))
+    assert [float(v) for v in rows[1]] == [1234567.891, -105.2258217, 0.000012345678]
+    (home / "config.toml").write_text("thousands_separator = true\n")
+    grouped = cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "table", home=home)
+    assert "1,234,567.891" in grouped.stdout
+    assert "1234567.891" in cli("sql", NUMBERS_SQL, "-d", "retail", "--format", "csv", home=home).stdout
 
 
 def test_file_mode_csv_output_neutralises_formulas(home: Path, tmp_path: Path) -> None:
@@ -141,6 +160,84 @@ def test_timeout_is_reported_and_recorded(home: Path) -> None:
     assert runs[0]["status"] == "timeout"
 
 
+def test_ctrl_c_on_sql_exits_130_and_records_the_run_cancelled_at_once(home: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    env = {**os.environ, "CSVANALYST_HOME": str(home)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csvanalyst", "sql", NEVER_ENDING_SQL, "-d", "retail", "--timeout", "300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    store = home / "csvanalyst.db"
+
+    def status() -> str | None:
+        if not store.exists():
+            return None
+        with sqlite3.connect(store) as db:
+            row = db.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    deadline = time.monotonic() + 120  # a bound for a stuck machine, not a measurement
+    while status() != "running" and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert status() == "running", proc.stderr.read() if proc.poll() is not None else "never started"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert status() == "cancelled"  # recorded by the process itself, not left for a server to sweep
+    shown = json.loads(cli("runs", "show", "last", "--json", home=home).stdout)
+    assert shown["error"]["code"] == "interrupted" and shown["finished_at"]
+
+
+def _with_umask(mask: str, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CSVANALYST_HOME": str(home), "COLUMNS": "200"}
+    command = f'umask {mask} && exec "$0" -m csvanalyst "$@"'
+    proc = subprocess.run(
+        ["sh", "-c", command, sys.executable, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def test_output_parquet_keeps_types_and_values_and_files_follow_the_umask(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    sql = "SELECT order_id, order_date, unit_price, status FROM orders ORDER BY order_id"
+    proc = _with_umask("027", "sql", sql, "-d", "retail", "-o", str(target), home=home)
+    assert proc.returncode == 0, proc.stderr
+    expected = duckdb.sql(
+        f"SELECT order_id, order_date, unit_price, status FROM read_csv('{RETAIL / 'orders.csv'}') ORDER BY 1"
+    )
+    written = duckdb.sql(f"SELECT * FROM '{target}'")
+    assert written.fetchall() == expected.fetchall()
+    assert [t.id for t in written.types] == [t.id for t in expected.types]
+    assert target.stat().st_mode & 0o777 == 0o640
+    chart = tmp_path / "chart.svg"
+    csv_out = tmp_path / "out.csv"
+    ask_sql = "SQL: SELECT status, count(*) AS n FROM orders GROUP BY 1"
+    asked = _with_umask("022", "ask", ask_sql, "-d", "retail", "--chart", str(chart), "-o", str(csv_out), home=home)
+    assert asked.returncode == 0, asked.stderr
+    assert chart.stat().st_mode & 0o777 == 0o644 and csv_out.stat().st_mode & 0o777 == 0o644
+    assert cli("sql", "SELECT 1", "-d", "retail", "--format", "parquet", home=home).returncode == 2
+
+
+def test_ask_output_writes_the_whole_result_not_the_preview(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "all.parquet"
+    proc = cli("ask", "SQL: SELECT order_id FROM orders", "-d", "retail", "-o", str(target), home=home)
+    assert proc.returncode == 0, proc.stderr
+    total = duckdb.sql(f"SELECT count(*) FROM read_csv('{RETAIL / 'orders.csv'}')").fetchall()[0][0]
+    assert total > 200
+    assert duckdb.sql(f"SELECT count(*), count(DISTINCT order_id) FROM '{target}'").fetchall() == [(total, total)]
+    assert "ran run" in proc.stderr and f"wrote {total} row(s)" in proc.stderr
+    bad = cli("ask", "how many orders", "-d", "retail", "-o", str(tmp_path / "x.xlsx"), home=home)
+    assert bad.returncode == 2 and ".parquet" in bad.stderr
+
+
 def test_runs_show_and_replay(home: Path) -> None:
     first = json.loads(
         cli("sql", "SELECT count(*) AS n FROM products", "-d", "retail", "--format", "json", home=home).stdout
@@ -152,11 +249,45 @@ def test_runs_show_and_replay(home: Path) -> None:
     assert again["rows"] == first["rows"] and again["run_id"] != first["run_id"]
 
 
+def test_pipes_get_whole_ids_and_unwrapped_sql_and_ids_resolve_by_suffix_and_last(home: Path) -> None:
+    """Output into a pipe (as `| cat`): nothing wrapped at the 80 columns of COLUMNS, no id cut short."""
+    sql = (
+        "SQL: SELECT status, count(*) AS n FROM orders WHERE status <> 'a very long literal to pass eighty' GROUP BY 1"
+    )
+    asked = cli("ask", sql, "-d", "retail", "--show-sql", home=home, columns=80)
+    assert asked.returncode == 0, asked.stderr
+    assert "WHERE status <> 'a very long literal to pass eighty'" in " ".join(asked.stdout.split())
+    assert not [line for line in asked.stdout.splitlines() if line != line.rstrip()][:1]
+    assert max(len(line) for line in asked.stdout.splitlines()) > 80
+    listed = cli("runs", "list", home=home, columns=80).stdout
+    newest = json.loads(cli("runs", "list", "--json", home=home).stdout)[0]["id"]
+    assert newest in listed and "…" not in listed.split(newest)[0][-3:]
+    as_csv = list(csv.reader(io.StringIO(cli("runs", "list", "--format", "csv", home=home).stdout)))
+    assert as_csv[0][0] == "id" and as_csv[1][0] == newest
+    assert json.loads(cli("runs", "list", "--format", "json", home=home).stdout)[0]["id"] == newest
+    assert json.loads(cli("runs", "show", newest[-4:], "--json", home=home).stdout)["id"] == newest
+    assert json.loads(cli("runs", "show", "last", "--json", home=home).stdout)["id"] == newest
+    threads = list(csv.reader(io.StringIO(cli("threads", "list", "--format", "csv", home=home).stdout)))
+    assert threads[0][0] == "id" and threads[1][0].startswith("t")
+
+
+def test_ask_continue_carries_on_the_last_thread_on_its_data(home: Path) -> None:
+    first = json.loads(cli("ask", "how many orders", "-d", "retail", "--json", home=home).stdout)
+    follow = cli("ask", "SQL: SELECT count(*) AS n FROM products", "-c", "--json", home=home)
+    assert follow.returncode == 0, follow.stderr
+    assert json.loads(follow.stdout)["thread_id"] == first["thread_id"]
+    shown = json.loads(cli("threads", "show", "last", "--json", home=home).stdout)
+    assert shown["thread"]["id"] == first["thread_id"] and len(shown["messages"]) == 4
+    both = cli("ask", "x", "-c", "--thread", "last", home=home)
+    assert both.returncode == 2 and "--continue" in both.stderr
+
+
 def test_ask_offline_json_and_thread(home: Path) -> None:
     proc = cli("ask", "how many orders per status", "-d", "retail", "--json", home=home)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert set(doc) >= {"answer", "thread_id", "runs", "usage"}
+    assert (doc["usage"]["provider"], doc["usage"]["model"]) == ("offline", "rules")
     run = doc["runs"][0]
     assert run["run_id"] in doc["answer"]
     delivered = dict(run["rows"])["delivered"]
@@ -206,6 +337,26 @@ def test_ask_chart_png(home: Path, tmp_path: Path) -> None:
     assert target.read_text().startswith("<svg")
 
 
+def test_ask_chart_of_two_groups_has_a_legend_and_no_stack(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "chart.svg"
+    sql = "SQL: SELECT region, status, avg(unit_price) AS p FROM orders GROUP BY ALL"
+    proc = cli("ask", sql, "-d", "retail", "--chart", str(target), "--json", home=home)
+    assert proc.returncode == 0, proc.stderr
+    encoding = json.loads(proc.stdout)["chart"]["encoding"]
+    assert encoding["color"]["field"] in ("region", "status") and "xOffset" in encoding
+    assert encoding["y"]["title"] == "average of unit_price"
+    assert "role-legend" in target.read_text()
+
+
+def test_ask_chart_says_why_there_is_none_with_exit_8(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "chart.png"
+    proc = cli("ask", "SQL: SELECT * FROM orders LIMIT 5", "-d", "retail", "--chart", str(target), home=home)
+    assert proc.returncode == 8, proc.stderr
+    assert "no_chart" in proc.stderr and "9 columns" in proc.stderr
+    assert "order_id" in proc.stdout  # the answer itself is still shown
+    assert not target.exists()
+
+
 def test_show_prompt_sends_schema_not_files(home: Path) -> None:
     proc = cli("ask", "how many orders", "-d", "retail", "--show-prompt", "--no-samples", home=home)
     doc = json.loads(proc.stdout)
@@ -242,6 +393,24 @@ def test_doctor_and_version(home: Path) -> None:
 
     declared = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["version"]
     assert cli("version", home=home).stdout.strip() == declared
+    assert doc["next_steps"][-1].startswith("Try it: csvanalyst ask")
+    human = cli("doctor", home=home)
+    assert "Next" in human.stdout and "OPENAI_API_KEY" in human.stdout
+
+
+def test_version_short_help_and_bare_commands_exit_0_with_examples_and_no_type_names(home: Path) -> None:
+    from csvanalyst import __version__
+
+    assert cli("--version", home=home).stdout.strip() == __version__
+    for args in ([], ["-h"], ["--help"], ["runs"], ["threads"], ["ask", "-h"], ["sql", "--help"]):
+        proc = cli(*args, home=home)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert proc.stdout.startswith("Usage: csvanalyst"), args
+    for command in (["ask"], ["sql"], ["runs", "list"], ["chat"], ["serve"], ["datasets", "add"]):
+        text = cli(*command, "--help", home=home).stdout
+        assert not re.search(r"<[a-z][\w\[\], |]*>", text), (command, text)  # no <str>, <list[Path]>
+    assert "Examples:" in cli("--help", home=home).stdout and "Examples:" in cli("ask", "-h", home=home).stdout
+    assert "--dataset DATASET" in cli("ask", "-h", home=home).stdout
 
 
 def test_doctor_says_why_the_cluster_and_microvm_sandboxes_are_unusable(home: Path, tmp_path: Path) -> None:

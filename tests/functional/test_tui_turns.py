@@ -158,20 +158,48 @@ def test_result_table_pages_and_sorts_the_whole_result() -> None:
         state["first_page"] = table.row_count
         for _ in range(5):
             await pilot.press("right_square_bracket")
-        state["last_page"] = (table.page, table.row_count, table.get_row_at(0)[0])
+        state["last_page"] = (table.page, table.row_count, str(table.get_row_at(0)[0]))
         await pilot.press("right", "s")  # sort by label: nulls last
         state["sorted"] = (table.page, table.get_row_at(0)[1], table.rows_all[-1][1])
+        state["arrow"] = [c.label.plain for c in table.columns.values()]
+        state["cursor_column"] = table.cursor_coordinate.column
         await pilot.press("s")  # reversed: nulls first
         state["reversed"] = table.rows_all[0][1]
+        state["arrow_reversed"] = [c.label.plain for c in table.columns.values()]
 
     seen = drive(scenario)
     page = result_table.PAGE_ROWS
     assert state["first_page"] == page
-    assert state["last_page"] == (3, 7, page * 3)
+    assert state["last_page"] == (3, 7, str(page * 3))
     assert state["sorted"] == (0, "name 0", None)
     assert state["reversed"] is None
+    assert state["arrow"] == ["n", "label ▲"] and state["arrow_reversed"] == ["n", "label ▼"]
+    assert state["cursor_column"] == 1
     shown = {id(m): m for m in of_type(seen, ResultTable.PageShown)}.values()  # the hook sees each bubble step
     assert [m.page for m in shown][:4] == [0, 1, 2, 3]
+
+
+def test_result_table_shows_numbers_by_the_core_rule_right_aligned_with_the_exact_value_on_hover() -> None:
+    from csvanalyst.core.numbers import format_number
+
+    values = [0.000012345678, 1234567.891, -105.2258217, 3700.662251655629]
+    state: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        table = ResultTable()
+        await pilot.app.conversation.mount(table)
+        table.show([{"name": "x", "type": "DOUBLE"}], [[v] for v in values])
+        table.focus()
+        await pilot.press("down", "down", "down")
+        state["cells"] = [table.get_row_at(i)[0] for i in range(len(values))]
+        state["header"] = next(iter(table.columns.values())).label
+        state["tooltip"] = table.tooltip
+
+    drive(scenario)
+    assert [c.plain for c in state["cells"]] == ["0.000012345678", "1234567.891", "-105.2258217", "3700.662252"]
+    assert [c.plain for c in state["cells"]] == [format_number(v) for v in values]
+    assert all(c.justify == "right" for c in state["cells"]) and state["header"].justify == "right"
+    assert state["tooltip"] == "3700.662251655629"
 
 
 def test_done_event_ends_the_turn_even_before_the_worker_returns() -> None:

@@ -52,6 +52,7 @@ def drive(
     session: Session | None = None,
     scope: DataScope | None = None,
     thread_id: str | None = None,
+    size: tuple[int, int] = SIZE,
 ) -> list[Message]:
     """Run a scenario against a fresh app; returns every message the app's widgets received."""
     session = session or Session(provider="offline", keep_warm=True)
@@ -59,7 +60,7 @@ def drive(
     seen: list[Message] = []
 
     async def main() -> None:
-        async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        async with app.run_test(size=size, message_hook=seen.append) as pilot:
             await until(pilot, lambda: app.dataset_info is not None, "the dataset loads")
             await scenario(pilot, seen)
             await app.workers.wait_for_complete()

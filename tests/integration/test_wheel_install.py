@@ -24,7 +24,8 @@ from tests.support.live import ServeProcess
 from tests.support.requires import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# Building and installing a wheel with its dependencies takes minutes on a loaded machine: a hang guard, not a claim.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def _pip(python: Path, *args: str, cwd: Path) -> None:

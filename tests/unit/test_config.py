@@ -38,3 +38,26 @@ def test_kubernetes_labels_come_from_json_and_bad_json_is_a_usage_error(
     with pytest.raises(UsageError) as caught:
         load_settings()
     assert "k8s_labels" in caught.value.message and "JSON object" in caught.value.hint
+
+
+def test_model_settings_come_from_the_environment_then_the_config_file(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from csvanalyst.config import model_setting, provider_setting, unknown_config_keys
+
+    for name in ("CSVANALYST_MODEL", "OPENAI_MODEL", "OPENAI_BASE_URL", "ANTHROPIC_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    (isolated_home / "config.toml").write_text(
+        'model = "m-file"\nanthropic_model = "claude-file"\nopenai_base_url = "http://127.0.0.1:1/v1"\n'
+        "timeuot_s = 3\nzzz = 1\n"
+    )
+    assert model_setting("openai") == "m-file" and model_setting("anthropic") == "claude-file"
+    assert provider_setting("openai_base_url") == "http://127.0.0.1:1/v1"
+    monkeypatch.setenv("OPENAI_MODEL", "m-env")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:2/v1")
+    assert model_setting("openai") == "m-env" and provider_setting("openai_base_url") == "http://127.0.0.1:2/v1"
+    warnings = unknown_config_keys()
+    assert len(warnings) == 2
+    assert "`timeuot_s`" in warnings[0] and "did you mean `timeout_s`" in warnings[0]
+    assert "`zzz`" in warnings[1] and "csvanalyst config" in warnings[1]
+    assert load_settings().model == "m-file"

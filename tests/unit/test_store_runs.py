@@ -55,6 +55,38 @@ def test_prefix_lookup_and_errors(db: sqlite3.Connection) -> None:
         runs.get(db, run_id[:4])
 
 
+def test_four_characters_of_the_random_end_find_one_of_many_recent_runs(db: sqlite3.Connection) -> None:
+    ids = [runs.start(db, dataset=None, fingerprint=None, kind="sql", input=str(i)) for i in range(40)]
+    with pytest.raises(UsageError, match="ambiguous"):
+        runs.get(db, ids[0][:6])  # recent ids share their time-ordered start
+    unique = [i for i in ids if sum(other.endswith(i[-4:]) for other in ids) == 1]
+    assert len(unique) >= 30
+    assert all(runs.get(db, i[-4:]).id == i for i in unique)
+    assert runs.get(db, "last").id == max(ids)
+    assert runs.get(db, "LAST").id == max(ids)
+
+
+def test_last_with_nothing_recorded_is_not_found(db: sqlite3.Connection) -> None:
+    from csvanalyst.store import threads
+
+    with pytest.raises(NotFoundError, match="no run yet"):
+        runs.get(db, "last")
+    with pytest.raises(NotFoundError, match="no thread yet"):
+        threads.get(db, "last")
+
+
+def test_threads_by_suffix_and_last_is_the_most_recently_active(db: sqlite3.Connection) -> None:
+    from csvanalyst.store import threads
+
+    first = threads.create(db, title="a", scope={})
+    second = threads.create(db, title="b", scope={})
+    threads.add_turn(db, first, question="q", answer="a", run_ids=[], status="answered")
+    assert threads.get(db, "last").id == first
+    if second[-4:] != first[-4:]:  # two random ends collide once in 65536
+        assert threads.get(db, second[-4:]).id == second
+    assert threads.get(db, "last").turns == 1
+
+
 def test_ids_sort_by_time_and_recent_is_newest_first(db: sqlite3.Connection) -> None:
     ids = [runs.start(db, dataset="d", fingerprint=None, kind="sql", input=str(i)) for i in range(5)]
     assert [r.id for r in runs.recent(db, limit=3)] == sorted(ids, reverse=True)[:3]

@@ -59,8 +59,12 @@ def _count(state: ServerState, event: Event) -> None:
 @router.post("", summary="Ask a question; one JSON answer (the same document as `ask --json`).")
 async def chat(state: State, body: ChatBody) -> dict[str, Any]:
     from csvanalyst.core.summary import events_summary
+    from csvanalyst.server.public import public_text
 
-    return events_summary(await _bridge(state, body).collect())
+    summary = events_summary(await _bridge(state, body).collect())
+    if "error" in summary:
+        summary["error"] = {k: public_text(v) if k != "code" else v for k, v in summary["error"].items()}
+    return summary
 
 
 @router.post(

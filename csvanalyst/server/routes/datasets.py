@@ -19,8 +19,9 @@ State = Annotated[ServerState, Depends(get_state)]
 @router.get("", summary="Registered and demo datasets.")
 async def list_all() -> list[dict[str, Any]]:
     from csvanalyst.catalog.registry import list_datasets
+    from csvanalyst.server.public import public_schema
 
-    return [d.model_dump() for d in await run_in_threadpool(list_datasets)]
+    return [public_schema(d.model_dump()) for d in await run_in_threadpool(list_datasets)]
 
 
 @router.get("/{dataset_id}/schema", summary="Tables, columns, types and column statistics.")
@@ -31,8 +32,9 @@ async def schema(dataset_id: str) -> dict[str, Any]:
 def _describe(dataset_id: str) -> dict[str, Any]:
     from csvanalyst.catalog.describe import describe_dataset
     from csvanalyst.catalog.registry import get_dataset
+    from csvanalyst.server.public import public_schema
 
-    return describe_dataset(get_dataset(dataset_id))
+    return public_schema(describe_dataset(get_dataset(dataset_id)))
 
 
 @router.post("", status_code=201, summary="Upload a CSV file as a new dataset.")
@@ -54,7 +56,9 @@ def _register(state: ServerState, file: UploadFile, name: str | None) -> dict[st
     except BaseException:
         uploads.discard(path, state.uploads_dir)
         raise
-    return describe_dataset(info)
+    from csvanalyst.server.public import public_schema
+
+    return public_schema(describe_dataset(info))
 
 
 @router.delete("/{dataset_id}", status_code=204, summary="Forget a dataset (and delete it if it was uploaded).")

@@ -73,7 +73,27 @@ def _recent(state: ServerState, limit: int, dataset: str | None) -> list[dict[st
 
 @router.get("/{run_id}", summary="The run capsule: input, SQL, executor, status, timings, preview.")
 async def capsule(state: State, run_id: str) -> dict[str, Any]:
-    return (await run_in_threadpool(_get, state, run_id)).model_dump()
+    record = await run_in_threadpool(_get, state, run_id)
+    return {**record.model_dump(), "chart": await run_in_threadpool(_default_chart, record)}
+
+
+def _default_chart(record: Any) -> dict[str, Any] | None:
+    """The chart a turn showed by default, so a reopened thread shows it again (None when none fits)."""
+    if record.status != "ok" or not record.columns:
+        return None
+    from csvanalyst.events import RunFinished
+    from csvanalyst.viz.choose import default_chart
+
+    run = RunFinished(
+        run_id=record.id,
+        status=record.status,
+        sql=record.compiled_sql or record.input,
+        columns=record.columns,
+        rows=record.preview,
+        row_count=record.row_count or 0,
+        truncated=record.truncated,
+    )
+    return default_chart(run)
 
 
 @router.get("/{run_id}/status", summary="Just the run's status.")

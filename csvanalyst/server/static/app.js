@@ -1,7 +1,9 @@
 // The csvanalyst web page: plain ES module, no build step. Every cell value is inserted as text.
 const $ = (id) => document.getElementById(id);
 const store = window.localStorage;
-const state = { thread: store.getItem("csvanalyst.thread"), dataset: store.getItem("csvanalyst.dataset") };
+const state = {
+  thread: store.getItem("csvanalyst.thread"), dataset: store.getItem("csvanalyst.dataset"), busy: false, abort: null,
+};
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -32,13 +34,29 @@ async function problemText(response) {
   } catch { return `HTTP ${response.status}`; }
 }
 
+// The product's one number rule (csvanalyst/core/numbers.py): up to 10 significant digits, positional
+// from 1e-6 to 1e15, scientific beyond; the exact value is in the cell's title.
+export function formatNumber(value) {
+  if (!Number.isFinite(value)) return Number.isNaN(value) ? "NaN" : value < 0 ? "-inf" : "inf";
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
+  const rounded = Number(value.toPrecision(10));
+  if (rounded === 0) return "0";
+  const size = Math.abs(rounded);
+  if (size >= 1e10 && size < 1e15) return value.toFixed(0); // a whole part is never rounded away
+  if (size >= 1e-6 && size < 1e15) return String(rounded);
+  const [mantissa, exponent] = rounded.toExponential().split("e");
+  const sign = exponent.startsWith("-") ? "-" : "+";
+  return `${mantissa}e${sign}${exponent.replace(/^[+-]/, "").padStart(2, "0")}`;
+}
+
+function tableCell(value) {
+  if (typeof value === "number") return el("td", { text: formatNumber(value), class: "num", title: String(value) });
+  return el("td", { text: value === null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value) });
+}
+
 function table(columns, rows) {
   const head = el("tr", {}, ...columns.map((c) => el("th", {}, c.name, " ", el("small", { text: c.type || "" }))));
-  const body = rows.map((row) => el("tr", {}, ...row.map((value) => {
-    const cell = el("td", { text: value === null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value) });
-    if (typeof value === "number") cell.className = "num";
-    return cell;
-  })));
+  const body = rows.map((row) => el("tr", {}, ...row.map(tableCell)));
   return el("table", { class: "result-table" }, el("thead", {}, head), el("tbody", {}, ...body));
 }
 
@@ -88,9 +106,10 @@ async function loadThreads() {
   if (!response.ok) return;
   const threads = await response.json();
   $("threads").replaceChildren(...threads.map((t) => {
-    const item = el("li", { text: t.title, title: t.id, "data-id": t.id });
+    const item = el("li", { text: t.title, title: t.id, "data-id": t.id, tabindex: "0", role: "button" });
     if (t.id === state.thread) item.className = "current";
-    item.addEventListener("click", () => openThread(t.id));
+    item.addEventListener("click", () => { document.body.classList.remove("drawer-open"); openThread(t.id); });
+    item.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openThread(t.id); } });
     return item;
   }));
 }
@@ -110,14 +129,75 @@ async function openThread(id) {
   let turn = null;
   for (const m of messages) {
     if (m.role === "user") { turn = newTurn(m.content); continue; }
-    if (turn) turn.append(el("div", { class: "answer", text: m.content }));
+    if (!turn) continue;
+    for (const runId of m.run_ids || []) await appendRecordedRun(turn, runId);
+    turn.append(el("div", { class: "answer", text: m.content }));
   }
+  showEmptyState();
   await loadThreads();
+}
+
+// A reopened turn shows each run as it was recorded: its SQL, its first rows and its default chart.
+async function appendRecordedRun(turn, runId) {
+  const response = await api(`/runs/${encodeURIComponent(runId)}`);
+  if (!response.ok) return;
+  const run = await response.json();
+  if (!run.columns || !run.columns.length) return;
+  turn.append(runBlock(run.id, run.compiled_sql || run.input, run.columns, run.preview, run.row_count ?? run.preview.length, run.truncated));
+  if (run.chart) turn.append(chartBox(run.chart));
+}
+
+function showEmptyState() {
+  const conversation = $("conversation");
+  if (conversation.children.length) return;
+  conversation.append(el("div", { class: "empty", text: "No questions yet. Ask about the data below, e.g. “orders per month”, or start with SQL: to run a query." }));
 }
 
 function setThread(id) {
   state.thread = id;
   if (id) store.setItem("csvanalyst.thread", id); else store.removeItem("csvanalyst.thread");
+}
+
+// ---- a run: its SQL (copyable), its table, downloads of the whole result ---------------------
+function runBlock(runId, sql, columns, rows, rowCount, truncated) {
+  const shown = rows.length < rowCount ? `, first ${rows.length} shown` : "";
+  const note = `${rowCount} row(s)${truncated ? " (truncated)" : ""}${shown} · run ${runId}`;
+  const copy = el("button", { type: "button", class: "small copy-sql", title: "Copy the SQL" });
+  copy.textContent = "copy SQL";
+  copy.addEventListener("click", () => copyText(sql, copy));
+  const tools = el("div", { class: "run-tools" }, copy, download(runId, "csv"), download(runId, "parquet"));
+  return el("div", { class: "run", "data-run": runId },
+    tools, el("pre", { class: "sql", text: sql }), table(columns, rows), el("div", { class: "note", text: note }));
+}
+
+function download(runId, format) {
+  const button = el("button", { type: "button", class: `small download-${format}`, title: `Download the whole result as ${format}` });
+  button.textContent = format === "csv" ? "CSV" : "Parquet";
+  button.addEventListener("click", async () => {
+    const response = await api(`/runs/${encodeURIComponent(runId)}/result?format=${format}`);
+    if (!response.ok) { button.after(el("div", { class: "error", text: await problemText(response) })); return; }
+    const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `run-${runId}.${format}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
+  return button;
+}
+
+async function copyText(text, button) {
+  try { await navigator.clipboard.writeText(text); } catch {
+    const area = el("textarea", {}); area.value = text; document.body.append(area); area.select();
+    document.execCommand("copy"); area.remove();
+  }
+  button.textContent = "copied";
+  setTimeout(() => { button.textContent = "copy SQL"; }, 1500);
+}
+
+function chartBox(spec) {
+  const box = el("div", { class: "chart" });
+  window.vegaEmbed(box, spec, { actions: false, renderer: "svg" })
+    .catch((err) => box.append(el("div", { class: "error", text: `chart: ${err}` })));
+  return box;
 }
 
 // ---- asking ----------------------------------------------------------------------------------
@@ -135,19 +215,10 @@ function render(turn, event, ctx) {
     case "text_delta":
       if (!ctx.answer) { ctx.answer = el("div", { class: "answer" }); turn.append(ctx.answer); }
       ctx.answer.textContent += event.text; break;
-    case "run_finished": {
-      const note = `${event.row_count} row(s)${event.truncated ? " (truncated)" : ""} · run ${event.run_id}`;
-      turn.append(el("div", { class: "run", "data-run": event.run_id },
-        el("pre", { class: "sql", text: event.sql }), table(event.columns, event.rows), el("div", { class: "note", text: note })));
+    case "run_finished":
+      turn.append(runBlock(event.run_id, event.sql, event.columns, event.rows, event.row_count, event.truncated));
       break;
-    }
-    case "chart": {
-      const box = el("div", { class: "chart" });
-      turn.append(box);
-      window.vegaEmbed(box, event.spec, { actions: false, renderer: "svg" })
-        .catch((err) => box.append(el("div", { class: "error", text: `chart: ${err}` })));
-      break;
-    }
+    case "chart": turn.append(chartBox(event.spec)); break;
     case "answer":
       if (!ctx.answer) { ctx.answer = el("div", { class: "answer" }); turn.append(ctx.answer); }
       ctx.answer.textContent = event.text; break;
@@ -175,23 +246,38 @@ async function* sseEvents(response) {
   }
 }
 
+function setBusy(busy) {
+  state.busy = busy;
+  $("ask").disabled = busy;
+  $("stop").hidden = !busy;
+  $("busy").hidden = !busy;
+  $("conversation").setAttribute("aria-busy", busy ? "true" : "false");
+}
+
 async function ask(event) {
   event.preventDefault();
+  if (state.busy) return; // one turn at a time: Enter while one runs does nothing (Stop ends it)
   const question = $("question").value.trim();
   if (!question) return;
-  $("ask").disabled = true;
   $("question").value = "";
+  for (const empty of document.querySelectorAll("#conversation .empty")) empty.remove();
   const turn = newTurn(question);
   const ctx = {};
+  state.abort = new AbortController();
+  setBusy(true);
   try {
     const body = JSON.stringify({ message: question, dataset_id: state.dataset, thread_id: state.thread });
-    const response = await api("/chat/stream", { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    const response = await api("/chat/stream", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body, signal: state.abort.signal,
+    });
     if (!response.ok) { turn.append(el("div", { class: "error", text: await problemText(response) })); return; }
     for await (const ev of sseEvents(response)) render(turn, ev, ctx);
   } catch (err) {
-    turn.append(el("div", { class: "error", text: `connection lost: ${err}` }));
+    const stopped = err && err.name === "AbortError";
+    turn.dataset.status = stopped ? "cancelled" : "failed";
+    turn.append(el("div", { class: stopped ? "status" : "error", text: stopped ? "Stopped." : `connection lost: ${err}` }));
   } finally {
-    $("ask").disabled = false;
+    setBusy(false);
     loadThreads();
   }
 }
@@ -202,13 +288,19 @@ function init() {
     store.setItem("csvanalyst.dataset", state.dataset);
     setThread(null);
     $("conversation").replaceChildren();
+    showEmptyState();
     await loadSchema();
     await loadThreads();
   });
   $("ask-form").addEventListener("submit", ask);
   $("question").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) ask(e); });
   $("upload-form").addEventListener("submit", upload);
-  $("new-thread").addEventListener("click", () => { setThread(null); $("conversation").replaceChildren(); loadThreads(); });
+  $("new-thread").addEventListener("click", () => { setThread(null); $("conversation").replaceChildren(); showEmptyState(); loadThreads(); });
+  $("stop").addEventListener("click", () => state.abort && state.abort.abort());
+  $("menu").addEventListener("click", () => document.body.classList.toggle("drawer-open"));
+  $("conversation").addEventListener("click", () => document.body.classList.remove("drawer-open"));
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") document.body.classList.remove("drawer-open"); });
+  showEmptyState();
   loadDatasets().then(() => (state.thread ? openThread(state.thread) : loadThreads()));
 }
 

@@ -3,21 +3,62 @@ that deciding about a chart does not import plotext (it is loaded when the first
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-MAX_BARS = 30
+from csvanalyst.viz.choose import MAX_BARS
 
 
-def chart_series(spec: dict[str, Any]) -> tuple[str, list[str], list[float]] | None:
-    """(mark, x labels, y values) of a bar/line spec, or None when the spec is something else."""
+@dataclass
+class ChartSeries:
+    """What plotext draws: x labels (or numbers, for a scatter) and one y series per colour."""
+
+    mark: str
+    labels: list[str] = field(default_factory=list)
+    series: dict[str, list[float]] = field(default_factory=dict)
+    x_values: list[float] = field(default_factory=list)
+    legend: str = ""
+    hidden: int = 0  # bars beyond MAX_BARS, said in the title rather than dropped silently
+
+
+def chart_series(spec: dict[str, Any]) -> ChartSeries | None:
+    """The series of a bar/line/point spec, or None when the spec is something else."""
     mark = spec.get("mark")
     mark_type = mark.get("type") if isinstance(mark, dict) else mark
     encoding = spec.get("encoding", {})
     x, y = encoding.get("x", {}).get("field"), encoding.get("y", {}).get("field")
-    values = spec.get("data", {}).get("values", [])
-    if mark_type not in ("bar", "line") or not x or not y or not values:
+    colour = encoding.get("color", {}).get("field")
+    values = [v for v in spec.get("data", {}).get("values", []) if _number(v.get(y)) is not None]
+    if mark_type not in ("bar", "line", "point") or not x or not y or not values:
         return None
-    points = [(str(v.get(x)), float(v[y])) for v in values if isinstance(v.get(y), int | float)]
-    if mark_type == "bar":
-        points = points[:MAX_BARS]
-    return mark_type, [p[0] for p in points], [p[1] for p in points]
+    if mark_type == "point":
+        points = [v for v in values if _number(v.get(x)) is not None]
+        return ChartSeries(
+            "point", x_values=[_number(v[x]) for v in points], series={y: [_number(v[y]) for v in points]}
+        )
+    labels = _ordered_labels(values, x, y, sort=encoding["x"].get("sort"))
+    hidden = max(0, len(labels) - MAX_BARS) if mark_type == "bar" else 0
+    labels = labels[: len(labels) - hidden]
+    groups = sorted({str(v.get(colour)) for v in values}) if colour else [y]
+    cells = {(str(v.get(x)), str(v.get(colour)) if colour else y): _number(v[y]) for v in values}
+    series = {g: [cells.get((label, g)) or 0.0 for label in labels] for g in groups}
+    legend = str(encoding.get("color", {}).get("title", colour or ""))
+    return ChartSeries(mark_type, labels=labels, series=series, legend=legend, hidden=hidden)
+
+
+def _ordered_labels(values: list[dict[str, Any]], x: str, y: str, *, sort: Any) -> list[str]:
+    """The x categories in the order the spec draws them: by total value for '-y', else natural."""
+    totals: dict[str, float] = {}
+    for v in values:
+        totals[str(v.get(x))] = totals.get(str(v.get(x)), 0.0) + (_number(v[y]) or 0.0)
+    if sort == "-y":
+        return sorted(totals, key=lambda label: -totals[label])
+    keys = {str(v.get(x)): v.get(x) for v in values}
+    try:
+        return sorted(totals, key=lambda label: keys[label])
+    except TypeError:
+        return list(totals)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

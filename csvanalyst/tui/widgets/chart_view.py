@@ -56,13 +56,20 @@ class ChartView(PlotextPlot):
         series = chart_series(self.spec)
         if series is None:
             return
-        mark, labels, values = series
         plt = self.plt
-        plt.title(str(self.spec.get("title", "")))
-        if mark == "bar":
-            plt.bar(labels, values)
+        hidden = f" (first {len(series.labels)}; {series.hidden} more not drawn)" if series.hidden else ""
+        plt.title(str(self.spec.get("title", "")) + hidden)
+        named = len(series.series) > 1
+        if series.mark == "point":
+            (values,) = series.series.values()
+            plt.scatter(series.x_values, values, marker="braille")
+        elif series.mark == "bar" and named:
+            plt.multiple_bar(series.labels, list(series.series.values()), labels=list(series.series))
+        elif series.mark == "bar":
+            plt.bar(series.labels, next(iter(series.series.values())))
         else:
-            positions = list(range(len(labels)))
-            plt.plot(positions, values, marker="braille")
-            step = max(1, len(labels) // 8)
-            plt.xticks(positions[::step], labels[::step])
+            positions = list(range(len(series.labels)))
+            for name, values in series.series.items():
+                plt.plot(positions, values, marker="braille", label=name if named else None)
+            step = max(1, len(series.labels) // 8)
+            plt.xticks(positions[::step], series.labels[::step])

@@ -43,8 +43,17 @@ class DatasetTree(Tree[Any]):
             self.root.add(label, data={"dataset": name}, allow_expand=False)
 
     def show_dataset(self, info: DatasetInfo) -> None:
-        """The active dataset's tables and columns, expanded, under its own node."""
-        node = next((n for n in self.root.children if (n.data or {}).get("dataset") == info.name), None)
+        """The active dataset's tables and columns, expanded, under its own node; the others folded."""
+        node = None
+        for child in self.root.children:
+            name = (child.data or {}).get("dataset")
+            if name == info.name:
+                node = child
+                child.set_label(f"[b]{escape(name)}[/b]")
+            elif name is not None:
+                child.set_label(escape(name))
+                child.remove_children()
+                child.allow_expand = False
         if node is None:
             node = self.root.add(f"[b]{escape(info.name)}[/b]", data={"dataset": info.name})
         node.remove_children()

@@ -23,14 +23,26 @@ SYNC_SORT_ROWS = 20_000  # up to here a sort takes a few ms and stays on the UI 
 
 
 def cell(value: Any) -> Any:
-    """Display value of one cell: None as an empty cell, nested values as text."""
+    """Display value of one cell: numbers by the product's one number rule, right-aligned; None as an
+    empty cell; nested values as text."""
+    from csvanalyst.core.numbers import format_number, is_number
+
     if value is None:
         return ""
+    if is_number(value):
+        from rich.text import Text
+
+        return Text(format_number(value), justify="right")
     if isinstance(value, dict | list):
         return printable(str(value), one_line=True)
     if isinstance(value, str):
         return printable(value, one_line=True)
     return value
+
+
+def exact(value: Any) -> str:
+    """The full-precision text of a cell (shown for the cell under the cursor)."""
+    return "null" if value is None else repr(value) if isinstance(value, float) else str(value)
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
@@ -69,8 +81,14 @@ class ResultTable(DataTable[Any]):
 
     def show(self, columns: list[dict[str, str]], rows: list[list[Any]]) -> None:
         """Replace the content with a new result, at its first page."""
+        from rich.text import Text
+
+        from csvanalyst.core.numbers import is_numeric_type
+
         self.clear(columns=True)
-        self.add_columns(*[printable(c["name"], one_line=True) for c in columns])
+        for column in columns:
+            justify = "right" if is_numeric_type(column.get("type", "")) else "left"
+            self.add_column(Text(printable(column["name"], one_line=True), justify=justify))
         self.rows_all, self.page, self._sorted_by = rows, 0, None
         self._show_page()
 
@@ -83,6 +101,11 @@ class ResultTable(DataTable[Any]):
         if self.pages > 1:
             self.border_subtitle = f"rows {first + 1:,}-{last:,} of {len(self.rows_all):,} · [ ] page"
         self.post_message(self.PageShown(self, self.page, first, last))
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        row = self.page * PAGE_ROWS + event.coordinate.row
+        if row < len(self.rows_all) and event.coordinate.column < len(self.rows_all[row]):
+            self.tooltip = exact(self.rows_all[row][event.coordinate.column])
 
     def action_page(self, step: int) -> None:
         page = min(max(self.page + step, 0), self.pages - 1)
@@ -109,8 +132,22 @@ class ResultTable(DataTable[Any]):
         self.app.call_from_thread(self._sorted, ordered, column, descending)
 
     def _sorted(self, rows: list[list[Any]], column: int, descending: bool) -> None:
+        cursor = self.cursor_coordinate
         self.rows_all, self._sorted_by, self.page = rows, (column, descending), 0
+        self._mark_sorted_column(column, descending)
         self._show_page()
+        self.move_cursor(row=0, column=cursor.column)  # stay on the sorted column
+
+    def _mark_sorted_column(self, sorted_index: int, descending: bool) -> None:
+        """An arrow on the sorted column's header (▲ ascending, ▼ descending), none on the others."""
+        from rich.text import Text
+
+        for index, column in enumerate(self.columns.values()):
+            label = column.label
+            plain = label.plain.rstrip(" ▲▼")
+            arrow = (" ▼" if descending else " ▲") if index == sorted_index else ""
+            column.label = Text(plain + arrow, justify=label.justify)
+        self.refresh()
 
 
 def _sort_rows(rows: list[list[Any]], column: int, descending: bool) -> list[list[Any]]:

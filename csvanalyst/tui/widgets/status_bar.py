@@ -19,6 +19,10 @@ class StatusBar(Static):
     busy = reactive("")
 
     def render(self) -> Any:
+        return self.line(self.size.width)
+
+    def line(self, width: int) -> str:
+        """The full line when it fits; else a compact one, the busy state first, cut to the width."""
         cost = "cost n/a" if self.cost is None else f"${self.cost:.4f}"
         parts = [
             f"{self.provider or '?'} · {self.model or '?'}",
@@ -27,9 +31,13 @@ class StatusBar(Static):
             f"thread {self.thread or 'new'}",
             f"{self.tokens:,} tokens · {cost}",
         ]
-        if self.busy:
-            parts.append(self.busy)
-        return " │ ".join(parts)
+        full = " │ ".join([*parts, self.busy] if self.busy else parts)
+        if not width or len(full) <= width:
+            return full
+        compact = [self.busy, self.dataset or "-", self.thread or "new thread", self.model or self.provider or "?"]
+        compact += [self.sandbox, f"{self.tokens:,} tok · {cost}"]
+        text = " │ ".join(p for p in compact if p)
+        return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
     def add_usage(self, tokens: int, cost: float | None) -> None:
         """Usage of the thread in this session; an unknown price makes the total unknown."""
