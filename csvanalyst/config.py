@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -36,7 +36,7 @@ def config_file() -> Path:
 class Settings(BaseSettings):
     """Every tunable the core reads. Environment variables use the CSVANALYST_ prefix."""
 
-    model_config = SettingsConfigDict(env_prefix="CSVANALYST_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CSVANALYST_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(
         default_factory=default_home, description="Store, cache and config.toml (default: the user data dir)."
@@ -99,6 +99,28 @@ class Settings(BaseSettings):
         None, description="Root filesystem of the runner microVM (default: built from the runner image inputs)."
     )
 
+    mlflow_enabled: bool = Field(
+        False,
+        validation_alias=AliasChoices("CSVANALYST_MLFLOW_ENABLED", "MLFLOW_ENABLED"),
+        description="Trace every turn to MLflow (needs `pip install 'csvanalyst[mlflow]'`).",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        validation_alias=AliasChoices("CSVANALYST_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+        description="Where traces go (default: a SQLite store under the home directory; no server needed).",
+    )
+    mlflow_experiment_name: str = Field(
+        "csvanalyst",
+        validation_alias=AliasChoices("CSVANALYST_MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME"),
+        description="MLflow experiment that holds the traces and evaluations.",
+    )
+
+    @model_validator(mode="after")
+    def _default_tracking_uri(self) -> Settings:
+        if not self.mlflow_tracking_uri:
+            self.mlflow_tracking_uri = f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -120,6 +142,11 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        """MLflow's store and artifacts: under the home directory, never the current one."""
+        return self.home / "mlflow"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -218,11 +245,11 @@ def explain(settings: Settings, flags: dict[str, Any] | None = None) -> list[dic
     """Each setting, its effective value and where it came from: flag, environment, config file or default."""
     from_file = _file_values()
     rows = []
-    for name in Settings.model_fields:
-        env = env_name(name)
+    for name, field in Settings.model_fields.items():
+        env = next((e for e in _env_names(name, field) if e in os.environ), None)
         if flags and flags.get(name) is not None:
             source = "flag"
-        elif env in os.environ:
+        elif env is not None:
             source = f"environment ({env})"
         elif name in from_file:
             source = f"config file ({config_file()})"
@@ -230,3 +257,11 @@ def explain(settings: Settings, flags: dict[str, Any] | None = None) -> list[dic
             source = "default"
         rows.append({"name": name, "value": str(getattr(settings, name)), "source": source})
     return rows
+
+
+def _env_names(name: str, field: Any) -> list[str]:
+    """The environment variables a setting reads, in precedence order."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(c) for c in alias.choices if str(c).isupper()]
+    return [f"CSVANALYST_{name.upper()}"]

@@ -93,6 +93,7 @@ class ErrorEvent(_Event):
 class Done(_Event):
     type: Literal["done"] = "done"
     status: Literal["answered", "declined", "failed", "cancelled"] = "answered"
+    trace_id: str | None = None  # the turn's MLflow trace, when tracing is on
 
 
 Event = Annotated[

@@ -12,10 +12,11 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 from csvanalyst.agent.grounding import ungrounded_numbers
+from csvanalyst.agent.observer import NullObserver, TurnObserver
 from csvanalyst.agent.tools import ToolContext, call_tool, tool_specs
 from csvanalyst.core.query import python_refusal
 from csvanalyst.events import Answer, Done, ErrorEvent, Event, Status, TextDelta, ToolCallEvent, UsageEvent
-from csvanalyst.llm.base import Message, ModelClient, ModelSettings, TextChunk, Turn, Usage
+from csvanalyst.llm.base import Message, ModelClient, ModelSettings, TextChunk, ToolSpec, Turn, Usage
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ def run_agent(
     budgets: Budgets | None = None,
     cancel: threading.Event | None = None,
     state: TurnState | None = None,
+    observer: TurnObserver | None = None,
 ) -> Iterator[Event]:
     settings = settings or ModelSettings()
+    observer = observer or NullObserver()
     budgets = budgets or Budgets()
     state = state if state is not None else TurnState()
     state.provider, state.model = str(getattr(client, "provider", "")), str(getattr(client, "model", "") or "")
@@ -63,18 +66,12 @@ def run_agent(
         if time.monotonic() > deadline:
             yield from _finish(state, "failed", _budget_error("time", f"{budgets.wall_clock_s:.0f} s"))
             return
-        turn: Turn | None = None
-        for item in client.stream(messages, tools, settings):
-            if isinstance(item, TextChunk):
-                yield TextDelta(text=item.text)
-            else:
-                turn = item
-        assert turn is not None, "a ModelClient stream must end with a Turn"
+        turn = yield from _model_call(client, messages, tools, settings, observer)
         state.usage = state.usage + turn.usage
         state.model = turn.model or state.model
         messages.append(Message(role="assistant", content=turn.text, tool_calls=turn.tool_calls))
         if turn.tool_calls:
-            failed = yield from _run_calls(turn, messages, ctx, state)
+            failed = yield from _run_calls(turn, messages, ctx, state, observer)
             if failed == "terminal":
                 yield from _finish(state, "failed", None)
                 return
@@ -101,11 +98,39 @@ def run_agent(
     yield from _finish(state, "failed", _budget_error("step", f"{budgets.max_steps} model calls"))
 
 
-def _run_calls(turn: Turn, messages: list[Message], ctx: ToolContext, state: TurnState) -> Generator[Event, None, str]:
+def _model_call(
+    client: ModelClient,
+    messages: list[Message],
+    tools: list[ToolSpec],
+    settings: ModelSettings,
+    observer: TurnObserver,
+) -> Generator[Event, None, Turn]:
+    """One streamed model call, its text passed on as it arrives; returns the final Turn."""
+    token = observer.model_started(messages, tools, settings)
+    turn: Turn | None = None
+    try:
+        for item in client.stream(messages, tools, settings):
+            if isinstance(item, TextChunk):
+                yield TextDelta(text=item.text)
+            else:
+                turn = item
+    except BaseException as exc:
+        observer.model_finished(token, None, exc)
+        raise
+    assert turn is not None, "a ModelClient stream must end with a Turn"
+    observer.model_finished(token, turn, None)
+    return turn
+
+
+def _run_calls(
+    turn: Turn, messages: list[Message], ctx: ToolContext, state: TurnState, observer: TurnObserver
+) -> Generator[Event, None, str]:
     """Execute every call of a model turn; returns the worst failure: "terminal", "retry" or ""."""
     worst = ""
     for call in turn.tool_calls:
+        token = observer.tool_started(call)
         arguments, outcome = call_tool(call.name, call.arguments, ctx, call.id)
+        observer.tool_finished(token, arguments, outcome)
         yield ToolCallEvent(call_id=call.id, name=call.name, arguments=arguments)
         yield from outcome.events
         if outcome.run_id:

@@ -18,6 +18,7 @@ from csvanalyst.cli import (
     datasets_cmd,
     deploy_cmd,
     doctor_cmd,
+    eval_cmd,
     python_cmd,
     query_cmd,
     runs_cmd,
@@ -97,6 +98,7 @@ app.add_typer(runner_cmd.app, name="runner")
 app.add_typer(deploy_cmd.app, name="deploy")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("config")(config_cmd.config)
+app.command("eval")(eval_cmd.eval_suite)
 app.command("serve")(serve_cmd.serve)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from csvanalyst.cli.options import DatasetOpt, FileOpt, OutputOpt, SandboxOpt, TimeoutOpt, settings_with
+from csvanalyst.cli.options import DatasetOpt, FileOpt, OutputOpt, SandboxOpt, TimeoutOpt, TraceOpt, settings_with
 from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
 
 
@@ -43,6 +43,7 @@ def ask(
     no_samples: Annotated[bool, typer.Option("--no-samples", help="Send no sample values to the model.")] = False,
     sandbox: SandboxOpt = None,
     timeout: TimeoutOpt = None,
+    trace: TraceOpt = None,
 ) -> None:
     """Ask a question about a dataset in plain language."""
     from csvanalyst.core.query import DataScope
@@ -61,7 +62,7 @@ def ask(
             "The question is empty.", hint='Ask something, e.g. csvanalyst ask "how many orders" -d retail.'
         )
     session = Session(
-        settings=settings_with(timeout=timeout, sandbox=sandbox),
+        settings=settings_with(timeout=timeout, sandbox=sandbox, trace=trace),
         provider=provider.value,
         model=model,
         samples=not no_samples,
@@ -83,6 +84,10 @@ def ask(
         _write_result(summary, output, session)
     if chart is not None:
         _save_chart(summary, chart)
+    if summary.get("trace_id") and not (json_out or events):
+        from csvanalyst.cli.diagnostics import note
+
+        note(f"trace {summary['trace_id']}")
     raise typer.Exit(_exit_code(summary))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from csvanalyst.cli.ask_cmd import Provider
-from csvanalyst.cli.options import DatasetOpt, FileOpt, SandboxOpt, TimeoutOpt, settings_with
+from csvanalyst.cli.options import DatasetOpt, FileOpt, SandboxOpt, TimeoutOpt, TraceOpt, settings_with
 
 DEFAULT_DATASET = "retail"
 
@@ -20,6 +20,7 @@ def chat(
     model: Annotated[str | None, typer.Option("--model", help="Model name for the provider.")] = None,
     sandbox: SandboxOpt = None,
     timeout: TimeoutOpt = None,
+    trace: TraceOpt = None,
 ) -> None:
     """Open the terminal analyst (default dataset: retail, the demo)."""
     from csvanalyst.core.query import DataScope
@@ -31,7 +32,7 @@ def chat(
     files = tuple(file or ())
     scope = DataScope(dataset=None if files else dataset or DEFAULT_DATASET, files=files)
     scope.resolve()  # a wrong name or file is a clear error before the screen opens
-    settings = settings_with(timeout=timeout, sandbox=sandbox)
+    settings = settings_with(timeout=timeout, sandbox=sandbox, trace=trace)
     from csvanalyst.tui.app import AnalystApp
 
     with Session(settings=settings, provider=provider.value, model=model, keep_warm=True) as session:

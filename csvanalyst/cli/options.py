@@ -42,15 +42,26 @@ TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Wall-clock 
 SandboxOpt = Annotated[
     str | None, typer.Option("--sandbox", help="Where the query runs: local, docker, kubernetes or microsandbox.")
 ]
+TraceOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--trace/--no-trace", help="Trace each turn to MLflow (default: MLFLOW_ENABLED); see `csvanalyst config`."
+    ),
+]
 NoEscapeOpt = Annotated[
     bool,
     typer.Option("--no-escape-formulas", help="Keep text cells starting with = + - @ as they are in CSV output."),
 ]
 
 
-def settings_with(max_rows: int | None = None, timeout: float | None = None, sandbox: str | None = None) -> Settings:
+def settings_with(
+    max_rows: int | None = None,
+    timeout: float | None = None,
+    sandbox: str | None = None,
+    trace: bool | None = None,
+) -> Settings:
     """Settings with CLI flags on top of environment and defaults (flags win)."""
     from csvanalyst.config import load_settings
 
-    overrides = {"max_rows": max_rows, "timeout_s": timeout, "sandbox": sandbox}
+    overrides = {"max_rows": max_rows, "timeout_s": timeout, "sandbox": sandbox, "mlflow_enabled": trace}
     return load_settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -79,12 +79,15 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix."
     """Show one run's capsule: input, SQL, status, timings, result preview, error."""
 
     from csvanalyst.cli import render
+    from csvanalyst.config import get_settings
     from csvanalyst.markup import escape
+    from csvanalyst.observability.trace_links import trace_for_run
     from csvanalyst.store import runs
 
     record = runs.get(_store(), run_id)
+    trace_id = trace_for_run(get_settings(), record.id)
     if json_out:
-        render.print_json(record.model_dump())
+        render.print_json({**record.model_dump(), "trace_id": trace_id})
         return
     console = render.stdout_console()
     console.print(f"[bold]run {record.id}[/]  {record.created_at}  status=[bold]{record.status}[/]")
@@ -92,6 +95,8 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix."
         f"dataset: {escape(record.dataset or '-')}  fingerprint: {record.fingerprint or '-'}  "
         f"executor: {record.executor or '-'}  kind: {record.kind}"
     )
+    if trace_id:
+        console.print(f"trace: {trace_id}")
     console.print("[bold]input[/]")
     console.print(escape(record.input))
     if record.compiled_sql:

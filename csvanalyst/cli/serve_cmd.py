@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from csvanalyst.cli.ask_cmd import Provider
-from csvanalyst.cli.options import SandboxOpt, TimeoutOpt, settings_with
+from csvanalyst.cli.options import SandboxOpt, TimeoutOpt, TraceOpt, settings_with
 
 
 def serve(
@@ -38,6 +38,7 @@ def serve(
     model: Annotated[str | None, typer.Option("--model", help="Model name for the provider.")] = None,
     sandbox: SandboxOpt = None,
     timeout: TimeoutOpt = None,
+    trace: TraceOpt = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the API (OpenAPI at /docs) and the web page at http://HOST:PORT/."""
@@ -53,7 +54,7 @@ def serve(
     configure(log_level)
     limits = ServerLimits(max_runs=max_runs, max_queue=max_queue, max_upload_bytes=max_upload_mb * 1024 * 1024)
     app = create_app(
-        settings=settings_with(timeout=timeout, sandbox=sandbox),
+        settings=settings_with(timeout=timeout, sandbox=sandbox, trace=trace),
         token=token,
         limits=limits,
         provider=provider.value,

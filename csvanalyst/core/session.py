@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     import sqlite3
 
     from csvanalyst.agent.loop import TurnState
+    from csvanalyst.agent.observer import TurnObserver
     from csvanalyst.agent.tools import ToolContext, ToolOutcome
     from csvanalyst.catalog.schema import DatasetInfo
+    from csvanalyst.observability.tracing import TurnTracer
 
 from csvanalyst.config import Settings, get_settings
 from csvanalyst.core.query import DataScope
@@ -40,8 +42,10 @@ class Session:
         history_turns: int | None = None,
         samples: bool = True,
         keep_warm: bool = False,
+        user: str | None = None,
     ) -> None:
         self.settings = settings or get_settings()
+        self.user = user  # who asks, for traces (the server's caller); None: the OS user
         self.provider = provider
         self.model = model
         self._client = client
@@ -100,13 +104,18 @@ class Session:
             require_text(question, "question")
             dataset = scope.resolve()
             thread_id = self._thread_for(thread_id, question, scope)
+            tracer = self._start_trace(question, dataset, thread_id)
         except CsvAnalystError as exc:
             yield ErrorEvent(code=exc.code, message=exc.message, hint=exc.hint)
             yield Done(status="failed")
             return
         try:
-            for event in _with_default_chart(self._turn(question, dataset, scope, thread_id, cancel, state)):
+            for event in _with_default_chart(self._turn(question, dataset, scope, thread_id, cancel, state, tracer)):
                 event.thread_id = thread_id
+                if tracer is not None:
+                    tracer.event(event)
+                    if isinstance(event, Done):
+                        event.trace_id = tracer.trace_id
                 yield event
         except CsvAnalystError as exc:
             state.status, state.answer = "failed", exc.message
@@ -118,6 +127,16 @@ class Session:
             raise
         finally:
             self._save_turn(thread_id, question, state)
+            if tracer is not None:
+                tracer.finish(state)
+
+    def _start_trace(self, question: str, dataset: DatasetInfo, thread_id: str) -> TurnTracer | None:
+        """A trace for this turn when tracing is on; mlflow is never imported otherwise."""
+        if not self.settings.mlflow_enabled:
+            return None
+        from csvanalyst.observability.tracing import start_turn_trace
+
+        return start_turn_trace(self.settings, question, dataset, thread_id=thread_id, user=self.user)
 
     def _turn(
         self,
@@ -127,6 +146,7 @@ class Session:
         thread_id: str,
         cancel: threading.Event | None,
         state: TurnState,
+        tracer: TurnTracer | None = None,
     ) -> Iterator[Event]:
         from csvanalyst.agent.loop import run_agent
         from csvanalyst.agent.prompts import build_messages
@@ -141,30 +161,49 @@ class Session:
             cancel=cancel,
         )
         if question.upper().startswith(SQL_PREFIX):
-            yield from self._direct_sql(question[len(SQL_PREFIX) :].strip(), ctx, state)
+            yield from self._direct_sql(question[len(SQL_PREFIX) :].strip(), ctx, state, tracer)
             return
         if question.upper().startswith(PYTHON_PREFIX):
             if not self.settings.enable_python:
                 yield from _python_not_available(state)
                 return
-            yield from self._direct_python(question[len(PYTHON_PREFIX) :].strip(), ctx, state)
+            yield from self._direct_python(question[len(PYTHON_PREFIX) :].strip(), ctx, state, tracer)
             return
         yield Status(message=f"asking {self.client.provider} ({self.client.model})")
+        if tracer is not None:
+            tracer.set_provider(self.client.provider, self.client.model)
         messages = build_messages(dataset, question, self.history(thread_id), samples=self.samples)
         settings = ModelSettings(model=self.model)
         yield from run_agent(
-            self.client, messages, ctx, question=question, settings=settings, cancel=cancel, state=state
+            self.client,
+            messages,
+            ctx,
+            question=question,
+            settings=settings,
+            cancel=cancel,
+            state=state,
+            observer=tracer,
         )
 
-    def _direct_python(self, code: str, ctx: ToolContext, state: TurnState) -> Iterator[Event]:
+    def _direct_python(
+        self, code: str, ctx: ToolContext, state: TurnState, observer: TurnObserver | None
+    ) -> Iterator[Event]:
+        from csvanalyst.agent.observer import observed_call
         from csvanalyst.agent.tools import RunPythonArgs, run_python
 
-        yield from self._direct(run_python(RunPythonArgs(code=code), ctx, "direct"), ctx, state, "Ran your Python")
+        outcome = observed_call(
+            "run_python", {"code": code}, observer, lambda: run_python(RunPythonArgs(code=code), ctx, "direct")
+        )
+        yield from self._direct(outcome, ctx, state, "Ran your Python")
 
-    def _direct_sql(self, sql: str, ctx: ToolContext, state: TurnState) -> Iterator[Event]:
+    def _direct_sql(
+        self, sql: str, ctx: ToolContext, state: TurnState, observer: TurnObserver | None
+    ) -> Iterator[Event]:
+        from csvanalyst.agent.observer import observed_call
         from csvanalyst.agent.tools import RunSqlArgs, run_sql
 
-        yield from self._direct(run_sql(RunSqlArgs(sql=sql), ctx, "direct"), ctx, state, "Ran your SQL")
+        outcome = observed_call("run_sql", {"sql": sql}, observer, lambda: run_sql(RunSqlArgs(sql=sql), ctx, "direct"))
+        yield from self._direct(outcome, ctx, state, "Ran your SQL")
 
     def _direct(self, outcome: ToolOutcome, ctx: ToolContext, state: TurnState, what: str) -> Iterator[Event]:
         yield from outcome.events

@@ -35,4 +35,6 @@ def events_summary(events: list[Event]) -> dict[str, Any]:
             summary["error_code"] = event.code
         elif isinstance(event, Done):
             summary["status"] = event.status
+            if event.trace_id:
+                summary["trace_id"] = event.trace_id
     return summary

@@ -32,6 +32,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "existing-secret": {"secrets": {"existingSecret": "analyst-credentials"}},
     "given-secrets": {"secrets": {"token": TOKEN, "openaiApiKey": OPENAI_KEY, "anthropicApiKey": ANTHROPIC_KEY}},
     "local": {"sandbox": {"provider": "local"}},
+    "tracing": {"tracing": {"enabled": True, "trackingUri": "http://mlflow.mlops:5000", "experimentName": "prod"}},
     "rwx": {"persistence": {"datasets": {"accessModes": ["ReadWriteMany"], "storageClass": "nfs"}}},
     "egress-restricted": {
         "networkPolicy": {"server": {"egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]}},
@@ -47,6 +48,7 @@ BAD_VALUES = {
     "size not a quantity": ({"persistence": {"datasets": {"size": "ten gigs"}}}, "/persistence/datasets/size"),
     "unknown pull policy": ({"runner": {"image": {"pullPolicy": "Sometimes"}}}, "/runner/image/pullPolicy"),
     "zero threads": ({"limits": {"threads": 0}}, "/limits/threads"),
+    "tracking uri without a scheme": ({"tracing": {"trackingUri": "mlflow:5000"}}, "/tracing/trackingUri"),
 }
 RUNNER_SELECTOR = {
     "app.kubernetes.io/name": "csvanalyst",
