@@ -178,7 +178,7 @@ def main() -> None:
 
 
 # Suites of the other front ends and backends, each in its own module with run() -> dict.
-EXTRA_SUITES = [s for s in os.environ.get("BENCH_SUITES", "sandboxes,server,tui,tracing").split(",") if s]
+EXTRA_SUITES = [s for s in os.environ.get("BENCH_SUITES", "corpus,sandboxes,server,tui,tracing").split(",") if s]
 
 
 def _extra(name: str) -> dict[str, float]:

@@ -2,7 +2,8 @@
 
 Bounded in count and time; it talks only to a server it starts on 127.0.0.1. `run()` returns the
 figures `make bench` reports: throughput, p50/p95 latency, errors (429s counted apart), server RSS,
-and a crash drill: `csvanalyst serve` as a child process SIGKILLed mid-run, then restarted.
+a bounded soak (bench/soak.py: p50/p95, RSS and fds at its start and end), and a crash drill:
+`csvanalyst serve` as a child process SIGKILLed mid-run, then restarted.
 """
 
 from __future__ import annotations
@@ -144,8 +145,12 @@ def run() -> dict[str, float]:
         chat = _phase(_chat, live.url, CHAT_CLIENTS, CHAT_CLIENTS)
         runs = _phase(_run, live.url, RUN_BURST, RUN_BURST)
         figures["rss_after_mb"] = round(_rss_mb(), 1)
+        from bench.soak import soak
+
+        soaked = soak(live.url, [_run, _chat])
     figures.update({f"chat_stream_{k}": v for k, v in chat.items()})
     figures.update({f"runs_burst_{k}": v for k, v in runs.items()})
+    figures.update({f"soak_{k}": v for k, v in soaked.items()})
     figures.update({f"kill_restart_{k}": v for k, v in kill_restart().items()})
     return figures
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Wall-clock limit of one run.")
     memory_mb: int = Field(4096, ge=64, description="Memory limit of one run.")
     threads: int = Field(2, ge=1, le=64, description="DuckDB threads inside the sandbox.")
+    strict: bool = Field(
+        False, description="Refuse a file with rows that cannot be read, instead of setting them aside."
+    )
     history_turns: int = Field(6, ge=0, le=100, description="Earlier turns of a thread sent to the model.")
     thousands_separator: bool = Field(
         False, description="Group the digits of numbers shown to people (1,234,567.891); csv/json stay exact."

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from csvanalyst.catalog.csvsql import literal
+from csvanalyst.catalog.diskfull import disk_full_error, is_disk_full
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
 from csvanalyst.catalog.ingest import ingest
+from csvanalyst.catalog.parquet_input import is_parquet, read_parquet_table
 from csvanalyst.catalog.profile import profile_table
 from csvanalyst.catalog.schema import DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import CsvSpec, read_spec
@@ -47,10 +49,12 @@ def build_dataset(
     scratch = target / ".utf8"
     shutil.rmtree(target, ignore_errors=True)
     try:
-        specs = [(table, path, read_spec(path, scratch)) for table, path in sources]
+        specs = [(table, path, None if is_parquet(path) else read_spec(path, scratch)) for table, path in sources]
         tables = [_table(table, path, spec, target, progress) for table, path, spec in specs]
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, Exception) and is_disk_full(exc):
+            raise disk_full_error(cache_root, [path for _, path in sources], f"the cache of {name!r}") from exc
         raise
     shutil.rmtree(scratch, ignore_errors=True)
     return DatasetInfo(
@@ -62,13 +66,15 @@ def build_dataset(
     )
 
 
-def _table(table: str, original: Path, spec: CsvSpec, target: Path, progress: Progress | None) -> TableSchema:
-    result = ingest(spec, target / f"{table}.parquet", original, progress)
+def _table(table: str, original: Path, spec: CsvSpec | None, target: Path, progress: Progress | None) -> TableSchema:
+    dest = target / f"{table}.parquet"
+    result = ingest(spec, dest, original, progress) if spec else read_parquet_table(original, copy_to=dest)
     if progress:
         progress(f"Profiling {table}", 1.0)
     rows, columns = profile_table(f"read_parquet({literal(str(result.path))})", result.columns)
-    notes = [*spec.notes, *result.notes]
+    notes = [*(spec.notes if spec else []), *result.notes]
     return TableSchema(
+        rows=result.rows,
         name=table,
         columns=columns,
         row_count=rows,

@@ -40,6 +40,8 @@ def describe_dataset(info: DatasetInfo) -> dict[str, Any]:
                 "file": table.original_file,
                 "cache": table.source.path if table.source.format == "parquet" else None,
                 "notes": list(table.notes),
+                "set_aside": table.rows.set_aside if table.rows else 0,
+                "first_set_aside": [r.model_dump() for r in table.rows.first[:5]] if table.rows else [],
                 "columns": column_rows(table),
             }
             for table in info.tables

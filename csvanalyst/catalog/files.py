@@ -1,7 +1,9 @@
-"""`--file PATH`: query CSV files in place, without registering or ingesting them.
+"""`--file PATH`: query CSV files in place, without registering them.
 
-This must be fast on a 10 GB file, so only the head of each file is read (pre-checks and DuckDB's
-sniffer); the runner reads the CSV itself with the explicit options found here.
+Each file is sniffed and read once per fingerprint (the result is remembered in the cache): a clean
+file is then queried in place by the runner with the explicit options found here; a file with rows
+set aside is queried from a Parquet copy of exactly the rows that were read, so the count reported
+and the table queried always agree.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ import os
 from pathlib import Path
 
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
+from csvanalyst.catalog.ingest import check_in_place
 from csvanalyst.catalog.names import normalize_name
+from csvanalyst.catalog.parquet_input import is_parquet, read_parquet_table
 from csvanalyst.catalog.precheck import check_readable
 from csvanalyst.catalog.schema import DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import read_spec
 from csvanalyst.catalog.sources import check_unique
+from csvanalyst.catalog.streams import is_stream, spool, table_stem
 from csvanalyst.config import get_settings
 from csvanalyst.errors import UsageError
 
@@ -23,10 +28,12 @@ def file_dataset(paths: list[Path]) -> DatasetInfo:
     """A dataset of the given CSV files, one table per file named after its stem."""
     if not paths:
         raise UsageError("No file given.", hint="Pass --file PATH (repeatable).")
+    spool_dir = get_settings().cache_dir / "files" / "streams"
     given = [Path(p).expanduser() for p in paths]
+    names = [normalize_name(table_stem(p)) for p in given]
+    given = [spool(p, spool_dir) if is_stream(p) else p for p in given]
     for path in given:
         check_readable(path)
-    names = [normalize_name(p.stem) for p in given]
     check_unique(names, given)
     tables, parts = [], []
     for name, path in zip(names, given, strict=True):
@@ -52,13 +59,17 @@ def _table(name: str, real: Path, cache: Path) -> TableSchema:
             return table.model_copy(update={"name": name})
     except (OSError, ValueError):
         pass  # not sniffed yet, or written by another version: sniff again
-    spec = read_spec(real, cache)
+    spec = None if is_parquet(real) else read_spec(real, cache)
+    read = check_in_place(spec, cache / "table.parquet", real) if spec else read_parquet_table(real)
+    options = read.options if read.format == "csv" else {}
     table = TableSchema(
         name=name,
-        columns=spec.columns,
-        source=TableSource(path=str(spec.path.resolve()), format="csv", csv_options=spec.options),
+        columns=read.columns,
+        row_count=read.row_count,
+        source=TableSource(path=str(read.path.resolve()), format=read.format, csv_options=options),
         original_file=str(real),
-        notes=spec.notes,
+        notes=list(dict.fromkeys([*(spec.notes if spec else []), *read.notes])),
+        rows=read.rows,
     )
     _remember(remembered, table)
     return table

@@ -1,160 +1,165 @@
-"""CSV -> Parquet (zstd) for the columnar cache, never losing a row without saying so.
+"""Read a sniffed CSV in full: every row is either in the table or set aside with its line, text and reason.
 
-Each pass records bad rows in DuckDB's rejects table instead of failing on the first one. Short rows
-and late type surprises are repaired (pad with NULLs, read the column as text) and reported in notes;
-anything else (extra fields, broken quoting, bad bytes) is an InputError naming the first line.
-The Parquet file is written under a temporary name and renamed, so a crash never leaves half a file.
+Rows are never realigned: a row whose field count differs from the header, or whose quoting is broken,
+is set aside (DuckDB's reject tables record it) and counted. Two repairs keep good rows loadable:
+a column whose later values do not fit the sniffed type is read as text, and an unmatched quote that
+would swallow the following lines has its own line set aside so the rest are read again. Written
+Parquet goes to a temporary name first, so a crash never leaves half a file.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from csvanalyst.catalog.csvsql import literal, read_csv_sql
+from csvanalyst.catalog import rejects
+from csvanalyst.catalog.buildlock import unique_temp
+from csvanalyst.catalog.csvsql import literal, quote_ident, read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
-from csvanalyst.catalog.precheck import MAX_LINE_BYTES
-from csvanalyst.catalog.schema import ColumnInfo
+from csvanalyst.catalog.progress import run_with_progress
+from csvanalyst.catalog.schema import ColumnInfo, RowAccount, SetAsideRow
 from csvanalyst.catalog.sniff import CsvSpec
-from csvanalyst.errors import InputError
 
 Progress = Callable[[str, float], None]
-MAX_PASSES = 4
-
-_FATAL: dict[str, tuple[str, str]] = {
-    "TOO MANY COLUMNS": (
-        "has more fields than the header",
-        "Fix that row (an extra delimiter, or a value containing the delimiter that is not quoted).",
-    ),
-    "UNQUOTED VALUE": (
-        "has a quote character in a value that is not properly quoted",
-        'Quote the whole value and double any quote inside it ("").',
-    ),
-    "INVALID STATE": (
-        "has a quoted value that is never closed",
-        'Close the quote (a literal quote inside a quoted value is written as "").',
-    ),
-    "INVALID ENCODING": ("is not valid UTF-8", "Re-save the file as UTF-8, or fix the bytes on that line."),
-    "LINE SIZE OVER MAXIMUM": (
-        f"is longer than the limit of {MAX_LINE_BYTES:,} bytes",
-        "Check that line for a missing closing quote; trim or split the field.",
-    ),
-}
+MAX_PASSES = 12
 
 
 @dataclass
 class Ingested:
+    """The table as read: a Parquet file, or (`format` csv) the CSV itself with `options` that read it whole."""
+
     path: Path
-    row_count: int
+    format: Literal["parquet", "csv"]
     columns: list[ColumnInfo]
+    options: dict[str, Any]
+    rows: RowAccount
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def row_count(self) -> int:
+        return self.rows.loaded
+
+
+@dataclass
+class _Load:
+    spec: CsvSpec
+    original: Path
+    dest: Path
+    progress: Progress | None
+    write: bool
+    source: Path = field(init=False)
+    options: dict[str, Any] = field(init=False)
+    columns: list[ColumnInfo] = field(init=False)
+    notes: list[str] = field(default_factory=list)
+    dropped: list[SetAsideRow] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.source = self.spec.path
+        self.options = {**self.spec.options, "null_padding": False}
+        self.columns = [c.model_copy() for c in self.spec.columns]
 
 
 def ingest(spec: CsvSpec, dest: Path, original: Path, progress: Progress | None = None) -> Ingested:
     """Write the table `spec` describes to `dest` as Parquet; `original` is named in messages."""
-    options = {**spec.options, "null_padding": False}
-    columns = [c.model_copy() for c in spec.columns]
-    notes: list[str] = []
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    return _best(spec, original, dest, progress, write=True)
+
+
+def check_in_place(spec: CsvSpec, dest: Path, original: Path, progress: Progress | None = None) -> Ingested:
+    """Scan the CSV once; a clean file is then queried in place, one with set-aside rows from Parquet at `dest`."""
+    return _best(spec, original, dest, progress, write=False)
+
+
+def _best(spec: CsvSpec, original: Path, dest: Path, progress: Progress | None, *, write: bool) -> Ingested:
+    """Read with RFC 4180 quoting; if that sets rows aside in a file whose sample showed no quoted value,
+    also read its quotes as plain text and keep whichever reading sets fewer rows aside."""
+    quoted = _run(_Load(spec, original, dest, progress, write=write))
+    if spec.quotes_seen or not quoted.rows.set_aside:
+        return quoted
+    plain_spec = CsvSpec(spec.path, {**spec.options, "quote": "", "escape": ""}, spec.columns, spec.notes)
+    plain_dest = dest.with_name(f"{dest.stem}.plain{dest.suffix}")
+    plain = _run(_Load(plain_spec, original, plain_dest, progress, write=write))
+    if plain.rows.set_aside >= quoted.rows.set_aside:
+        _discard(plain)
+        return quoted
+    _discard(quoted)
+    plain.notes.append(f"quote characters in {original.name} are read as plain text")
+    return plain
+
+
+def _discard(result: Ingested) -> None:
+    if result.format == "parquet":
+        result.path.unlink(missing_ok=True)
+    if result.rows.rejects_path:
+        Path(result.rows.rejects_path).unlink(missing_ok=True)
+
+
+def _run(load: _Load) -> Ingested:
+    load.dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = unique_temp(load.dest)
+    found_tmp = unique_temp(load.dest.with_name(f"{load.dest.stem}.rejects"))
     try:
-        for _ in range(MAX_PASSES):
-            options["columns"] = {c.name: c.type for c in columns}
-            rejects = _copy(spec.path, options, tmp, original, progress)
-            if not rejects:
-                os.replace(tmp, dest)
-                return Ingested(dest, _row_count(dest), columns, notes)
-            _repair(rejects, options, columns, notes, original)
-        raise InputError(f"{original} could not be read consistently.", hint="Check the file's format.")
+        for attempt in range(MAX_PASSES):
+            load.options["columns"] = {c.name: c.type for c in load.columns}
+            found = _pass(load, tmp if load.write else None, found_tmp)
+            if attempt == MAX_PASSES - 1 or not _repaired(load, found):
+                break
+        if (found.count or load.dropped) and not load.write:
+            load.write = True  # the table must hold exactly the rows a pass accepted
+            found = _pass(load, tmp, found_tmp)
+        return _finish(load, found, tmp, found_tmp)
     finally:
         tmp.unlink(missing_ok=True)
+        found_tmp.unlink(missing_ok=True)
+        rejects.remove_copies(load.dest)
 
 
-def _copy(
-    path: Path, options: dict[str, Any], tmp: Path, original: Path, progress: Progress | None
-) -> list[tuple[str, int, int, str | None]]:
-    """One pass: COPY to Parquet; returns the rejects as (error type, count, first line, column)."""
+def _pass(load: _Load, tmp: Path | None, found_tmp: Path) -> rejects.Found:
+    """One full read with rejects recorded; returns what was set aside (rows counted on the way)."""
     import duckdb
 
-    source = read_csv_sql(path, {**options, "store_rejects": True})
-    query = f"COPY (SELECT * FROM {source}) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
+    source = read_csv_sql(load.source, {**load.options, "store_rejects": True})
+    if tmp is not None:
+        query = f"COPY (SELECT * FROM {source}) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
+    else:  # every column named, so every value is parsed and cast (count(*) alone skips that)
+        counts = "".join(f", count({quote_ident(c.name)})" for c in load.columns)
+        query = f"SELECT count(*){counts} FROM {source}"
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = true")
         con.execute("SET enable_progress_bar_print = false")
         try:
-            _run_with_progress(con, query, f"Reading {original.name}", progress)
+            run_with_progress(con, query, f"Reading {load.original.name}", load.progress)
+            loaded = int(con.fetchall()[0][0])
         except duckdb.Error as exc:
-            raise csv_error(exc, path, original) from exc
-        return con.execute(
-            """SELECT error_type::VARCHAR, count(DISTINCT line), min(line), any_value(column_name)
-               FROM reject_errors GROUP BY ALL ORDER BY 3"""
-        ).fetchall()
+            raise csv_error(exc, load.source, load.original) from exc
+        return rejects.collect(con, loaded, [row.line for row in load.dropped], found_tmp)
 
 
-def _run_with_progress(con: Any, query: str, label: str, progress: Progress | None) -> None:
-    """Poll DuckDB's query progress from a side thread while the COPY runs on this one."""
-    if progress is None:
-        con.execute(query)
-        return
-    done = threading.Event()
-
-    def poll() -> None:
-        while not done.wait(0.2):
-            percent = con.query_progress()
-            if percent >= 0:
-                progress(label, min(percent / 100.0, 1.0))
-
-    watcher = threading.Thread(target=poll, daemon=True)
-    progress(label, 0.0)
-    watcher.start()
-    try:
-        con.execute(query)
-    finally:
-        done.set()
-        watcher.join()
-    progress(label, 1.0)
+def _repaired(load: _Load, found: rejects.Found) -> bool:
+    """Widen columns with values of another type, or cut out lines whose quote swallows the next lines."""
+    widened = False
+    for name, line in found.casts:
+        for col in load.columns:
+            if col.name == name and col.type != "VARCHAR":
+                load.notes.append(
+                    f"column {name!r} read as text: line {line} has a value that is not {col.type.lower()}"
+                )
+                col.type = "VARCHAR"
+                widened = True
+    if widened:
+        return True
+    if found.spills:
+        load.source = rejects.drop_lines(load.source, found.spills, load.dest)
+        load.dropped = sorted([*load.dropped, *(s.row for s in found.spills)], key=lambda r: r.line)
+        return True
+    return False
 
 
-def _repair(
-    rejects: list[tuple[str, int, int, str | None]],
-    options: dict[str, Any],
-    columns: list[ColumnInfo],
-    notes: list[str],
-    original: Path,
-) -> None:
-    """Adjust options for repairable rejects, or raise for the first fatal one."""
-    for kind, count, line, _column in rejects:
-        if kind in _FATAL:
-            what, hint = _FATAL[kind]
-            more = f" ({count - 1:,} more lines like it)" if count > 1 else ""
-            raise InputError(f"{original} line {line} {what}{more}.", hint=hint)
-    for kind, count, line, column in rejects:
-        if kind == "MISSING COLUMNS" and not options["null_padding"]:
-            options["null_padding"] = True
-            notes.append(f"{count:,} short rows padded with NULLs in {original.name} (first at line {line})")
-        elif kind == "CAST":
-            _widen(columns, column, line, notes, original)
-        else:
-            raise InputError(f"{original} line {line} could not be read ({kind.lower()}).", hint="Fix that line.")
-
-
-def _widen(columns: list[ColumnInfo], name: str | None, line: int, notes: list[str], original: Path) -> None:
-    for col in columns:
-        if col.name == name and col.type != "VARCHAR":
-            notes.append(
-                f"column {name!r} of {original.name} read as text: line {line} has a value that is not {col.type}"
-            )
-            col.type = "VARCHAR"
-            return
-    raise InputError(f"{original} line {line}: a value does not fit column {name!r}.", hint="Fix that value.")
-
-
-def _row_count(path: Path) -> int:
-    import duckdb
-
-    with duckdb.connect() as con:
-        return int(con.execute(f"SELECT count(*) FROM read_parquet({literal(str(path))})").fetchone()[0])
+def _finish(load: _Load, found: rejects.Found, tmp: Path, found_tmp: Path) -> Ingested:
+    account = rejects.account(found, load.dropped, found_tmp, load.dest)
+    if load.write:
+        os.replace(tmp, load.dest)
+        return Ingested(load.dest, "parquet", load.columns, load.options, account, load.notes)
+    return Ingested(load.source, "csv", load.columns, load.options, account, load.notes)

@@ -16,14 +16,16 @@ from pydantic import BaseModel, ConfigDict
 
 from csvanalyst.catalog import demo
 from csvanalyst.catalog.build import build_dataset, fingerprint_of, prune_cache
+from csvanalyst.catalog.buildlock import build_lock
 from csvanalyst.catalog.files import file_dataset
 from csvanalyst.catalog.names import close_matches, dataset_name
+from csvanalyst.catalog.rejects import set_aside_notes
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.catalog.sources import Source, sources_for
 from csvanalyst.config import get_settings
 from csvanalyst.errors import NotFoundError, UsageError
 from csvanalyst.store import datasets as rows
-from csvanalyst.store.db import connect, transaction
+from csvanalyst.store.db import connect, connect_readonly, transaction
 
 Progress = Callable[[str, float], None]
 
@@ -59,9 +61,19 @@ def _store() -> Iterator[sqlite3.Connection]:
         db.close()
 
 
+@contextmanager
+def _reading() -> Iterator[sqlite3.Connection]:
+    """The store opened read-only: listing and resolving datasets work on a full disk."""
+    db = connect_readonly(get_settings().store_path)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 def list_datasets() -> list[DatasetSummary]:
     """Demo datasets first (in registry order), then the user's, by name."""
-    with _store() as db:
+    with _reading() as db:
         stored = {row["name"]: row for row in rows.list_all(db)}
     result = []
     for entry in demo.load_registry()["datasets"]:
@@ -83,21 +95,42 @@ def _summary(name: str, origin: str, desc: str, tables: int, info: DatasetInfo |
 
 
 def get_dataset(name: str, progress: Progress | None = None) -> DatasetInfo:
-    """The named dataset with a fresh cache and profile; NotFoundError lists what exists."""
-    with _store() as db:
+    """The named dataset with a fresh cache and profile; NotFoundError lists what exists.
+
+    A stale cache is rebuilt under the dataset's build lock; callers that waited for another build
+    find its result fresh and use it instead of building again.
+    """
+    fresh = _fresh_or_none(name)
+    if fresh is not None:
+        return fresh
+    with build_lock(get_settings().cache_dir, name):
+        fresh = _fresh_or_none(name)
+        if fresh is not None:
+            return fresh
+        _row, origin, description, sources, source_path = _resolve(name)
+        return _rebuild(name, origin, description, sources, source_path, progress)
+
+
+def _fresh_or_none(name: str) -> DatasetInfo | None:
+    row, _origin, _description, sources, _source_path = _resolve(name)
+    if row is not None and _is_fresh(row, sources):
+        return DatasetInfo.model_validate_json(row["info_json"])
+    return None
+
+
+def _resolve(name: str) -> tuple[sqlite3.Row | None, str, str, list[Source], str]:
+    """The stored row (if any), origin, description, current sources and source path of `name`."""
+    with _reading() as db:
         row = rows.get(db, name)
     if row is None and name not in demo.demo_names():
         raise _not_found(name)
     origin = row["origin"] if row else "demo"
     if origin == "demo":
         description, sources, source_path = _demo_sources(name)
-    else:
-        source_path = row["source_path"]
-        sources = sources_for(Path(source_path))
-        description = DatasetInfo.model_validate_json(row["info_json"]).description
-    if row is not None and _is_fresh(row, sources):
-        return DatasetInfo.model_validate_json(row["info_json"])
-    return _rebuild(name, origin, description, sources, source_path, progress)
+        return row, origin, description, sources, source_path
+    source_path = row["source_path"]
+    description = DatasetInfo.model_validate_json(row["info_json"]).description
+    return row, origin, description, sources_for(Path(source_path)), source_path
 
 
 def _is_fresh(row: sqlite3.Row, sources: list[Source]) -> bool:
@@ -142,8 +175,15 @@ def _record(info: DatasetInfo, source_path: str) -> None:
         )
 
 
-def add_dataset(path: Path, name: str | None = None, progress: Progress | None = None) -> DatasetInfo:
-    """Register a CSV file or a folder of CSVs: validated, cached and profiled before it is recorded."""
+def add_dataset(
+    path: Path, name: str | None = None, progress: Progress | None = None, *, strict: bool = False
+) -> DatasetInfo:
+    """Register a CSV file or a folder of CSVs: validated, cached and profiled before it is recorded.
+
+    The whole add holds the name's build lock, so of two adds of one name the second waits and is
+    refused without touching the cache the first one built. With `strict`, a file with rows that cannot
+    be read is refused instead of registered without them.
+    """
     path = Path(path).expanduser()
     sources = sources_for(path)
     resolved = path.resolve()
@@ -153,23 +193,24 @@ def add_dataset(path: Path, name: str | None = None, progress: Progress | None =
     tables = len(sources)
     description = f"{tables} table{'s' if tables != 1 else ''} from {source_path}"
     cache_root = get_settings().cache_dir
-    prune_cache(cache_root, dataset, keep=None)  # leftovers of a crashed earlier attempt
-    try:
-        info = build_dataset(dataset, "user", description, sources, cache_root, progress)
-        with _store() as db, transaction(db):
-            if rows.get(db, dataset) is not None:
-                raise _taken(dataset)
-            rows.upsert(
-                db,
-                name=dataset,
-                origin="user",
-                source_path=source_path,
-                fingerprint=info.fingerprint,
-                info_json=info.model_dump_json(),
-            )
-    except BaseException:
-        prune_cache(cache_root, dataset, keep=None)
-        raise
+    with build_lock(cache_root, dataset):
+        _check_free(dataset)
+        prune_cache(cache_root, dataset, keep=None)  # leftovers of a crashed earlier attempt
+        try:
+            info = build_dataset(dataset, "user", description, sources, cache_root, progress)
+            set_aside_notes(info, strict=strict)
+            with _store() as db, transaction(db):
+                rows.upsert(
+                    db,
+                    name=dataset,
+                    origin="user",
+                    source_path=source_path,
+                    fingerprint=info.fingerprint,
+                    info_json=info.model_dump_json(),
+                )
+        except BaseException:
+            prune_cache(cache_root, dataset, keep=None)
+            raise
     return info
 
 
@@ -178,7 +219,7 @@ def _check_free(dataset: str) -> None:
         raise UsageError(
             f"{dataset!r} is the name of a built-in demo dataset.", hint="Choose another name with --name."
         )
-    with _store() as db:
+    with _reading() as db:
         if rows.get(db, dataset) is not None:
             raise _taken(dataset)
 
@@ -197,14 +238,16 @@ def remove_dataset(name: str) -> None:
             f"{name!r} is a built-in demo dataset and cannot be removed.",
             hint="Only datasets added with `datasets add` can be removed.",
         )
-    with _store() as db, transaction(db):
-        if not rows.delete(db, name):
-            raise _not_found(name)
-    prune_cache(get_settings().cache_dir, name, keep=None)
+    cache_root = get_settings().cache_dir
+    with build_lock(cache_root, name):
+        with _store() as db, transaction(db):
+            if not rows.delete(db, name):
+                raise _not_found(name)
+        prune_cache(cache_root, name, keep=None)
 
 
 def _not_found(name: str) -> NotFoundError:
-    with _store() as db:
+    with _reading() as db:
         known = sorted({*demo.demo_names(), *(row["name"] for row in rows.list_all(db))})
     similar = close_matches(name, known)
     guess = f" Did you mean {' or '.join(repr(s) for s in similar)}?" if similar else ""

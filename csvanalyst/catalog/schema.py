@@ -75,13 +75,35 @@ class TableSource(BaseModel):
     csv_options: dict[str, Any] = Field(default_factory=dict)
 
 
+class SetAsideRow(BaseModel):
+    """A row of the source file that is not in the table: where it is, what it says, why it is out."""
+
+    line: int  # record number in the file, the header being line 1
+    reason: str
+    text: str  # the raw row, cut at a few KiB
+
+
+class RowAccount(BaseModel):
+    """Every row of a source file is either loaded or set aside; `first` holds the earliest set-aside rows."""
+
+    loaded: int
+    set_aside: int = 0
+    first: list[SetAsideRow] = Field(default_factory=list)
+    rejects_path: str | None = None  # Parquet file of every set-aside row
+
+    @property
+    def total(self) -> int:
+        return self.loaded + self.set_aside
+
+
 class TableSchema(BaseModel):
     name: str  # SQL-safe table name: lowercase, non-alphanumerics -> "_"
     columns: list[ColumnInfo]
     row_count: int | None = None
     source: TableSource
     original_file: str | None = None  # the CSV the user gave, for display and fingerprinting
-    notes: list[str] = Field(default_factory=list)  # e.g. "3 short rows padded with NULLs"
+    notes: list[str] = Field(default_factory=list)  # e.g. "the header is line 3"
+    rows: RowAccount | None = None  # loaded vs set-aside rows of the source file
 
     def column(self, name: str) -> ColumnInfo | None:
         for col in self.columns:

@@ -8,8 +8,8 @@ samples (the delimiter seen in the header, decimal commas, our column names), so
 from __future__ import annotations
 
 import csv
-import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,14 +17,20 @@ from typing import Any
 from csvanalyst.catalog.csvsql import read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
 from csvanalyst.catalog.names import unique_columns
-from csvanalyst.catalog.precheck import MAX_LINE_BYTES, FileFacts, inspect_file
+from csvanalyst.catalog.precheck import MAX_LINE_BYTES, FileFacts, check_readable, inspect_file
 from csvanalyst.catalog.schema import ColumnInfo
+from csvanalyst.catalog.streams import compression_of, decompress, table_stem
 from csvanalyst.catalog.transcode import transcode_to_utf8
 from csvanalyst.errors import InputError
 
 _CANDIDATES = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _PROBE_ROWS = 500
+_LAYOUT_LINES = 200
+_LAYOUT_CHARS = 1024 * 1024
+# Python's csv module stops at 128 KiB fields; ours may be as long as a line DuckDB accepts.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _FIELDS = "Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat"
 
 
@@ -36,6 +42,7 @@ class CsvSpec:
     options: dict[str, Any]
     columns: list[ColumnInfo]
     notes: list[str] = field(default_factory=list)
+    quotes_seen: bool = True  # the sniffer found quoted values; if not, quotes may be plain text
 
 
 def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
@@ -44,10 +51,14 @@ def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
     A UTF-8 copy (rather than DuckDB's `encoding` option) keeps every reader on one path: DuckDB's
     Python `read_csv` and its COPY only accept UTF-8, and its UTF-16 support misreads big-endian.
     """
-    facts = inspect_file(path)
-    readable = path
+    check_readable(path)
+    kind = compression_of(path)
+    plain = decompress(path, kind, utf8_dir / f"{table_stem(path)}.csv") if kind else path
+    facts = inspect_file(plain)
+    facts.path = path
+    readable = plain
     if facts.encoding != "utf-8":
-        readable = transcode_to_utf8(path, utf8_dir / f"{path.stem}.utf8.csv", facts.encoding)
+        readable = transcode_to_utf8(plain, utf8_dir / f"{path.stem}.utf8.csv", facts.encoding)
     return sniff(readable, facts)
 
 
@@ -56,13 +67,14 @@ def sniff(path: Path, facts: FileFacts) -> CsvSpec:
     import duckdb
 
     hints: dict[str, Any] = {"max_line_size": MAX_LINE_BYTES}
-    delim = guess_delimiter(facts.text)
+    delim, skip = guess_layout(facts.text)
     if delim:
         hints["delim"] = delim
+    if skip:
+        hints["skip"] = skip
     with duckdb.connect() as con:
         found = _sniff(con, path, hints, facts)
         rows = _sample_rows(facts.text, found)
-        _check_quotes(found, facts)
         decimal = _decimal_comma_hints(found, rows)
         if decimal:
             hints.update(decimal)
@@ -70,27 +82,46 @@ def sniff(path: Path, facts: FileFacts) -> CsvSpec:
     return _spec(path, found, hints, rows, facts)
 
 
-def guess_delimiter(text: str) -> str | None:
-    """The candidate that splits the header line into the most fields (quotes respected)."""
-    header = text.split("\n", 1)[0].rstrip("\r")
-    best, best_count = None, 1
+def guess_layout(text: str) -> tuple[str | None, int]:
+    """(delimiter, lines before the header): the candidate whose most common field count (above one)
+    covers most lines wins, and the header is the first line with that count, so title or export
+    lines above it (a preamble) are skipped instead of becoming the header or data."""
+    lines = _LINES.findall(text[:_LAYOUT_CHARS])[:_LAYOUT_LINES]
+    best: tuple[float, int, str | None, int] = (0.0, 1, None, 0)
     for candidate in _CANDIDATES:
-        count = len(next(csv.reader([header], delimiter=candidate), []))
-        if count > best_count:
-            best, best_count = candidate, count
-    return best
+        counts = _field_counts(lines, candidate)
+        if not counts:
+            continue
+        width, freq = Counter(n for _, n in counts).most_common(1)[0]
+        share = freq / len(counts)
+        if width > 1 and (share, width) > best[:2]:
+            best = (share, width, candidate, next(start for start, n in counts if n == width))
+    return best[2], best[3]
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[tuple[int, int]]:
+    """(first physical line index, field count) of each non-blank record, quotes respected."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    counts: list[tuple[int, int]] = []
+    start = 0
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                counts.append((start, len(row)))
+            start = reader.line_num
+    except csv.Error:
+        pass  # a broken quote ends the sample here; what was read still counts
+    return counts
 
 
 def _sniff(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
-    """Run DuckDB's sniffer; a ragged file fails strict sniffing, so retry once with null padding."""
-    query = f"SELECT {_FIELDS} FROM sniff_csv{read_csv_sql(path, hints)[len('read_csv') :]}"
+    """Run DuckDB's sniffer, told to skip bad rows: a few ragged or broken lines must not make it take
+    the header for data or pick another column count (they are set aside when the file is read)."""
+    query = f"SELECT {_FIELDS} FROM sniff_csv{read_csv_sql(path, {**hints, 'ignore_errors': True})[len('read_csv') :]}"
     try:
         row = con.execute(query).fetchone()
     except Exception as exc:  # duckdb raises several unrelated classes for one bad file
-        if hints.get("null_padding"):
-            raise csv_error(exc, path, facts.path) from exc
-        hints["null_padding"] = True
-        return _sniff(con, path, hints, facts)
+        raise csv_error(exc, path, facts.path) from exc
     keys = [k.strip() for k in _FIELDS.split(",")]
     return {k: (None if v == "(empty)" else v) for k, v in zip(keys, row, strict=True)}
 
@@ -100,7 +131,7 @@ def _sample_rows(text: str, found: dict[str, Any]) -> list[list[str]]:
     quote = found["Quote"] or '"'
     escape = found["Escape"]
     reader = csv.reader(
-        io.StringIO(text),
+        _LINES.findall(text),  # records may end in \n, \r\n or a bare \r
         delimiter=found["Delimiter"] or ",",
         quotechar=quote,
         doublequote=escape in (None, quote),
@@ -117,28 +148,6 @@ def _sample_rows(text: str, found: dict[str, Any]) -> list[list[str]]:
     except csv.Error:
         pass
     return rows
-
-
-def _check_quotes(found: dict[str, Any], facts: FileFacts) -> None:
-    """DuckDB falls back to "no quoting" when a quote is never closed; we say where it opened."""
-    if found["Quote"] or '"' not in facts.text:
-        return
-    delim = found["Delimiter"] or ","
-    reader = csv.reader(io.StringIO(facts.text), delimiter=delim, strict=True)
-    line = 0
-    try:
-        for _ in reader:
-            line = reader.line_num
-    except csv.Error as exc:
-        raise InputError(
-            f"{facts.path} (line {line + 1}) has a quoted value that is never closed ({exc}).",
-            hint='Close the quote (a literal quote inside a quoted value is written as "").',
-        ) from exc
-    if facts.complete and line and facts.text.count('"') % 2:
-        raise InputError(
-            f"{facts.path} has an odd number of quote characters; a quoted value is never closed.",
-            hint='Close the quote (a literal quote inside a quoted value is written as "").',
-        )
 
 
 def _decimal_comma_hints(found: dict[str, Any], rows: list[list[str]]) -> dict[str, str]:
@@ -165,10 +174,12 @@ def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[l
         names = [f"column_{i}" for i in range(1, len(sniffed) + 1)]
         notes.append(f"{facts.path.name} has no header row; columns are named column_1 ... column_{len(names)}")
     columns = [ColumnInfo(name=n, type=t) for n, (_, t) in zip(names, sniffed, strict=True)]
-    options = _options(found, hints, columns, literal_quotes='"' in facts.text and not found["Quote"])
+    if found["SkipRows"]:
+        notes.append(f"the first {found['SkipRows']} line(s) of {facts.path.name}, above its header, were skipped")
+    options = _options(found, hints, columns)
     if facts.complete and len([line for line in facts.text.splitlines() if line.strip()]) == 1:
         notes.append(f"{facts.path.name} has a header but no data rows")
-    return CsvSpec(path=path, options=options, columns=columns, notes=notes)
+    return CsvSpec(path=path, options=options, columns=columns, notes=notes, quotes_seen=bool(found["Quote"]))
 
 
 def _header_names(header: list[str], sniffed: list[tuple[str, str]], facts: FileFacts) -> tuple[list, list]:
@@ -185,11 +196,11 @@ def _header_names(header: list[str], sniffed: list[tuple[str, str]], facts: File
 ISO_FORMATS = frozenset({"%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"})
 
 
-def _options(
-    found: dict[str, Any], hints: dict[str, Any], columns: list[ColumnInfo], *, literal_quotes: bool
-) -> dict[str, Any]:
-    """Explicit options; with no quotes in the sample we still allow RFC 4180 quoting further down."""
-    quote = "" if literal_quotes else (found["Quote"] or '"')
+def _options(found: dict[str, Any], hints: dict[str, Any], columns: list[ColumnInfo]) -> dict[str, Any]:
+    """Explicit options, so the full read sees exactly the dialect and types sniffed here."""
+    # RFC 4180 quoting even when the sniffer saw none: a stray quote then sets its own line aside
+    # (see ingest), where reading quotes as text would split every properly quoted value.
+    quote = found["Quote"] or '"'
     options: dict[str, Any] = {
         "auto_detect": False,
         "delim": found["Delimiter"] or ",",
@@ -198,7 +209,7 @@ def _options(
         "header": bool(found["HasHeader"]),
         "skip": int(found["SkipRows"] or 0),
         "columns": {c.name: c.type for c in columns},
-        "null_padding": True,
+        "null_padding": False,
     }
     if found["Comment"]:
         options["comment"] = found["Comment"]

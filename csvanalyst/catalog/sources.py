@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from csvanalyst.catalog.names import normalize_name
+from csvanalyst.catalog.streams import table_stem
 from csvanalyst.errors import InputError, UsageError
 
-SUFFIXES = {".csv", ".tsv", ".txt"}
+SUFFIXES = {".csv", ".tsv", ".txt", ".parquet"}
+COMPRESSED_SUFFIXES = {f"{s}{c}" for s in SUFFIXES for c in (".gz", ".zst")}
 Source = tuple[str, Path]  # (table name, real path of the CSV)
 
 
@@ -20,14 +22,19 @@ def sources_for(path: Path) -> list[Source]:
     real = path.resolve()
     if not real.exists():
         raise InputError(f"{path} is a symlink to {real}, which does not exist.", hint="Fix or remove the link.")
-    return [(normalize_name(path.stem), real)]
+    if not real.is_file():  # a pipe would block the fingerprint forever and could not be read again
+        raise InputError(
+            f"{path} is not a regular file (a pipe, socket or device), so it cannot be registered.",
+            hint=f"Save it to a file first (e.g. `cat {path} > table.csv`), or query it once with --file.",
+        )
+    return [(normalize_name(table_stem(path)), real)]
 
 
 def discover(folder: Path) -> list[Source]:
     """CSV files directly inside `folder` (not recursive), with links leaving the folder refused."""
     root = folder.resolve()
     try:
-        entries = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+        entries = sorted(p for p in folder.iterdir() if _is_table_file(p) and not p.name.startswith("."))
     except OSError as exc:
         raise InputError(f"Cannot list {folder}: {exc.strerror or exc}.", hint="Check its permissions.") from exc
     found: list[Source] = []
@@ -39,7 +46,7 @@ def discover(folder: Path) -> list[Source]:
                 hint="Copy the file into the folder, or register it on its own with `datasets add FILE`.",
             )
         if real.is_file():
-            found.append((normalize_name(entry.stem), real))
+            found.append((normalize_name(table_stem(entry)), real))
     if not found:
         raise InputError(
             f"No CSV files in {folder} (looked for {', '.join(sorted(SUFFIXES))}, not in subfolders).",
@@ -47,6 +54,11 @@ def discover(folder: Path) -> list[Source]:
         )
     check_unique([name for name, _ in found], [p for _, p in found])
     return found
+
+
+def _is_table_file(path: Path) -> bool:
+    name = path.name.lower()
+    return path.suffix.lower() in SUFFIXES or any(name.endswith(s) for s in COMPRESSED_SUFFIXES)
 
 
 def check_unique(names: list[str], paths: list[Path]) -> None:

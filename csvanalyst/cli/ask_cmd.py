@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from csvanalyst.cli.options import DatasetOpt, FileOpt, OutputOpt, SandboxOpt, TimeoutOpt, TraceOpt, settings_with
+from csvanalyst.cli.options import (
+    DatasetOpt,
+    FileOpt,
+    OutputOpt,
+    SandboxOpt,
+    StrictOpt,
+    TimeoutOpt,
+    TraceOpt,
+    settings_with,
+)
 from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
 
 
@@ -44,6 +53,7 @@ def ask(
     sandbox: SandboxOpt = None,
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Ask a question about a dataset in plain language."""
     from csvanalyst.core.query import DataScope
@@ -62,7 +72,7 @@ def ask(
             "The question is empty.", hint='Ask something, e.g. csvanalyst ask "how many orders" -d retail.'
         )
     session = Session(
-        settings=settings_with(timeout=timeout, sandbox=sandbox, trace=trace),
+        settings=settings_with(timeout=timeout, sandbox=sandbox, trace=trace, strict=strict),
         provider=provider.value,
         model=model,
         samples=not no_samples,

@@ -1,4 +1,4 @@
-"""`csvanalyst datasets generate|list|show|add|remove`."""
+"""`csvanalyst datasets generate|list|show|add|remove|rejects`."""
 
 from __future__ import annotations
 
@@ -104,12 +104,18 @@ def _short(value: Any, width: int = 24) -> str:
 def add(
     path: Annotated[Path, typer.Argument(help="A CSV file, or a folder of CSV files (one table per file).")],
     name: Annotated[str | None, typer.Option("--name", help="Dataset name (default: the file or folder name).")] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse a file with rows that cannot be read instead of setting them aside."),
+    ] = False,
 ) -> None:
     """Register a CSV file or folder: validate, ingest into the columnar cache, profile."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from csvanalyst.catalog import registry
+    from csvanalyst.catalog.rejects import set_aside_notes
     from csvanalyst.cli.diagnostics import note
+    from csvanalyst.config import get_settings
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("validating", total=1.0)
@@ -117,12 +123,34 @@ def add(
         def progress(message: str, fraction: float) -> None:
             bar.update(task, description=message, completed=fraction)
 
-        info = registry.add_dataset(path, name=name, progress=progress)
+        info = registry.add_dataset(path, name=name, progress=progress, strict=strict or get_settings().strict)
     tables = ", ".join(f"{t.name} ({t.row_count:,} rows)" for t in info.tables if t.row_count is not None)
     note(f"registered dataset {info.name!r}: {tables}")
     for table in info.tables:
         for line in table.notes:
             note(f"{table.name}: {line}")
+    for line in set_aside_notes(info, strict=False)[0]:
+        note(line)
+
+
+@app.command("rejects")
+def rejects_cmd(
+    name: Annotated[str, typer.Argument(help="A dataset name, or the path of a file queried with --file.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """List the rows of a dataset's files that could not be read: line, reason and raw text."""
+    from csvanalyst.catalog.rejects import rejects_of
+    from csvanalyst.cli import render
+
+    found = rejects_of(name)
+    if json_out:
+        render.print_json(found)
+        return
+    columns = [
+        {"name": n, "type": t}
+        for n, t in [("table", "VARCHAR"), ("line", "BIGINT"), ("reason", "VARCHAR"), ("text", "VARCHAR")]
+    ]
+    render.print_table(columns, [[r["table"], r["line"], r["reason"], r["text"]] for r in found])
 
 
 @app.command("remove")

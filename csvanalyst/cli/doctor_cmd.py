@@ -7,10 +7,17 @@ from typing import Annotated, Any
 import typer
 
 
-def doctor(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def doctor(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Also remove what crashed processes left on this home (their owners gone).")
+    ] = False,
+) -> None:
     """Report model providers (keys masked), sandboxes and the store."""
     report: dict[str, Any] = {"providers": _providers(), "sandboxes": _sandboxes(), "store": _store()}
     report["next_steps"] = next_steps(report)
+    if fix:
+        report["fixed"] = _fix()
     if json_out:
         from csvanalyst.cli import render
 
@@ -85,17 +92,43 @@ def _diagnosed(name: str) -> dict[str, Any]:
 def _store() -> dict[str, Any]:
     from csvanalyst.config import get_settings
     from csvanalyst.errors import CsvAnalystError
-    from csvanalyst.store.db import connect
+    from csvanalyst.store.db import connect_readonly
 
     settings = get_settings()
     try:
-        db = connect(settings.store_path)
+        db = connect_readonly(settings.store_path)
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         runs = db.execute("SELECT count(*) FROM runs").fetchone()[0]
         db.close()
     except CsvAnalystError as exc:
         return {"path": str(settings.store_path), "healthy": False, "detail": exc.message}
     return {"path": str(settings.store_path), "healthy": check == "ok", "detail": check, "runs": runs}
+
+
+def _fix() -> dict[str, Any]:
+    """Sweep crash leftovers: interrupted runs, partial caches, orphaned uploads, scratch, containers."""
+    from csvanalyst.catalog.sweep import sweep_home
+    from csvanalyst.config import get_settings
+    from csvanalyst.errors import CsvAnalystError
+    from csvanalyst.executors.local import sweep_stale_scratch
+    from csvanalyst.store.db import connect
+    from csvanalyst.store.owners import repair_orphaned_runs
+
+    db = connect(get_settings().store_path)
+    try:
+        runs = repair_orphaned_runs(db)
+    finally:
+        db.close()
+    swept = sweep_home()
+    fixed: dict[str, Any] = {"interrupted_runs": runs, "paths": swept.paths + sweep_stale_scratch()}
+    fixed["bytes"] = swept.bytes
+    try:
+        from csvanalyst.executors import docker as docker_backend
+
+        fixed["containers"] = docker_backend.sweep_orphans(docker_backend.connect())
+    except CsvAnalystError:
+        fixed["containers"] = 0  # no daemon here: no containers to reclaim
+    return fixed
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -118,3 +151,9 @@ def _print(report: dict[str, Any]) -> None:
     console.print("[bold]Next[/]")
     for step in report["next_steps"]:
         console.print(f"  → {escape(step)}")
+    if "fixed" in report:
+        fixed = report["fixed"]
+        console.print(
+            f"[bold]Fixed[/]\n  {fixed['interrupted_runs']} interrupted run(s) marked, {fixed['paths']} leftover(s)"
+            f" removed ({fixed['bytes']:,} bytes), {fixed['containers']} orphaned container(s) removed"
+        )

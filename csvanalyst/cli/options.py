@@ -54,14 +54,27 @@ NoEscapeOpt = Annotated[
 ]
 
 
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Refuse a file with rows that cannot be read instead of setting them aside."),
+]
+
+
 def settings_with(
     max_rows: int | None = None,
     timeout: float | None = None,
     sandbox: str | None = None,
     trace: bool | None = None,
+    strict: bool = False,
 ) -> Settings:
     """Settings with CLI flags on top of environment and defaults (flags win)."""
     from csvanalyst.config import load_settings
 
-    overrides = {"max_rows": max_rows, "timeout_s": timeout, "sandbox": sandbox, "mlflow_enabled": trace}
+    overrides = {
+        "max_rows": max_rows,
+        "timeout_s": timeout,
+        "sandbox": sandbox,
+        "mlflow_enabled": trace,
+        "strict": strict or None,
+    }
     return load_settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -17,6 +17,7 @@ from csvanalyst.cli.options import (
     OutputFormat,
     OutputOpt,
     SandboxOpt,
+    StrictOpt,
     TimeoutOpt,
     settings_with,
 )
@@ -35,10 +36,11 @@ def sql(
     timeout: TimeoutOpt = None,
     sandbox: SandboxOpt = None,
     no_escape_formulas: NoEscapeOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Run one read-only SQL query (DuckDB dialect) over a dataset or CSV files."""
     text = sys.stdin.read() if query == "-" else query
-    run_and_print("sql", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas)
+    run_and_print("sql", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict)
 
 
 def plan(
@@ -51,10 +53,11 @@ def plan(
     timeout: TimeoutOpt = None,
     sandbox: SandboxOpt = None,
     no_escape_formulas: NoEscapeOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Compile a QueryPlan (JSON) to SQL and run it."""
     text = sys.stdin.read() if plan_file == "-" else read_text_file(Path(plan_file))
-    run_and_print("plan", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas)
+    run_and_print("plan", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict)
 
 
 def read_text_file(path: Path) -> str:
@@ -79,12 +82,13 @@ def run_and_print(
     timeout: float | None,
     sandbox: str | None,
     no_escape_formulas: bool,
+    strict: bool = False,
 ) -> None:
     from csvanalyst.cli import render
     from csvanalyst.core.query import DataScope, execute
 
     chosen = render.choose_format(fmt, output)
-    settings = settings_with(max_rows=max_rows, timeout=timeout, sandbox=sandbox)
+    settings = settings_with(max_rows=max_rows, timeout=timeout, sandbox=sandbox, strict=strict)
     scope = DataScope(dataset=dataset, files=tuple(files or ()))
     outcome = execute(kind, text, scope, settings=settings)  # type: ignore[arg-type]
     show_outcome(outcome, chosen, output, escape_formulas=not no_escape_formulas)
@@ -102,9 +106,13 @@ def show_outcome(outcome: QueryOutcome, fmt: OutputFormat, output: Path | None, 
         result.row_count,
         result.truncated,
     )
+    if outcome.set_aside:
+        payload["set_aside"] = outcome.set_aside
     total_ms = result.timings.get("total_ms", 0.0)
     footer = f"{result.row_count} row(s) · run {outcome.run_id} · {total_ms:.0f} ms"
     render.emit_result(payload, fmt, output, escape_formulas=escape_formulas, footer=footer)
+    for line in outcome.notes:
+        note(line)
     if result.truncated:
         note(f"result truncated at {result.row_count} rows; raise --max-rows to see more")
     if output is not None:

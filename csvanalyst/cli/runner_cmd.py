@@ -72,7 +72,7 @@ def cleanup(
     ] = "docker",
     namespace: Annotated[str | None, typer.Option("--namespace", help="Kubernetes namespace (kubernetes).")] = None,
 ) -> None:
-    """Remove runner containers or Jobs this program left behind (e.g. after a crash)."""
+    """Remove runner containers or Jobs this program left behind (e.g. after a crash); docker: this home's only."""
     from csvanalyst.errors import UsageError
 
     if sandbox == "kubernetes":

@@ -22,9 +22,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def _store():  # -> sqlite3.Connection
-    from csvanalyst.store.db import open_default
+    from csvanalyst.config import get_settings
+    from csvanalyst.store.db import connect_readonly
 
-    return open_default()
+    return connect_readonly(get_settings().store_path)
 
 
 @app.command("list")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,6 +40,9 @@ def serve(
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+    grace: Annotated[
+        int, typer.Option("--grace", help="Seconds open requests get to end after SIGTERM (turns are stopped).", min=1)
+    ] = 20,
 ) -> None:
     """Serve the API (OpenAPI at /docs) and the web page at http://HOST:PORT/."""
     import uvicorn
@@ -63,13 +66,30 @@ def serve(
         bound_host=host,
         allowed_hosts=tuple(allowed_host or ()),
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=grace,
         http=bounded_protocol(header_timeout, body_timeout),
         timeout_keep_alive=IDLE_TIMEOUT_S,
     )
+    server = uvicorn.Server(config)
+    _stop_turns_on_exit(server)
+    server.run()
+
+
+def _stop_turns_on_exit(server: Any) -> None:
+    """On SIGTERM/SIGINT, besides no longer accepting connections, stop every turn in flight so each
+    open stream ends with `error` + `done` and its run is recorded cancelled within the grace period."""
+    from csvanalyst.server.sse import stop_all_turns
+
+    exit_handler = server.handle_exit
+
+    def handle_exit(sig: int, frame: Any) -> None:
+        stop_all_turns()
+        exit_handler(sig, frame)
+
+    server.handle_exit = handle_exit

@@ -68,7 +68,8 @@ class QueryOutcome:
     dataset: DatasetInfo
     sql: str
     result: RunResult
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. rows of a table's file that were set aside
+    set_aside: dict[str, int] = field(default_factory=dict)  # table -> rows of its file not in the table
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -111,6 +112,7 @@ def execute(
     """Run one query end to end and record it. Raises the error tree for anything but status ok.
 
     Setting `cancel` stops the sandbox process of a run in flight; the run is recorded as cancelled."""
+    from csvanalyst.catalog.rejects import set_aside_notes
     from csvanalyst.core.text import require_text
     from csvanalyst.store import db as store_db
     from csvanalyst.store import runs
@@ -118,29 +120,41 @@ def execute(
     require_text(text, "Python code" if kind == "python" else "plan" if kind == "plan" else "SQL query")
     settings = settings or get_settings()
     dataset = scope.resolve()
-    store = store_db.connect(settings.store_path)
-    run_id = runs.start(
-        store,
-        dataset=dataset.name,
-        fingerprint=dataset.fingerprint,
-        kind=kind,
-        input=text,
-        scope=scope.to_dict(),
-        thread_id=thread_id,
-    )
+    notes, tally = set_aside_notes(dataset, strict=settings.strict)
+    try:
+        store: sqlite3.Connection | None = store_db.connect(settings.store_path)
+        run_id = runs.start(
+            store,
+            dataset=dataset.name,
+            fingerprint=dataset.fingerprint,
+            kind=kind,
+            input=text,
+            scope={**scope.to_dict(), **({"set_aside": tally} if tally else {})},
+            thread_id=thread_id,
+        )
+    except (CsvAnalystError, sqlite3.Error) as exc:
+        if not store_db.is_unwritable(exc):
+            raise
+        # The answer matters more than its record: run anyway, and say it was not recorded.
+        store, run_id = None, runs.new_run_id()
     try:
         if executor is not None:
-            return _execute_recorded(kind, text, dataset, run_id, store, settings, executor, cancel)
-        from csvanalyst.executors.base import load
+            outcome = _execute_recorded(kind, text, dataset, run_id, store, settings, executor, cancel)
+        else:
+            from csvanalyst.executors.base import load
 
-        with load(settings.sandbox) as owned:
-            _prepare(owned, dataset, settings)
-            return _execute_recorded(kind, text, dataset, run_id, store, settings, owned, cancel)
+            with load(settings.sandbox) as owned:
+                _prepare(owned, dataset, settings)
+                outcome = _execute_recorded(kind, text, dataset, run_id, store, settings, owned, cancel)
+        outcome.notes.extend(notes)
+        outcome.set_aside = tally
+        return outcome
     except KeyboardInterrupt:
         runs.cancel_if_running(store, run_id, message="Interrupted (Ctrl-C) while the query ran.")
         raise
     finally:
-        store.close()
+        if store is not None:
+            store.close()
 
 
 def _prepare(executor: Executor, dataset: DatasetInfo, settings: Settings) -> None:
@@ -156,12 +170,16 @@ def _execute_recorded(
     text: str,
     dataset: DatasetInfo,
     run_id: str,
-    store: sqlite3.Connection,
+    store: sqlite3.Connection | None,
     settings: Settings,
     executor: Executor,
     cancel: threading.Event | None = None,
 ) -> QueryOutcome:
     from csvanalyst.store import runs
+
+    def finish(**fields: object) -> None:
+        if store is not None:
+            runs.finish(store, run_id, **fields)  # type: ignore[arg-type]
 
     sql: str | None = None
     try:
@@ -177,12 +195,10 @@ def _execute_recorded(
                 limits=limits_from(settings),
             )
     except CsvAnalystError as exc:
-        runs.finish(store, run_id, status="rejected", compiled_sql=sql, error=exc.to_dict())
+        finish(status="rejected", compiled_sql=sql, error=exc.to_dict())
         raise
     result = executor.run(request, cancel=cancel)
-    runs.finish(
-        store,
-        run_id,
+    finish(
         status=result.status,
         compiled_sql=request.code,
         executor=result.executor,
@@ -195,9 +211,13 @@ def _execute_recorded(
         request=json.loads(request.model_dump_json()),
     )
     outcome = QueryOutcome(run_id=run_id, dataset=dataset, sql=request.code, result=result)
+    if store is None:
+        outcome.notes.append(NOT_RECORDED.format(path=settings.store_path))
     raise_for_status(outcome)
     return outcome
 
+
+NOT_RECORDED = "This run was not recorded: the store at {path} cannot be written (disk full or read-only)."
 
 PYTHON_ENABLE_HINT = (
     "Enable it with CSVANALYST_ENABLE_PYTHON=1 (or ENABLE_PYTHON_EXECUTION=1, or `enable_python = true` in "

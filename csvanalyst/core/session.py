@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from csvanalyst.observability.tracing import TurnTracer
 
 from csvanalyst.config import Settings, get_settings
-from csvanalyst.core.query import DataScope
+from csvanalyst.core.query import NOT_RECORDED, DataScope
 from csvanalyst.errors import CsvAnalystError
-from csvanalyst.events import Answer, Done, ErrorEvent, Event, Status
+from csvanalyst.events import Answer, Done, ErrorEvent, Event, SqlCompiled, Status
 from csvanalyst.executors.base import Executor
 from csvanalyst.llm.base import Message, ModelClient, ModelSettings
 
@@ -58,6 +58,9 @@ class Session:
             self._owns_executor = True
         self.history_turns = self.settings.history_turns if history_turns is None else history_turns
         self.samples = samples
+        from csvanalyst.store.owners import repair_once
+
+        repair_once(self.settings.store_path)
 
     _owns_executor = False
 
@@ -100,15 +103,22 @@ class Session:
 
         question = question.strip()
         state = TurnState()
+        from csvanalyst.catalog.rejects import set_aside_notes
+
         try:
             require_text(question, "question")
             dataset = scope.resolve()
-            thread_id = self._thread_for(thread_id, question, scope)
+            notes, _ = set_aside_notes(dataset, strict=self.settings.strict)
+            thread_id, unrecorded = self._thread_for(thread_id, question, scope)
             tracer = self._start_trace(question, dataset, thread_id)
         except CsvAnalystError as exc:
             yield ErrorEvent(code=exc.code, message=exc.message, hint=exc.hint)
             yield Done(status="failed")
             return
+        if unrecorded:
+            yield Status(message=NOT_RECORDED.format(path=self.settings.store_path), thread_id=thread_id)
+        for line in notes:  # said before the answer, so no front end can show it without this
+            yield Status(message=line, thread_id=thread_id)
         try:
             for event in _with_default_chart(self._turn(question, dataset, scope, thread_id, cancel, state, tracer)):
                 event.thread_id = thread_id
@@ -202,11 +212,16 @@ class Session:
         from csvanalyst.agent.observer import observed_call
         from csvanalyst.agent.tools import RunSqlArgs, run_sql
 
+        sent = yield from _announce_sql(sql, ctx)
         outcome = observed_call("run_sql", {"sql": sql}, observer, lambda: run_sql(RunSqlArgs(sql=sql), ctx, "direct"))
-        yield from self._direct(outcome, ctx, state, "Ran your SQL")
+        yield from self._direct(outcome, ctx, state, "Ran your SQL", already_sent=sent)
 
-    def _direct(self, outcome: ToolOutcome, ctx: ToolContext, state: TurnState, what: str) -> Iterator[Event]:
-        yield from outcome.events
+    def _direct(
+        self, outcome: ToolOutcome, ctx: ToolContext, state: TurnState, what: str, already_sent: str | None = None
+    ) -> Iterator[Event]:
+        for event in outcome.events:
+            if not (isinstance(event, SqlCompiled) and event.sql == already_sent):
+                yield event
         if outcome.is_error:
             import json
 
@@ -247,32 +262,62 @@ class Session:
             db.close()
         return record.id, DataScope.from_dict(record.scope)
 
-    def _thread_for(self, thread_id: str | None, question: str, scope: DataScope) -> str:
-        from csvanalyst.store import threads
+    def _thread_for(self, thread_id: str | None, question: str, scope: DataScope) -> tuple[str, bool]:
+        """The thread to answer in, and whether the store cannot record it (the turn still runs)."""
+        import sqlite3
 
-        db = self._store()
+        from csvanalyst.store import threads
+        from csvanalyst.store.db import is_unwritable
+
         try:
-            if thread_id:
-                return threads.get(db, thread_id).id
-            return threads.create(db, title=question or "(empty question)", scope=scope.to_dict())
-        finally:
-            db.close()
+            db = self._store()
+            try:
+                if thread_id:
+                    return threads.get(db, thread_id).id, False
+                return threads.create(db, title=question or "(empty question)", scope=scope.to_dict()), False
+            finally:
+                db.close()
+        except (CsvAnalystError, sqlite3.Error) as exc:
+            if not is_unwritable(exc):
+                raise
+            return thread_id or threads.new_thread_id(), True
 
     def _save_turn(self, thread_id: str, question: str, state: TurnState) -> None:
-        from csvanalyst.store import threads
+        import sqlite3
 
-        db = self._store()
+        from csvanalyst.store import threads
+        from csvanalyst.store.db import is_unwritable
+
         try:
-            threads.add_turn(
-                db,
-                thread_id,
-                question=question,
-                answer=state.answer or "(no answer)",
-                run_ids=state.run_ids,
-                status=state.status,
-            )
-        finally:
-            db.close()
+            db = self._store()
+            try:
+                threads.add_turn(
+                    db,
+                    thread_id,
+                    question=question,
+                    answer=state.answer or "(no answer)",
+                    run_ids=state.run_ids,
+                    status=state.status,
+                )
+            finally:
+                db.close()
+        except (CsvAnalystError, sqlite3.Error) as exc:
+            if not is_unwritable(exc):
+                raise  # the turn was announced as not recorded when the store could not be written
+
+
+def _announce_sql(sql: str, ctx: ToolContext) -> Iterator[Event]:
+    """Show the checked SQL and a status before a long run starts; returns the SQL announced, or None
+    when the check fails (the run path then records and reports the rejection)."""
+    from csvanalyst.core.query import check
+
+    try:
+        checked = check(sql, ctx.dataset, ctx.settings)
+    except CsvAnalystError:
+        return None
+    yield SqlCompiled(call_id="direct", sql=checked.sql)
+    yield Status(message=f"running the query in the {ctx.settings.sandbox} sandbox")
+    return checked.sql
 
 
 def _with_default_chart(events: Iterator[Event]) -> Iterator[Event]:

@@ -20,11 +20,12 @@ from typing import Any
 
 from csvanalyst.executors import docker_image
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
-from csvanalyst.executors.docker_io import Deadline, Overflow, Stream
+from csvanalyst.executors.docker_io import Cancelled, Deadline, Overflow, Stream
 from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
 
 LABEL = docker_image.LABEL
+HOME_LABEL = "csvanalyst.home"
 MEMORY_HEADROOM_MB = 512
 RUNNER_ARGV = ["python3", "-s", "-B", "-P", "-m", "runner"]
 
@@ -85,6 +86,7 @@ class DockerExecutor(ClosingExecutor):
         require_image(self.client, self.image)
         self.tmpfs_mb = tmpfs_mb
         self.pids = pids
+        sweep_orphans(self.client)  # warm workers of a server killed with -9 on this home
         self.pool = None
         if keep_warm:
             from csvanalyst.executors.pool import WarmPool
@@ -98,10 +100,13 @@ class DockerExecutor(ClosingExecutor):
         )
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
-        """`cancel` is accepted for the Executor protocol; a container run ends at its deadline."""
+        """Run one request; setting `cancel` kills its container (freeing its slot) and ends it as cancelled."""
         started = time.perf_counter()
         payload = mapped_request(request).model_dump_json().encode("utf-8")
-        outcome = self.pool.run(request, payload) if self.pool is not None else self.spawn(None, payload, request)
+        if self.pool is not None:
+            outcome = self.pool.run(request, payload, cancel)
+        else:
+            outcome = self.spawn(None, payload, request, cancel)
         result = to_result(outcome, request)
         result.executor = self.name
         result.timings = {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 3)}
@@ -112,13 +117,16 @@ class DockerExecutor(ClosingExecutor):
         if self.pool is not None:
             self.pool.prestart(list(tables), limits)
 
-    def spawn(self, argv: Sequence[str] | None, payload: bytes, request: RunRequest) -> Outcome:
+    def spawn(
+        self, argv: Sequence[str] | None, payload: bytes, request: RunRequest, cancel: threading.Event | None = None
+    ) -> Outcome:
         """Run argv (None: the runner) in a fresh container, feed payload, collect within the deadline."""
         limits = request.limits
         container = self.create(argv, list(request.tables.values()), limits, once=True)
         try:
             stream = Stream(
-                self.client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+                self.client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}),
+                cancel,
             )
             try:
                 return self._collect(container, stream, payload, limits)
@@ -139,7 +147,9 @@ class DockerExecutor(ClosingExecutor):
             outcome.timed_out = True
         except Overflow:
             outcome.overflow = True
-        if not (outcome.timed_out or outcome.overflow):
+        except Cancelled:
+            outcome.cancelled = True
+        if not (outcome.timed_out or outcome.overflow or outcome.cancelled):
             outcome.returncode = exit_code(container, deadline)
         outcome.stdout, outcome.stderr = bytes(stream.stdout), bytes(stream.stderr)
         outcome.elapsed_ms = round((time.perf_counter() - began) * 1000, 3)
@@ -183,7 +193,7 @@ class DockerExecutor(ClosingExecutor):
                 "CSVANALYST_SANDBOX": "docker",
                 "CSVANALYST_PRIVATE_TMP": "/tmp",
             },
-            labels={LABEL: "run", "csvanalyst.host_pid": str(os.getpid())},
+            labels=owner_labels(),
             hostname="sandbox",
             host_config=host_config,
         )
@@ -235,12 +245,57 @@ def remove(container: Any) -> None:
         container.remove(force=True)
 
 
+def home_tag() -> str:
+    """Identifies this CSVANALYST_HOME on the host, so cleanup never touches another user's containers."""
+    import hashlib
+
+    from csvanalyst.config import get_settings
+
+    return hashlib.blake2b(str(get_settings().home.resolve()).encode(), digest_size=8).hexdigest()
+
+
+def owner_labels() -> dict[str, str]:
+    from csvanalyst.store.owners import this_process
+
+    owner = this_process()
+    return {
+        LABEL: "run",
+        HOME_LABEL: home_tag(),
+        "csvanalyst.host": owner.host,
+        "csvanalyst.host_pid": str(owner.pid),
+        "csvanalyst.host_started": owner.started,
+    }
+
+
+def _ours(client: Any) -> list[Any]:
+    return client.containers.list(all=True, filters={"label": [LABEL, f"{HOME_LABEL}={home_tag()}"]})
+
+
 def cleanup(client: Any) -> int:
-    """Remove every container this program started that is still around; returns how many."""
-    leftovers = client.containers.list(all=True, filters={"label": LABEL})
+    """Remove every container this home's processes started that is still around; returns how many."""
+    leftovers = _ours(client)
     for container in leftovers:
         remove(container)
     return len(leftovers)
+
+
+def sweep_orphans(client: Any) -> int:
+    """Remove this home's containers whose host process is gone; live servers' workers stay."""
+    from csvanalyst.store.owners import Owner, is_gone
+
+    removed = 0
+    for container in _ours(client):
+        labels = container.labels
+        pid = labels.get("csvanalyst.host_pid", "")
+        owner = Owner(
+            labels.get("csvanalyst.host", ""),
+            int(pid) if pid.isdigit() else 0,
+            labels.get("csvanalyst.host_started", ""),
+        )
+        if pid.isdigit() and is_gone(owner):
+            remove(container)
+            removed += 1
+    return removed
 
 
 def _first_line(exc: BaseException) -> str:

@@ -2,7 +2,8 @@
 
 Without a TTY the daemon multiplexes stdout and stderr into frames (8-byte header: stream id, three
 zero bytes, big-endian length). Reading is a select loop so a silent container cannot make the host
-wait past its deadline, and stdout is capped so a flood stops at the cap instead of filling memory.
+wait past its deadline (nor past the caller's cancel), and stdout is capped so a flood stops at the
+cap instead of filling memory.
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ class Deadline(Exception):
     """The deadline passed before the wanted output arrived."""
 
 
+class Cancelled(Exception):
+    """The caller set its cancel event while we waited for output."""
+
+
 class Stream:
     """One attach connection: writes go to the container's stdin, reads are demultiplexed."""
 
-    def __init__(self, attached: Any) -> None:
+    def __init__(self, attached: Any, cancel: threading.Event | None = None) -> None:
+        self.cancel = cancel
         self._attached = attached  # keeps the HTTP response (and so the socket) alive
         self.sock: socket.socket = getattr(attached, "_sock", attached)
         self.stdout = bytearray()
@@ -53,10 +59,13 @@ class Stream:
 
     def pump(self, deadline: float, max_stdout: int) -> None:
         """Read what is available (waiting at most until the deadline); sets eof at the end of stream."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             raise Deadline()
-        ready, _, _ = select.select([self.sock], [], [], min(remaining, 0.5))
+        tick = 0.1 if self.cancel is not None else 0.5
+        ready, _, _ = select.select([self.sock], [], [], min(remaining, tick))
         if not ready:
             return
         try:

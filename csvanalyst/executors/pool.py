@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker_io import Deadline, Overflow, Stream
+from csvanalyst.executors.docker_io import Cancelled, Deadline, Overflow, Stream
 from csvanalyst.executors.launch import Outcome
 from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN
 
@@ -63,20 +63,25 @@ class WarmPool:
         worker = self._start(key, tables, limits)
         self._release(worker, healthy=True)
 
-    def run(self, request: RunRequest, payload: bytes) -> Outcome:
+    def run(self, request: RunRequest, payload: bytes, cancel: threading.Event | None = None) -> Outcome:
+        """One request on a warm worker; a cancelled run retires (kills) its worker, freeing the slot."""
         tables, limits = list(request.tables.values()), request.limits
         key = self.key(tables, limits)
         worker = self._acquire(key) or self._start(key, tables, limits)
         began = time.perf_counter()
         outcome = Outcome(returncode=None, stdout=b"", stderr=b"")
         healthy = False
+        worker.stream.cancel = cancel
         try:
             outcome, healthy = self._ask(worker, payload, limits)
+        except Cancelled:
+            outcome.cancelled = True
         except (Deadline, Overflow, EOFError, OSError, ValueError) as exc:
             outcome.timed_out = isinstance(exc, Deadline)
             outcome.overflow = isinstance(exc, Overflow)
             outcome.stderr = f"warm worker failed: {type(exc).__name__}".encode()
         finally:
+            worker.stream.cancel = None
             self._release(worker, healthy=healthy)
         outcome.elapsed_ms = round((time.perf_counter() - began) * 1000, 3)
         return outcome

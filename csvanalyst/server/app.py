@@ -25,7 +25,7 @@ from csvanalyst.server import problems
 from csvanalyst.server.gateway import Gateway
 from csvanalyst.server.limits import Admission, BoundedExecutor, ServerLimits
 from csvanalyst.server.origin import OriginPolicy
-from csvanalyst.server.recovery import fail_interrupted_runs
+from csvanalyst.server.recovery import fail_interrupted_runs, sweep_leftovers
 from csvanalyst.server.routes import chat, datasets, health, runs, threads
 from csvanalyst.server.state import ClientFactory, ServerState
 
@@ -97,6 +97,7 @@ def _default_executor(settings: Settings) -> Executor:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state: ServerState = app.state.csvanalyst
     fail_interrupted_runs(state.settings.store_path)
+    sweep_leftovers()
     try:
         yield
     finally:

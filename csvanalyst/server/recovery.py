@@ -1,34 +1,34 @@
-"""Start-up repair: a run still marked `running` belongs to a process that died mid-run."""
+"""Start-up repair: runs still marked `running` whose owning process is gone (on this host)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 log = logging.getLogger("csvanalyst.server")
 
-INTERRUPTED = {
-    "code": "interrupted",
-    "message": "The process running this query stopped before it finished.",
-    "hint": "Run the query again.",
-}
-
 
 def fail_interrupted_runs(store_path: Path) -> int:
-    """Mark every `running` run as an error; returns how many. Call only before this process runs any."""
-    from csvanalyst.store.db import connect, transaction
+    """Mark the runs of dead owners as interrupted; live CLI/TUI runs are left running."""
+    from csvanalyst.store.db import connect
+    from csvanalyst.store.owners import repair_orphaned_runs
 
     db = connect(store_path)
     try:
-        with transaction(db):
-            cursor = db.execute(
-                "UPDATE runs SET status = 'error', error_json = ?, finished_at = created_at WHERE status = 'running'",
-                (json.dumps(INTERRUPTED),),
-            )
-        count = cursor.rowcount
+        count = repair_orphaned_runs(db)
     finally:
         db.close()
     if count:
         log.warning("marked interrupted runs as failed", extra={"runs": count})
     return count
+
+
+def sweep_leftovers() -> None:
+    """Reclaim what killed processes left on this home (partial caches, uploads, sandbox scratch)."""
+    from csvanalyst.catalog.sweep import sweep_home
+    from csvanalyst.executors.local import sweep_stale_scratch
+
+    swept = sweep_home()
+    scratch = sweep_stale_scratch()
+    if swept.paths or scratch:
+        log.warning("removed crash leftovers", extra={"paths": swept.paths + scratch, "bytes": swept.bytes})

@@ -24,6 +24,24 @@ log = logging.getLogger("csvanalyst.server")
 
 Produce = Callable[[threading.Event], Iterator[Event]]
 _END = object()
+SHUTDOWN = threading.Event()  # set on SIGTERM: no new work is started, work in flight is cancelled
+_LIVE: set[TurnBridge] = set()
+_LIVE_LOCK = threading.Lock()
+SHUTTING_DOWN = ErrorEvent(
+    code="interrupted",
+    message="The server is shutting down; this turn was stopped and its run cancelled.",
+    hint="Ask again in a moment.",
+)
+
+
+def stop_all_turns() -> int:
+    """On SIGTERM: cancel every turn in flight; each stream then ends with an error and a done event."""
+    SHUTDOWN.set()
+    with _LIVE_LOCK:
+        bridges = list(_LIVE)
+    for bridge in bridges:
+        bridge.stop_for_shutdown()
+    return len(bridges)
 
 
 class TurnBridge:
@@ -34,13 +52,23 @@ class TurnBridge:
         self._on_finish = on_finish
         self.cancel_event = threading.Event()
         self.finished = False  # every event was handed to the response
+        self._shutdown = False
+        self._done_sent = False
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         context = contextvars.copy_context()  # keeps the request id on the worker's log lines
         self._thread = threading.Thread(target=context.run, args=(self._pump,), daemon=True, name="turn")
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        if SHUTDOWN.is_set():
+            self.stop_for_shutdown()  # a turn that arrives while draining ends at once, with error + done
         self._thread.start()
 
     def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def stop_for_shutdown(self) -> None:
+        self._shutdown = True
         self.cancel_event.set()
 
     def _put(self, item: Any) -> None:
@@ -53,6 +81,7 @@ class TurnBridge:
         try:
             for event in stream:
                 self._put(event)
+                self._done_sent = self._done_sent or isinstance(event, Done)
                 if self.cancel_event.is_set():
                     break
         except Exception as exc:  # a bug in the turn: tell the client instead of hanging the stream
@@ -63,8 +92,13 @@ class TurnBridge:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
+            if self._shutdown and not self._done_sent:
+                self._put(SHUTTING_DOWN)
+                self._put(Done(status="cancelled"))
             if self._on_finish is not None:
                 self._on_finish()
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
             self._put(_END)
 
     async def events(self, heartbeat_s: float | None = None) -> AsyncIterator[Event | None]:

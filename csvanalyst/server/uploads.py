@@ -13,26 +13,36 @@ import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
+from csvanalyst.catalog.sweep import write_owner
 from csvanalyst.errors import InputError
 
 ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt"}
+COMPRESSED = (".gz", ".zst")  # after one of the above: decompressed by the catalog like any such file
 CHUNK = 1024 * 1024
 
 
 def safe_stem(filename: str | None) -> str:
     """The last component of either path flavour, reduced to [A-Za-z0-9_-]; never empty, never a dot name."""
-    name = PureWindowsPath(PurePosixPath(filename or "").name).name
+    name = _without_compression(PureWindowsPath(PurePosixPath(filename or "").name).name)
     stem = PurePosixPath(name).stem if PurePosixPath(name).suffix.lower() in ALLOWED_SUFFIXES else name
     cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_-")[:64]
     return cleaned or "upload"
 
 
+def _without_compression(name: str) -> str:
+    for ending in COMPRESSED:
+        if name.lower().endswith(ending):
+            return name[: -len(ending)]
+    return name
+
+
 def check_suffix(filename: str | None) -> None:
-    suffix = PurePosixPath(PureWindowsPath(filename or "").name).suffix.lower()
+    name = _without_compression(PurePosixPath(PureWindowsPath(filename or "").name).name)
+    suffix = PurePosixPath(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise InputError(
             f"Only CSV files can be uploaded (got {filename!r}).",
-            hint=f"Upload a file ending in {', '.join(sorted(ALLOWED_SUFFIXES))}.",
+            hint=f"Upload a file ending in {', '.join(sorted(ALLOWED_SUFFIXES))} (optionally .gz or .zst).",
         )
 
 
@@ -43,6 +53,7 @@ def save(source: BinaryIO, filename: str | None, root: Path) -> Path:
     folder.mkdir(parents=True, mode=0o700)
     target = folder / f"{safe_stem(filename)}.csv"
     try:
+        write_owner(folder)  # a server killed mid-upload leaves a folder the next start can reclaim
         with target.open("xb") as out:
             shutil.copyfileobj(source, out, CHUNK)
     except BaseException:

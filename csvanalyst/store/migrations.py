@@ -68,23 +68,39 @@ def _002_threads(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX messages_thread ON messages(thread_id, id)")
 
 
+def _003_run_owners(db: sqlite3.Connection) -> None:
+    # Who runs a run, so only runs whose process is gone are repaired as interrupted.
+    db.execute("ALTER TABLE runs ADD COLUMN owner_host TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN owner_pid INTEGER")
+    db.execute("ALTER TABLE runs ADD COLUMN owner_started TEXT")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (1, _001_initial),
     (2, _002_threads),
+    (3, _003_run_owners),
 ]
 
 
 def apply(db: sqlite3.Connection) -> None:
+    """Apply missing migrations; each is checked and run inside one write transaction, so two
+    processes opening a new home at once never both run it."""
     db.execute("CREATE TABLE IF NOT EXISTS migrations (number INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
-    applied = {row[0] for row in db.execute("SELECT number FROM migrations")}
+    if pending(db) == []:
+        return
     for number, migrate in MIGRATIONS:
-        if number in applied:
-            continue
         db.execute("BEGIN IMMEDIATE")
         try:
-            migrate(db)
-            db.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (number,))
+            if db.execute("SELECT 1 FROM migrations WHERE number = ?", (number,)).fetchone() is None:
+                migrate(db)
+                db.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (number,))
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def pending(db: sqlite3.Connection) -> list[int]:
+    """Numbers of the migrations this store has not applied yet (a read, no lock taken)."""
+    applied = {row[0] for row in db.execute("SELECT number FROM migrations")}
+    return [number for number, _ in MIGRATIONS if number not in applied]

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from csvanalyst.store.db import transaction
+from csvanalyst.store.owners import this_process
 
 PREVIEW_ROWS = 50
 
@@ -61,11 +62,24 @@ def start(
 ) -> str:
     """Record a run before anything executes, so even a crash leaves a trace."""
     run_id = new_run_id()
+    owner = this_process()
     with transaction(db):
         db.execute(
             "INSERT INTO runs (id, created_at, dataset, fingerprint, kind, input, status, scope_json,"
-            " thread_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-            (run_id, _now(), dataset, fingerprint, kind, input, json.dumps(scope or {}), thread_id),
+            " thread_id, owner_host, owner_pid, owner_started) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                _now(),
+                dataset,
+                fingerprint,
+                kind,
+                input,
+                json.dumps(scope or {}),
+                thread_id,
+                owner.host,
+                owner.pid,
+                owner.started,
+            ),
         )
     return run_id
 

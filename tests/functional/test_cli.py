@@ -101,7 +101,7 @@ def test_output_file_and_bad_extension(home: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(target.read_text())["rows"][0][0] > 0
     bad = cli("sql", "SELECT 1", "-d", "retail", "-o", str(tmp_path / "out.xlsx"), home=home)
-    assert bad.returncode == 2 and ".csv or .json" in bad.stderr
+    assert bad.returncode == 2 and ".csv, .json or .parquet" in bad.stderr
     assert not (tmp_path / "out.xlsx").exists()
 
 

@@ -9,14 +9,13 @@ What a crash leaves, and what the restart makes of it (documented in the README)
   turn's question and answer together when the turn ends, so a turn cut short leaves nothing half-written;
 - the sandbox processes of the killed server die with it (bwrap --die-with-parent / PR_SET_PDEATHSIG);
 - the restarted server answers a new turn on the same thread.
-Known leftover: the killed server's sandbox scratch folder (/tmp/csvanalyst-run-*) stays behind, since
-no code of the dead process runs; this test removes the one it caused.
+- the killed server's sandbox scratch folder (/tmp/csvanalyst-run-<pid>-*) is removed by the restart.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 import sqlite3
 import threading
 import time
@@ -64,12 +63,11 @@ def test_sigkill_mid_turn_then_restart_recovers() -> None:
         run = _wait_for(lambda: _running_run(http))
         sandbox = _wait_for(lambda: descendants(server.pid))  # the run's sandbox process is up
         scratch = _scratch_dirs(sandbox)
+        assert scratch, "the run has a scratch folder"
         server.kill()
         client.join(timeout=60)
     assert "error" in outcome or '"done"' not in str(outcome.get("body")), outcome  # the stream was cut
     _wait_for(lambda: not [pid for pid in sandbox if _alive(pid)], limit_s=30)
-    for folder in scratch:
-        shutil.rmtree(folder, ignore_errors=True)
 
     db = sqlite3.connect(store)
     try:
@@ -82,6 +80,7 @@ def test_sigkill_mid_turn_then_restart_recovers() -> None:
     thread_id = run["thread_id"]
     with ServeProcess(SERVE_ARGS) as server, httpx.Client(base_url=server.url, timeout=60) as http:
         assert http.get("/readyz").status_code == 200
+        assert [folder for folder in scratch if os.path.exists(folder)] == [], "the restart sweeps the dead scratch"
         status = http.get(f"/runs/{run_id}/status").json()
         assert status["status"] == "error" and status["error"]["code"] == "interrupted"
         assert http.get(f"/runs/{run_id}").json()["thread_id"] == thread_id

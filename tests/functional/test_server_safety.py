@@ -159,12 +159,19 @@ def test_cors_is_off_unless_configured() -> None:
 
 
 def test_runs_left_running_by_a_dead_process_are_failed_at_start_up() -> None:
-    from csvanalyst.store import runs
-    from csvanalyst.store.db import connect
+    import subprocess
+    import sys
 
-    db = connect(get_settings().store_path)
-    run_id = runs.start(db, dataset="retail", fingerprint=None, kind="sql", input="SELECT 1")
-    db.close()
+    record = (
+        "import sys; from pathlib import Path; from csvanalyst.store import runs;"
+        " from csvanalyst.store.db import connect;"
+        " print(runs.start(connect(Path(sys.argv[1])), dataset='retail', fingerprint=None, kind='sql',"
+        " input='SELECT 1'))"
+    )
+    started = subprocess.run(  # a process that records a run and exits without finishing it
+        [sys.executable, "-c", record, str(get_settings().store_path)], capture_output=True, text=True, check=True
+    )
+    run_id = started.stdout.strip()
     with serve_in_thread(create_app()) as server:
         status = httpx.get(f"{server.url}/runs/{run_id}/status").json()
     assert status["status"] == "error" and status["error"]["code"] == "interrupted"

@@ -317,3 +317,10 @@ def test_schema_rejects_bad_values_in_helm_and_in_jsonschema(chart: Any, values:
 def test_schema_accepts_every_variant(chart: Any) -> None:
     for values in VARIANTS.values():
         jsonschema.validate(chart.merge_values(values), chart.schema)
+
+
+def test_pod_grace_period_covers_the_servers_shutdown_grace(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    pod = one(rendered["default"], "Deployment")["spec"]["template"]["spec"]
+    args = server(rendered["default"])["args"]
+    grace = int(args[args.index("--grace") + 1])
+    assert pod["terminationGracePeriodSeconds"] == grace + 10  # the server's grace, then time to exit

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +164,34 @@ def test_worker_serves_requests_in_fresh_children(tmp_path: Path) -> None:
         out = out[header["length"] :]
     assert [h["returncode"] for h, _ in replies] == [0, 0]
     assert replies[0][1]["rows"] == [[3]] and replies[1][1]["status"] == "rejected"
+
+
+def _cancel_once_running(executor: object, cancel: threading.Event) -> threading.Thread:
+    """Set `cancel` as soon as one of this process's containers is running (the point the test chooses)."""
+
+    def watch() -> None:
+        while not cancel.is_set():
+            if any(c.status == "running" for c in leftovers(executor)):
+                cancel.set()
+                return
+            cancel.wait(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+@pytest.mark.parametrize("keep_warm", [False, True], ids=["container-per-run", "warm-pool"])
+def test_cancel_kills_the_container_and_ends_the_run_as_cancelled(tmp_path: Path, keep_warm: bool) -> None:
+    tables = table(tmp_path / "t.csv", "a\n1\n")
+    slow = "SELECT count(*) FROM range(100000000000) r, t"
+    with docker_executor(keep_warm=keep_warm) as executor:
+        cancel = threading.Event()
+        watcher = _cancel_once_running(executor, cancel)
+        result = executor.run(RunRequest(code=slow, tables=tables, limits=Limits(timeout_s=30)), cancel=cancel)
+        watcher.join()
+        assert result.status == "error" and result.error is not None and result.error.code == "cancelled", result
+        assert leftovers(executor) == [], "a cancelled run must not keep its container (its slot)"
+        after = executor.run(RunRequest(code="SELECT a FROM t", tables=tables))
+        assert after.rows == [[1]]
+    assert leftovers(executor) == []

@@ -95,8 +95,8 @@ def test_failed_add_leaves_nothing_behind(tmp_path: Path) -> None:
     folder.mkdir()
     _write(folder / "a_good.csv", 5)
     (folder / "b_bad.csv").write_text("a,b\n" + "1,2\n" * 3000 + "1,2,3\n")
-    with pytest.raises(InputError, match=r"b_bad\.csv line 3002"):
-        add_dataset(folder)
+    with pytest.raises(InputError, match=r"b_bad\.csv could not be read \(first: line 3002"):
+        add_dataset(folder, strict=True)
     assert "mixed" not in _stored_names()
     assert not (get_settings().cache_dir / "mixed").exists()
 

@@ -105,4 +105,4 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     connect(path).close()
     db = connect(path)
-    assert [r[0] for r in db.execute("SELECT number FROM migrations")] == [1, 2]
+    assert [r[0] for r in db.execute("SELECT number FROM migrations")] == [1, 2, 3]

@@ -27,6 +27,13 @@ class RunBody(BaseModel):
 
 @router.post("", status_code=201, summary="Run SQL or a QueryPlan in the sandbox and record it.")
 async def create(state: State, body: RunBody) -> dict[str, Any]:
+    from csvanalyst.errors import CsvAnalystError
+    from csvanalyst.server.sse import SHUTDOWN
+
+    if SHUTDOWN.is_set():
+        raise CsvAnalystError(
+            "The server is shutting down and takes no new runs.", hint="Send it again in a moment.", code="interrupted"
+        )
     with state.admitted():
         return await run_in_threadpool(_execute, state, body)
 
@@ -35,8 +42,15 @@ def _execute(state: ServerState, body: RunBody) -> dict[str, Any]:
     from csvanalyst.core.query import DataScope, execute
 
     text = body.code if isinstance(body.code, str) else json.dumps(body.code)
+    from csvanalyst.server.sse import SHUTDOWN
+
     outcome = execute(
-        body.kind, text, DataScope(dataset=body.dataset_id), settings=state.settings, executor=state.executor
+        body.kind,
+        text,
+        DataScope(dataset=body.dataset_id),
+        settings=state.settings,
+        executor=state.executor,
+        cancel=SHUTDOWN,  # SIGTERM cancels a run in flight: it is recorded cancelled and answered as such
     )
     r = outcome.result
     columns = [c.model_dump() for c in r.columns]
