@@ -53,6 +53,8 @@ class ErrorCode(StrEnum):
     CANCELLED = "cancelled", 130, 499
     INTERRUPTED = "interrupted", 130, 503
     UNAUTHORIZED = "unauthorized", 2, 401
+    BAD_HOST = "bad_host", 2, 421
+    CROSS_SITE = "cross_site", 2, 403
     TOO_LARGE = "too_large", 3, 413
     UNSUPPORTED_FORMAT = "unsupported_format", 3, 415
     BUSY = "busy", 6, 429

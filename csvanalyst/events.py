@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 
 class _Event(BaseModel):
@@ -55,7 +55,15 @@ class RunFinished(_Event):
 class Chart(_Event):
     type: Literal["chart"] = "chart"
     run_id: str
-    spec: dict[str, Any]  # Vega-Lite
+    spec: dict[str, Any]  # Vega-Lite, inline data only
+
+    @field_validator("spec")
+    @classmethod
+    def _inline_only(cls, spec: dict[str, Any]) -> dict[str, Any]:
+        """Every chart a front end renders passes here: nothing in it may fetch (viz/safety.py)."""
+        from csvanalyst.viz.safety import inline_only
+
+        return inline_only(spec)
 
 
 class Answer(_Event):

@@ -10,6 +10,9 @@ import difflib
 import re
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# A dataset name becomes a folder and file names in the cache (plus suffixes): well under the 255-byte
+# limit of a file name, and short enough to type.
+MAX_DATASET_NAME = 64
 
 
 def normalize_name(raw: str) -> str:
@@ -19,6 +22,21 @@ def normalize_name(raw: str) -> str:
         return "t_"
     if not name[0].isalpha():
         return f"t_{name}"
+    return name
+
+
+def dataset_name(given: str | None, derived_from: str) -> str:
+    """The dataset's name: the user's (refused when too long) or one made from the file name (shortened)."""
+    from csvanalyst.errors import UsageError
+
+    if given is None:
+        return normalize_name(derived_from)[:MAX_DATASET_NAME].rstrip("_")
+    name = normalize_name(given)
+    if len(name) > MAX_DATASET_NAME:
+        raise UsageError(
+            f"The dataset name is {len(name)} characters long; the most is {MAX_DATASET_NAME}.",
+            hint=f"Choose a shorter --name (for example {name[:24].rstrip('_')!r}).",
+        )
     return name
 
 

@@ -18,7 +18,7 @@ from csvanalyst.catalog import demo
 from csvanalyst.catalog.build import build_dataset, fingerprint_of, prune_cache
 from csvanalyst.catalog.buildlock import build_lock
 from csvanalyst.catalog.files import file_dataset
-from csvanalyst.catalog.names import close_matches, normalize_name
+from csvanalyst.catalog.names import close_matches, dataset_name
 from csvanalyst.catalog.rejects import set_aside_notes
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.catalog.sources import Source, sources_for
@@ -187,7 +187,7 @@ def add_dataset(
     path = Path(path).expanduser()
     sources = sources_for(path)
     resolved = path.resolve()
-    dataset = normalize_name(name if name is not None else path.stem if resolved.is_file() else path.name)
+    dataset = dataset_name(name, path.stem if resolved.is_file() else path.name)
     _check_free(dataset)
     source_path = str(resolved)
     tables = len(sources)

@@ -45,7 +45,7 @@ class _LiveRenderer:
         self.show_sql = show_sql
 
     def show(self, event: Event) -> None:
-        from rich.markup import escape
+        from csvanalyst.markup import escape
 
         handler = getattr(self, f"_on_{event.type}", None)
         if handler is not None:

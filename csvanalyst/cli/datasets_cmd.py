@@ -46,10 +46,10 @@ def list_cmd(json_out: JsonOpt = False, format: ListFormatOpt = None) -> None:
 @app.command("show")
 def show(name: Annotated[str, typer.Argument(help="Dataset name.")], json_out: JsonOpt = False) -> None:
     """Show a dataset's tables, columns and profile (types, nulls, distinct counts, min/max, samples)."""
-    from rich.markup import escape
 
     from csvanalyst.catalog import registry
     from csvanalyst.cli import render
+    from csvanalyst.markup import escape
 
     info = registry.get_dataset(name)
     if json_out:

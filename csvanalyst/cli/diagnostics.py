@@ -21,7 +21,7 @@ def _stderr_console():  # -> rich.console.Console
 
 def report(exc: CsvAnalystError) -> int:
     """Print one error paragraph (message, hint, run id if any) and return its exit code."""
-    from rich.markup import escape
+    from csvanalyst.markup import escape
 
     console = _stderr_console()
     console.print(f"[bold red]error[/] [dim]({exc.code})[/]: {escape(exc.message)}")
@@ -35,14 +35,16 @@ def report(exc: CsvAnalystError) -> int:
 
 def note(message: str) -> None:
     """A diagnostic line for humans (never on stdout, which is for results)."""
-    from rich.markup import escape
+    from csvanalyst.markup import escape
 
     _stderr_console().print(f"[yellow]note:[/] {escape(message)}")
 
 
 def internal_error(exc: BaseException) -> int:
+    from csvanalyst.markup import escape
+
     console = _stderr_console()
-    console.print(f"[bold red]internal error[/]: {type(exc).__name__}: {exc}")
+    console.print(f"[bold red]internal error[/]: {type(exc).__name__}: {escape(str(exc))}")
     if os.environ.get("CSVANALYST_DEBUG"):
         traceback.print_exc(file=sys.stderr)
     else:

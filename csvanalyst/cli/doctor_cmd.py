@@ -132,9 +132,8 @@ def _fix() -> dict[str, Any]:
 
 
 def _print(report: dict[str, Any]) -> None:
-    from rich.markup import escape
-
     from csvanalyst.cli.render import stdout_console
+    from csvanalyst.markup import escape
 
     console = stdout_console()
     console.print("[bold]Model providers[/]")

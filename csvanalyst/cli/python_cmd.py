@@ -20,6 +20,7 @@ from csvanalyst.cli.options import (
     TimeoutOpt,
     settings_with,
 )
+from csvanalyst.core.terminal import printable
 
 
 def python(
@@ -54,7 +55,8 @@ def python(
     if printed:
         # Table output shares stdout with the snippet's prints; machine formats keep stdout clean.
         stream = sys.stdout if chosen == "table" and output is None else sys.stderr
-        stream.write(printed if printed.endswith("\n") else printed + "\n")
+        shown = printable(printed)  # the snippet's prints are for a person; the result keeps its format
+        stream.write(shown if shown.endswith("\n") else shown + "\n")
         stream.flush()
     if outcome.result.columns:
         show_outcome(outcome, chosen, output, escape_formulas=not no_escape_formulas)

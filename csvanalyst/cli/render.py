@@ -22,7 +22,11 @@ def stdout_console():  # -> rich.console.Console
 
 
 def print_sql(console: Any, sql: str) -> None:
-    """SQL highlighted on a terminal; in a pipe, exactly as it is (no padding to the screen width)."""
+    """SQL highlighted on a terminal; in a pipe, as it is (no padding to the screen width). Either way
+    control characters in it (from a model or a value) are shown as escapes."""
+    from csvanalyst.core.terminal import printable
+
+    sql = printable(sql)
     if console.is_terminal:
         from rich.syntax import Syntax
 
@@ -99,17 +103,17 @@ def emit_result(
 
 
 def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer: str = "") -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from csvanalyst.config import get_settings
     from csvanalyst.core.numbers import is_numeric_type
+    from csvanalyst.markup import escape
 
     thousands = get_settings().thousands_separator
     table = Table(show_lines=False, header_style="bold")
     for col in columns:
         justify = "right" if is_numeric_type(col["type"]) else "left"
-        table.add_column(f"{col['name']}\n[dim]{col['type'].lower()}[/]", justify=justify)
+        table.add_column(f"{escape(col['name'])}\n[dim]{col['type'].lower()}[/]", justify=justify)
     for row in rows[:TABLE_DISPLAY_ROWS]:
         table.add_row(*[_cell(v, thousands=thousands) for v in row])
     console = stdout_console()
@@ -123,9 +127,8 @@ def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer:
 
 
 def _cell(value: Any, *, thousands: bool) -> str:
-    from rich.markup import escape
-
     from csvanalyst.core.numbers import format_cell
+    from csvanalyst.markup import escape
 
     if value is None:
         return "[dim]null[/]"

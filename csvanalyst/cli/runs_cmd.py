@@ -78,10 +78,10 @@ def _one_line(text: str, width: int = 60) -> str:
 @app.command("show")
 def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix.")], json_out: JsonOpt = False) -> None:
     """Show one run's capsule: input, SQL, status, timings, result preview, error."""
-    from rich.markup import escape
 
     from csvanalyst.cli import render
     from csvanalyst.config import get_settings
+    from csvanalyst.markup import escape
     from csvanalyst.observability.trace_links import trace_for_run
     from csvanalyst.store import runs
 

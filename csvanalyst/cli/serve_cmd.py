@@ -21,6 +21,16 @@ def serve(
     cors_origin: Annotated[
         list[str] | None, typer.Option("--cors-origin", help="Allow this browser origin (repeatable); off by default.")
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option("--allowed-host", help="Also answer to this Host name (repeatable; '*' for any)."),
+    ] = None,
+    header_timeout: Annotated[
+        float, typer.Option("--header-timeout", help="Seconds a client may take to send a request's headers.", min=0.1)
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option("--body-timeout", help="Seconds a client may take to send a request's body.", min=0.1)
+    ] = 120.0,
     max_runs: Annotated[int, typer.Option("--max-runs", help="Sandbox runs at once.", min=1)] = 4,
     max_queue: Annotated[int, typer.Option("--max-queue", help="Requests waiting beyond that (then 429).", min=0)] = 64,
     max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Largest CSV upload.", min=1)] = 200,
@@ -41,6 +51,7 @@ def serve(
     from csvanalyst.server.app import create_app
     from csvanalyst.server.auth import check_bind
     from csvanalyst.server.limits import ServerLimits
+    from csvanalyst.server.timeouts import IDLE_TIMEOUT_S, bounded_protocol
 
     check_bind(host, token, insecure)
     configure(log_level)
@@ -52,9 +63,18 @@ def serve(
         provider=provider.value,
         model=model,
         cors_origins=tuple(cors_origin or ()),
+        bound_host=host,
+        allowed_hosts=tuple(allowed_host or ()),
     )
     config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=grace
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=grace,
+        http=bounded_protocol(header_timeout, body_timeout),
+        timeout_keep_alive=IDLE_TIMEOUT_S,
     )
     server = uvicorn.Server(config)
     _stop_turns_on_exit(server)

@@ -37,9 +37,9 @@ def show(
     thread_id: Annotated[str, typer.Argument(help="Thread id or a unique prefix.")], json_out: JsonOpt = False
 ) -> None:
     """A thread's questions and answers, with the runs each answer used."""
-    from rich.markup import escape
 
     from csvanalyst.cli import render
+    from csvanalyst.markup import escape
     from csvanalyst.store import threads
     from csvanalyst.store.db import open_default
 

@@ -113,9 +113,11 @@ def execute(
 
     Setting `cancel` stops the sandbox process of a run in flight; the run is recorded as cancelled."""
     from csvanalyst.catalog.rejects import set_aside_notes
+    from csvanalyst.core.text import require_text
     from csvanalyst.store import db as store_db
     from csvanalyst.store import runs
 
+    require_text(text, "Python code" if kind == "python" else "plan" if kind == "plan" else "SQL query")
     settings = settings or get_settings()
     dataset = scope.resolve()
     notes, tally = set_aside_notes(dataset, strict=settings.strict)

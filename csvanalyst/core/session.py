@@ -99,12 +99,14 @@ class Session:
     ) -> Iterator[Event]:
         """Answer one question; every event carries the thread id."""
         from csvanalyst.agent.loop import TurnState
+        from csvanalyst.core.text import require_text
 
         question = question.strip()
         state = TurnState()
         from csvanalyst.catalog.rejects import set_aside_notes
 
         try:
+            require_text(question, "question")
             dataset = scope.resolve()
             notes, _ = set_aside_notes(dataset, strict=self.settings.strict)
             thread_id, unrecorded = self._thread_for(thread_id, question, scope)

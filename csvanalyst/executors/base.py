@@ -10,7 +10,7 @@ import importlib
 import threading
 from typing import Any, Literal, Protocol, Self, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from csvanalyst.catalog.schema import TableSource
 
@@ -54,6 +54,14 @@ class RunResult(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)  # milliseconds: setup_ms, query_ms, total_ms
     error: RunError | None = None
     executor: str = ""
+
+    @field_validator("chart")
+    @classmethod
+    def _inline_chart(cls, chart: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A chart drawn inside the sandbox may not make any renderer fetch (viz/safety.py)."""
+        from csvanalyst.viz.safety import inline_only
+
+        return None if chart is None else inline_only(chart)
 
 
 @runtime_checkable

@@ -27,7 +27,7 @@ from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
 LABEL = docker_image.LABEL
 HOME_LABEL = "csvanalyst.home"
 MEMORY_HEADROOM_MB = 512
-RUNNER_ARGV = ["python3", "-s", "-B", "-m", "runner"]
+RUNNER_ARGV = ["python3", "-s", "-B", "-P", "-m", "runner"]
 
 
 def connect() -> Any:
@@ -188,7 +188,11 @@ class DockerExecutor(ClosingExecutor):
             stdin_open=True,
             network_disabled=True,
             user="10001:10001",
-            environment={"CSVANALYST_SCRATCH": "/tmp/spill", "CSVANALYST_SANDBOX": "docker"},
+            environment={
+                "CSVANALYST_SCRATCH": "/tmp/spill",
+                "CSVANALYST_SANDBOX": "docker",
+                "CSVANALYST_PRIVATE_TMP": "/tmp",
+            },
             labels=owner_labels(),
             hostname="sandbox",
             host_config=host_config,

@@ -26,8 +26,8 @@ DESCRIPTIONS = {
     "bwrap": "bwrap (user, net, pid, ipc, uts, mount namespaces; read-only root of only the interpreter, "
     "system libraries and dataset files; private /tmp; no capabilities)",
     "unshare": "unshare (net, pid, ipc, uts, mount namespaces; NO filesystem isolation: the whole host "
-    "filesystem is visible to the process with the caller's rights; SQL is confined to the dataset files by "
-    "DuckDB's lockdown alone; Python mode is refused)",
+    "filesystem is visible to the process with the caller's rights, except the dataset files, mounted read-only; "
+    "SQL is confined to the dataset files by DuckDB's lockdown alone; Python mode is refused)",
     "none": "plain process (resource limits and a private temp dir only; no namespaces, no filesystem or network "
     "isolation; SQL is confined by DuckDB's lockdown alone; Python mode is refused; meant for a single trusted "
     "user's own files)",
@@ -89,7 +89,7 @@ def wrap(mode: str, argv: Sequence[str], layout: Layout, env: dict[str, str], *,
     if mode == "bwrap":
         return _bwrap(argv, layout, env, as_pid_1=as_pid_1)
     if mode == "unshare":
-        return [*_unshare_prefix(), "--", *argv]
+        return [*_unshare_prefix(), "--", *_read_only_data(layout.data_files), *argv]
     if mode == "none":
         reaper = str(Path(__file__).resolve().parent / "reaper.py")
         return [sys.executable, "-s", "-B", reaper, *argv]
@@ -117,10 +117,31 @@ def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str], *, as_pid_1
         # A missing file is left for DuckDB to report, so every mode gives the same error.
         if os.path.exists(path):
             cmd += ["--ro-bind", os.path.realpath(path), os.path.abspath(path)]
-    cmd += ["--clearenv"]
+    # Only the private /tmp stays writable: nothing a run writes elsewhere can outlive it in a warm worker.
+    cmd += ["--remount-ro", "/", "--remount-ro", "/dev", "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return [*cmd, "--chdir", SANDBOX_TMP, "--", *argv]
+
+
+# Run inside the new mount namespace (as its root) before argv: each dataset file is bound onto itself
+# read-only, so nothing in the run (DuckDB's COPY, or any code) can write the user's file. A mount that
+# fails stops the run: it never goes on with a writable input.
+READ_ONLY_DATA = """
+n=$1; shift
+while [ "$n" -gt 0 ]; do
+  mount --bind -o ro -- "$1" "$1" || { echo "cannot mount the dataset file $1 read-only" >&2; exit 70; }
+  shift; n=$((n - 1))
+done
+exec "$@"
+"""
+
+
+def _read_only_data(data_files: Sequence[str]) -> list[str]:
+    files = sorted({os.path.realpath(p) for p in data_files if os.path.isfile(p)})
+    if not files:
+        return []
+    return ["/bin/sh", "-c", READ_ONLY_DATA, "sh", str(len(files)), *files]
 
 
 def _system_dir(top: str) -> list[str]:

@@ -139,14 +139,14 @@ class LocalExecutor(ClosingExecutor):
 
     @staticmethod
     def runner_argv() -> list[str]:
-        return [sys.executable, "-s", "-B", "-m", "runner"]
+        return [sys.executable, "-s", "-B", "-P", "-m", "runner"]
 
     def worker_launcher(self, argv: Sequence[str] | None = None) -> Callable[[list[TableSource], Limits], _Pending]:
         """Starts a warm worker (default: `runner.worker` after a warm-up) as PID 1 of its namespace."""
         if argv is None:
             from csvanalyst.executors.local_pool import WORKER_BOOT
 
-            argv = [sys.executable, "-s", "-B", "-c", WORKER_BOOT]
+            argv = [sys.executable, "-s", "-B", "-P", "-c", WORKER_BOOT]
         return lambda tables, limits: self._start(argv, tables, limits, as_pid_1=True)
 
     def spawn(self, argv: Sequence[str], payload: bytes, request: RunRequest) -> Outcome:
@@ -246,6 +246,7 @@ def sandbox_env(mode: str, layout: isolation.Layout) -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "HOME": tmp,
         "TMPDIR": tmp,
+        "CSVANALYST_PRIVATE_TMP": tmp,  # this temp dir is the run's (or its warm worker's) alone
         "CSVANALYST_SCRATCH": f"{tmp}/spill",
         "PYTHONPATH": isolation.sandbox_runner_parent(mode, layout),
         "PYTHONDONTWRITEBYTECODE": "1",

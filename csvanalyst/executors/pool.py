@@ -24,7 +24,7 @@ from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN
 if TYPE_CHECKING:
     from csvanalyst.executors.docker import DockerExecutor
 
-WORKER_ARGV = ["python3", "-s", "-B", "-m", "runner.worker"]
+WORKER_ARGV = ["python3", "-s", "-B", "-P", "-m", "runner.worker"]  # -P: the cwd (/tmp) is not on sys.path
 Key = tuple[tuple[str, ...], str]
 
 

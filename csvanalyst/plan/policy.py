@@ -82,6 +82,7 @@ def _check(
     statement_type = _statement_type(root, sql, hint)
     policy_rules.check_nodes(root, sql, hint)
     used = policy_tables.resolve_tables(root, sql, tables, dataset)
+    policy_rules.check_pivots(root, sql)
     policy_tables.strip_dataset_from_columns(root, dataset)
     if schema is not None:
         policy_columns.check_columns(root, sql, used, schema)

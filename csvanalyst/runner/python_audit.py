@@ -52,7 +52,11 @@ PATH_WRITE_EVENTS = {
     "shutil.rmtree": (0,),
     "shutil.copyfile": (1,),
     "shutil.move": (1,),
+    "os.setxattr": (0,),
+    "os.removexattr": (0,),
 }
+LISTING_EVENTS = ("os.listdir", "os.scandir", "glob.glob", "glob.glob/2", "os.chdir")
+NO_AUDIT_EVENT = ("mkfifo", "mknod")  # os functions that raise no audit event: removed instead
 DENIED_MODULES = frozenset(
     {
         "subprocess", "socket", "_socket", "ctypes", "_ctypes", "pickle", "_pickle", "marshal", "multiprocessing",
@@ -90,6 +94,10 @@ class Policy:
                 self.refuse(f"importing {name!r}")
         elif event in DENIED_EVENTS or event.startswith(DENIED_PREFIXES):
             self.refuse(_describe(event))
+        elif event in LISTING_EVENTS:
+            path = args[0] if args else "."
+            if isinstance(path, (str, bytes, os.PathLike)) and not self._readable(path):
+                self.refuse(f"{event} of {path!r} (only the run's temp directory and the dataset are visible)")
         elif event in PATH_WRITE_EVENTS:
             for index in PATH_WRITE_EVENTS[event]:
                 if index < len(args) and not self._writable(args[index]):
@@ -158,6 +166,12 @@ def interpreter_paths() -> list[str]:
 
 
 def install(write_dirs: Iterable[str], read_paths: Iterable[str]) -> Policy:
+    import posix
+
+    for name in NO_AUDIT_EVENT:  # no hook could see these: this one-run process loses them instead
+        for module in (os, posix):
+            if hasattr(module, name):
+                delattr(module, name)
     policy = Policy([*write_dirs, "/dev/null"], [*read_paths, *interpreter_paths()])
     sys.addaudithook(policy)
     return policy

@@ -129,6 +129,10 @@ def _problem(node: ast.AST, json_aliases: set[str]) -> str | None:
         for arg in _arg_names(node.args):
             if arg.startswith("__"):
                 return f"The argument name {arg!r} is not allowed"
+    elif isinstance(node, ast.MatchClass):
+        for attr in node.kwd_attrs:  # `case X(__globals__=g)` reads an attribute with no Attribute node
+            if _attribute_refused(attr):
+                return _attribute_message(attr)
     elif isinstance(node, ast.alias) and node.asname and node.asname.startswith("__"):
         return f"The alias {node.asname!r} is not allowed"
     elif isinstance(node, ast.keyword) and node.arg and node.arg.startswith("__"):

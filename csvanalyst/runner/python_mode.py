@@ -25,7 +25,7 @@ import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
-from . import lockdown, python_audit, python_guard, tables
+from . import lockdown, python_audit, python_guard, python_reach, tables
 from .protocol import Request, failure, result
 from .values import json_safe
 
@@ -72,8 +72,11 @@ def run_python(request: Request, scratch: str, started: float) -> dict[str, Any]
         tempfile.tempdir = scratch
         run_started = time.perf_counter()
         out = _CappedText(MAX_STDOUT_CHARS)
-        namespace["__builtins__"] = python_guard.safe_builtins(_printer(out))
-        code = compile(tree, "<snippet>", "exec")
+        namespace["__builtins__"] = {
+            **python_guard.safe_builtins(_printer(out)),
+            python_reach.GETATTR_NAME: python_reach.guarded_getattr(python_guard.ALLOWED_IMPORTS),
+        }
+        code = compile(python_reach.guard_attribute_reads(tree), "<snippet>", "exec")
         error = _exec(code, namespace, out, policy, request.limits.timeout_s - (run_started - started))
         query_ms = _ms(run_started)
         if policy.violations:
@@ -111,6 +114,7 @@ def _namespace(con: Any, request: Request, tree: Any) -> dict[str, Any]:
     mentioned |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     wants_all = "tables" in mentioned
     frames = {name: con.table(name).df() for name in request.tables if wants_all or name in mentioned}
+    python_reach.disable_string_evaluators(pd)
     namespace: dict[str, Any] = {"pd": pd, "np": np, "con": con, "tables": frames, "result": None, "chart": None}
     for name, frame in frames.items():
         if name.isidentifier() and name not in namespace:

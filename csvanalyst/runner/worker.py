@@ -10,6 +10,12 @@ Wire format, both ways: one line of JSON. Request: the runner protocol's request
 header line `{"returncode": int|null, "length": n, "timed_out": bool}` followed by n bytes, the
 child's result JSON (or nothing, when it died). The host maps the header exactly as it maps the exit
 of a one-shot runner process.
+
+Assume a run escapes every check inside its child: it still runs as the worker's user, so the worker
+makes sure nothing it can reach survives it. The worker is not dumpable (a child cannot ptrace it or
+write its memory through /proc), its temp dir (the only writable place in bwrap and Docker) is emptied
+after every run, each child works in its own fresh directory, and no directory a run can write to is
+on the import path.
 """
 
 from __future__ import annotations
@@ -30,8 +36,13 @@ from . import main, sql
 KILL_GRACE_S = 2.0
 
 
+PRIVATE_TMP_ENV = "CSVANALYST_PRIVATE_TMP"  # set by executors whose temp dir belongs to this worker alone
+PR_SET_DUMPABLE = 4
+
+
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
     main._preload()
+    _harden()
     for line in stdin:
         if not line.strip():
             continue
@@ -40,7 +51,45 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
         stdout.write(json.dumps(header).encode() + b"\n" + body)
         stdout.flush()
         _sweep()
+        _empty_private_tmp()
     return 0
+
+
+def _harden() -> None:
+    """Before the first run: not dumpable, and no writable directory on sys.path."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    writable = {"", os.getcwd(), tempfile.gettempdir()}
+    sys.path[:] = [p for p in sys.path if p not in writable and not _under_private_tmp(p)]
+
+
+def _private_tmp() -> str | None:
+    """The worker's own temp dir, only when its executor declared it private (never a shared /tmp)."""
+    declared = os.environ.get(PRIVATE_TMP_ENV)
+    if not declared or os.path.realpath(declared) == "/":
+        return None
+    return os.path.realpath(declared)
+
+
+def _under_private_tmp(path: str) -> bool:
+    tmp = _private_tmp()
+    return tmp is not None and os.path.realpath(path).startswith(tmp + os.sep)
+
+
+def _empty_private_tmp() -> None:
+    """Remove everything a run left in the worker's temp dir (after _sweep, so no writer is left)."""
+    tmp = _private_tmp()
+    if tmp is None:
+        return
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tmp):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def _one(line: bytes) -> tuple[int | None, bytes, bool]:
@@ -71,6 +120,7 @@ def _child(line: bytes, out_fd: int, scratch: str) -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
+        _enter(scratch)
         try:
             data: Any = json.loads(line)
         except ValueError:
@@ -87,6 +137,13 @@ def _child(line: bytes, out_fd: int, scratch: str) -> None:
         traceback.print_exc(file=sys.stderr)
     finally:
         os._exit(code)
+
+
+def _enter(scratch: str) -> None:
+    """The child's cwd, HOME and temp dir are its own fresh, empty directory."""
+    os.chdir(scratch)
+    os.environ.update(HOME=scratch, TMPDIR=scratch)
+    tempfile.tempdir = scratch
 
 
 def _drain(fd: int, deadline: float) -> tuple[bytes, bool]:

@@ -24,11 +24,15 @@ from csvanalyst.observability.metrics import Metrics
 from csvanalyst.server import problems
 from csvanalyst.server.gateway import Gateway
 from csvanalyst.server.limits import Admission, BoundedExecutor, ServerLimits
+from csvanalyst.server.origin import OriginPolicy
 from csvanalyst.server.recovery import fail_interrupted_runs, sweep_leftovers
 from csvanalyst.server.routes import chat, datasets, health, runs, threads
 from csvanalyst.server.state import ClientFactory, ServerState
 
 STATIC = Path(__file__).parent / "static"
+# The page may talk to this server only, and show images it made itself: a chart spec that slipped a
+# URL past viz/safety.py still cannot fetch from, or send data to, anywhere else.
+PAGE_CSP = "connect-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; form-action 'self'"
 
 
 def create_app(
@@ -41,6 +45,8 @@ def create_app(
     provider: str = "auto",
     model: str | None = None,
     cors_origins: tuple[str, ...] = (),
+    bound_host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] = (),
 ) -> FastAPI:
     settings = settings or get_settings()
     limits = limits or ServerLimits()
@@ -73,7 +79,10 @@ def create_app(
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["*"], allow_headers=["*"])
-    app.add_middleware(Gateway, token=token, limits=limits, metrics=metrics)
+    origins = OriginPolicy(
+        bound_host=bound_host, allowed_hosts=allowed_hosts, cors_origins=cors_origins, token_required=bool(token)
+    )
+    app.add_middleware(Gateway, token=token, limits=limits, metrics=metrics, origins=origins)
     return app
 
 
@@ -100,7 +109,9 @@ def _add_page(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_CSP}
+        )
 
 
 SWAGGER = "/static/vendor/swagger-ui"

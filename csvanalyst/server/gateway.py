@@ -19,18 +19,29 @@ from csvanalyst.observability.logs import request_id_var
 from csvanalyst.observability.metrics import Metrics
 from csvanalyst.server import auth
 from csvanalyst.server.limits import ServerLimits
+from csvanalyst.server.origin import OriginPolicy
 from csvanalyst.server.problems import MEDIA_TYPE, HttpProblem, problem
 
 log = logging.getLogger("csvanalyst.server.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UPLOAD_PATHS = {"/datasets"}
+PROBE_PATHS = {"/healthz", "/readyz"}  # orchestrators probe by pod address; the answers hold no data
 
 
 class Gateway:
-    def __init__(self, app: ASGIApp, *, token: str | None, limits: ServerLimits, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None,
+        limits: ServerLimits,
+        metrics: Metrics,
+        origins: OriginPolicy | None = None,
+    ) -> None:
         self.app = app
         self.token = token
+        self.origins = origins or OriginPolicy(token_required=bool(token))
         self.limits = limits
         self.metrics = metrics
 
@@ -89,6 +100,9 @@ class Gateway:
         return self.limits.max_body_bytes
 
     def _refusal(self, scope: Scope, headers: dict[str, str]) -> HttpProblem | None:
+        browser = self._browser_refusal(scope, headers)
+        if browser is not None:
+            return browser
         if not auth.is_public(scope["path"]) and not auth.authorized(headers.get("authorization"), self.token):
             return HttpProblem(
                 "unauthorized",
@@ -101,6 +115,26 @@ class Gateway:
         if declared.isdigit() and int(declared) > limit:
             return _too_large(limit)
         return None
+
+    def _browser_refusal(self, scope: Scope, headers: dict[str, str]) -> HttpProblem | None:
+        """DNS rebinding and cross-site requests (origin.py); probes and the page's own files are exempt."""
+        path, method = scope["path"], scope["method"]
+        if path not in PROBE_PATHS and not self.origins.host_allowed(headers.get("host")):
+            return HttpProblem(
+                "bad_host",
+                f"This server does not answer to the host name {headers.get('host', '(none)')!r}.",
+                hint="Use http://127.0.0.1 or http://localhost, or start the server with --allowed-host NAME.",
+            )
+        if auth.is_public(path) and method in ("GET", "HEAD"):
+            return None
+        reason = self.origins.refusal(method, headers)
+        if reason is None:
+            return None
+        return HttpProblem(
+            "cross_site",
+            f"Refused: {reason}; only this server's own page may call it from a browser.",
+            hint="Open the page this server serves at /, or start it with --cors-origin ORIGIN to allow another.",
+        )
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = _route_label(scope)

@@ -136,9 +136,9 @@ async def _runs(app: AnalystApp, args: list[str], text: str) -> None:
     if args:
         app.start_job(jobs.replay, args[0], app.session)
         return
-    from rich.markup import escape
     from textual.widgets import Static
 
+    from csvanalyst.markup import escape
     from csvanalyst.store import runs
     from csvanalyst.store.db import connect
 

@@ -116,7 +116,7 @@ LEGIT = [
     ("SELECT (SELECT max(amount) FROM orders) AS top", None),
     ("SELECT * FROM (SELECT * FROM orders) AS sub WHERE sub.id < 4", None),
     ("SELECT * FROM (VALUES (1, 'a'), (2, 'b')) t(n, letter)", None),
-    ("PIVOT orders ON customer_id USING sum(amount) GROUP BY id", None),
+    ("PIVOT orders ON customer_id IN (1, 2) USING sum(amount) GROUP BY id", None),
     ("SELECT orders FROM orders WHERE id = 1", None),
     ('UNPIVOT customers ON name, "home city" INTO NAME k VALUE v', None),
     ('SELECT * FROM customers UNPIVOT (v FOR k IN (name, "home city"))', None),

@@ -50,6 +50,7 @@ def test_secrets_never_reach_the_sandbox(executor: LocalExecutor, monkeypatch: p
         "PYTHONDONTWRITEBYTECODE",
         "PYTHONHASHSEED",
         "CSVANALYST_SANDBOX",
+        "CSVANALYST_PRIVATE_TMP",
         "PWD",
     }
 
@@ -146,7 +147,7 @@ def test_output_flood_is_cut_off(executor: LocalExecutor) -> None:
 
 def test_dataset_files_are_read_only_inside_bwrap(executor: LocalExecutor, tmp_path: Path) -> None:
     if executor.isolation != "bwrap":
-        pytest.skip("only bubblewrap mounts the dataset read-only; other modes rely on DuckDB's lockdown")
+        pytest.skip("bwrap-specific probe; every mode is covered by tests/security/test_read_only_inputs.py")
     data = tmp_path / "d.csv"
     data.write_text("a\n1\n")
     tables = {"d": TableSource(path=str(data), format="csv")}

@@ -30,7 +30,7 @@ def _reject(sql: str, **kwargs: object) -> PolicyError:
         ("SELECT 1 INTERSECT SELECT 1", "intersect"),
         ("SELECT 1 EXCEPT SELECT 2", "except"),
         ("VALUES (1), (2)", "values"),
-        ("PIVOT orders ON customer_id USING count(*)", "pivot"),
+        ("PIVOT orders ON customer_id IN (1, 2) USING count(*)", "pivot"),
         ("(SELECT 1)", "select"),
         ("UNPIVOT orders ON id, customer_id INTO NAME k VALUE v", "unpivot"),
     ],

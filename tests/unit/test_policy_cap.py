@@ -41,7 +41,7 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, row_cap: int) -> list[tuple]:
         ("SELECT id FROM orders UNION SELECT id + 100 FROM orders ORDER BY 1 LIMIT 30", 10, 11),
         ("(SELECT * FROM orders)", 10, 11),
         ("VALUES (1), (2), (3)", 1, 2),
-        ("PIVOT orders ON score USING count(*) GROUP BY id", 10, 11),
+        ("PIVOT orders ON score IN (1, 2) USING count(*) GROUP BY id", 10, 11),
         ("WITH t AS (SELECT * FROM orders LIMIT 100) SELECT * FROM t", 10, 11),
     ],
 )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual.widgets import Tree
 
 from csvanalyst.catalog.schema import ColumnInfo, DatasetInfo
+from csvanalyst.markup import escape
 
 
 def column_label(column: ColumnInfo) -> str:

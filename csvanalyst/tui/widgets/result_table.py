@@ -15,6 +15,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from csvanalyst.core.terminal import printable
+
 PAGE_ROWS = 200
 SORT_RUN = 5_000
 SYNC_SORT_ROWS = 20_000  # up to here a sort takes a few ms and stays on the UI thread
@@ -32,7 +34,9 @@ def cell(value: Any) -> Any:
 
         return Text(format_number(value), justify="right")
     if isinstance(value, dict | list):
-        return str(value)
+        return printable(str(value), one_line=True)
+    if isinstance(value, str):
+        return printable(value, one_line=True)
     return value
 
 
@@ -84,7 +88,7 @@ class ResultTable(DataTable[Any]):
         self.clear(columns=True)
         for column in columns:
             justify = "right" if is_numeric_type(column.get("type", "")) else "left"
-            self.add_column(Text(column["name"], justify=justify))
+            self.add_column(Text(printable(column["name"], one_line=True), justify=justify))
         self.rows_all, self.page, self._sorted_by = rows, 0, None
         self._show_page()
 

@@ -19,6 +19,9 @@ def sql_renderable(sql: str) -> Any:
     conversation is laid out (its height is measured on every reflow while a turn streams in)."""
     from rich.syntax import Syntax  # pygments loads after the first paint (jobs.preload)
 
+    from csvanalyst.core.terminal import printable
+
+    sql = printable(sql)
     text = Syntax(sql, "sql", theme="monokai", word_wrap=True, background_color="default").highlight(sql)
     text.rstrip()
     return text

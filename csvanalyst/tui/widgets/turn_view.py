@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from csvanalyst.core.terminal import printable
 from csvanalyst.events import Answer, Chart, Done, ErrorEvent, RunFinished, Status, TextDelta, ToolCallEvent
 from csvanalyst.tui.widgets.run_block import RunBlock
 
@@ -22,7 +23,7 @@ class ErrorView(Static):
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
+    from csvanalyst.markup import escape
 
     return escape(text)
 
@@ -56,7 +57,7 @@ class TurnView(Vertical):
             self._status(f"→ {event.name}")
         elif isinstance(event, TextDelta):
             self.streamed += event.text
-            self._answer().update(self.streamed)
+            self._answer().update(printable(self.streamed))
         elif isinstance(event, RunFinished):
             self.add_run(event)
         elif isinstance(event, Chart):
@@ -65,7 +66,7 @@ class TurnView(Vertical):
                 block.add_chart(event.spec)
         elif isinstance(event, Answer):
             self.answer_text = event.text
-            self._answer().update(event.text)
+            self._answer().update(printable(event.text))
         elif isinstance(event, ErrorEvent):
             self.mount(ErrorView(event.code, event.message, event.hint), before=self.query_one(".answer"))
         elif isinstance(event, Done):
@@ -85,7 +86,7 @@ class TurnView(Vertical):
     def show_answer(self, text: str) -> None:
         """A stored answer (a resumed thread): shown without its events."""
         self.answer_text = text
-        self._answer().update(text)
+        self._answer().update(printable(text))
 
     def _status(self, text: str) -> None:
         self.query_one(".turn-status", Static).update(_escape(text))

@@ -1,0 +1,120 @@
+"""The known escapes from restricted Python, in every sandbox that runs Python, judged by host effects.
+
+Each snippet uses one escape class (builtins reached through module re-exports, a `match` class
+pattern reading dunders, pandas' string dispatch to eval, the audit policy patched from inside) and,
+with whatever it obtained, tries to write a file on the host, overwrite the dataset, connect to a
+listener on the host's loopback and leave a process behind. Whatever the run answers, none of that
+may have happened; the run must also not end `ok` (the restricted layer is defence in depth).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from csvanalyst.catalog.schema import TableSource
+from csvanalyst.executors.base import RunRequest
+from csvanalyst.executors.local import LocalExecutor
+from tests.integration.docker_support import docker_executor, leftovers
+from tests.support.requires import local_isolation
+
+ORIGINAL = b"a,b\n1,x\n2,y\n"
+
+# `act(b)` does the damage with a builtins module or dict `b`; `{marker}` etc. are filled per test.
+ACT = """
+def act(b):
+    get = b.get if isinstance(b, dict) else (lambda k: b.getattr(b, k))
+    ga = get("getattr")
+    opener = get("open")
+    opener({marker!r}, "w").write("escaped")
+    opener({data!r}, "w").write("pwned")
+    imp = get("_" * 2 + "import" + "_" * 2)
+    ga(imp("soc" + "ket"), "create_connection")(("127.0.0.1", {port}), timeout=2).sendall(b"escaped")
+    ga(imp("o" + "s"), "sys" + "tem")("sleep 600 & echo {tag} >/dev/null")
+"""
+
+ESCAPES = {
+    "module_reexport": "import re\nact(re.enum.bltns)\nresult = 1",
+    "match_class_dunder": (
+        "def f():\n    pass\n"
+        "match f:\n    case F(__globals__=g):\n        act(g['_' * 2 + 'builtins' + '_' * 2])\n"
+        "result = 1"
+    ),
+    "string_dispatch_eval": "t.agg('eval', expr='a + 1')\nresult = 1",
+    "string_dispatch_query": "result = t.agg('query', expr='a > 0')",
+    "audit_policy_patched": ("import re\nb = re.enum.bltns\nb.setattr(b.type(b.print), 'x', 1)\nact(b)\nresult = 1"),
+}
+
+
+@pytest.fixture(params=["bwrap", "docker"])
+def sandbox(request: pytest.FixtureRequest) -> Iterator[object]:
+    if request.param == "docker":
+        executor = docker_executor()
+        yield executor
+        executor.close()
+        assert leftovers(executor) == [], "a container outlived its run"
+        return
+    local_isolation(request.param)
+    with LocalExecutor(isolation=request.param) as executor:
+        yield executor
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.setblocking(False)
+    yield server
+    server.close()
+
+
+def connections(server: socket.socket) -> int:
+    count = 0
+    while True:
+        try:
+            conn, _ = server.accept()
+        except BlockingIOError:
+            return count
+        conn.close()
+        count += 1
+
+
+def host_processes_with(tag: str) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if tag.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(int(pid))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+def test_an_escape_has_no_effect_on_the_host(
+    sandbox: object, escape: str, tmp_path: Path, listener: socket.socket
+) -> None:
+    data = tmp_path / "t.csv"
+    data.write_bytes(ORIGINAL)
+    marker, tag = tmp_path / "escaped-marker", f"csvanalyst-escape-{uuid.uuid4().hex}"
+    tables = {"t": TableSource(path=str(data), format="csv")}
+    seen = str(data)
+    if getattr(sandbox, "isolation", "docker") == "docker":
+        from csvanalyst.executors.docker import mapped_request
+
+        seen = mapped_request(RunRequest(code="", tables=tables)).tables["t"].path
+    act = ACT.format(marker=str(marker), data=seen, port=listener.getsockname()[1], tag=tag)
+    code = act + ESCAPES[escape]
+    result = sandbox.run(RunRequest(kind="python", code=code, tables=tables))  # type: ignore[attr-defined]
+    assert result.status != "ok", f"{escape} ran to the end: {result}"
+    assert not marker.exists()
+    assert data.read_bytes() == ORIGINAL
+    assert connections(listener) == 0
+    assert host_processes_with(tag) == []
