@@ -178,8 +178,11 @@ def test_ctrl_c_on_sql_exits_130_and_records_the_run_cancelled_at_once(home: Pat
     def status() -> str | None:
         if not store.exists():
             return None
-        with sqlite3.connect(store) as db:
-            row = db.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        try:
+            with sqlite3.connect(store) as db:
+                row = db.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        except sqlite3.OperationalError:  # the store exists but its tables are still being created
+            return None
         return row[0] if row else None
 
     deadline = time.monotonic() + 120  # a bound for a stuck machine, not a measurement
