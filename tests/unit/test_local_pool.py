@@ -115,11 +115,13 @@ def test_timeout_ends_as_timeout_and_retires_the_worker(warm: LocalExecutor, dat
 
 
 def test_worker_that_never_answers_is_killed_at_the_host_deadline(warm: LocalExecutor) -> None:
+    before = set(descendants(os.getpid()))  # processes other tests of this session may still hold
     hostile(warm, "import time\ntime.sleep(300)")
     result = warm.run(RunRequest(code="SELECT 1", tables={}, limits=Limits(timeout_s=1)))
     assert result.status == "timeout"
     warm.close()
-    assert not [p for p in descendants(os.getpid()) if running(p)]
+    left = [p for p in set(descendants(os.getpid())) - before if running(p)]
+    assert not left, [argv_of(p) for p in left]
 
 
 def test_reply_past_the_output_cap_is_refused(warm: LocalExecutor) -> None:
@@ -157,6 +159,7 @@ sys.exit(worker.serve(sys.stdin.buffer, sys.stdout.buffer))
 
 
 def test_cancel_kills_the_worker_and_ends_the_run_as_cancelled(warm: LocalExecutor) -> None:
+    before = set(descendants(os.getpid()))  # processes other tests of this session may still hold
     cancel = threading.Event()
     timer = threading.Timer(0.5, cancel.set)
     timer.start()
@@ -164,7 +167,8 @@ def test_cancel_kills_the_worker_and_ends_the_run_as_cancelled(warm: LocalExecut
     timer.cancel()
     assert result.status == "error" and result.error is not None and result.error.code == "cancelled"
     warm.close()
-    assert not [p for p in descendants(os.getpid()) if running(p)]
+    left = [p for p in set(descendants(os.getpid())) - before if running(p)]
+    assert not left, [argv_of(p) for p in left]
 
 
 def test_worker_retires_after_max_runs(data: dict[str, TableSource]) -> None:
