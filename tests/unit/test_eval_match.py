@@ -92,3 +92,13 @@ def test_shipped_suites_are_found_by_name() -> None:
     assert {c.kind for c in cases} >= {"unanswerable", "ranking"}
     with pytest.raises(UsageError, match="No suite 'nope'"):
         suite.load("nope")
+
+
+def test_the_public_data_suite_ships_with_the_package() -> None:
+    from csvanalyst.evaluation import suite
+
+    assert "public" in suite.shipped()
+    path, cases = suite.load("public")
+    assert len(cases) == 213 and sum(c.unanswerable for c in cases) == 27
+    assert all(Path(f).is_file() for c in cases for f in c.files)
+    assert {Path(c.files[0]).parent for c in cases} == {path.parent / "public"}
