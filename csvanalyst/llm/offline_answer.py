@@ -116,7 +116,8 @@ def _table(draft: Draft, rows: list[list[Any]], total: int, where: str) -> str:
     rank = draft.plan.get("limit") if draft.kind == "rank" else None
     desc = bool(draft.plan["order_by"][0].get("desc")) if rank else False
     if rank == 1:
-        counted = draft.plan["aggregates"][0]["fn"] == "count"
+        aggregates = draft.plan.get("aggregates") or []  # a ranking of rows has none
+        counted = bool(aggregates) and aggregates[0]["fn"] == "count"
         word = ("most" if desc else "fewest") if counted else ("highest" if desc else "lowest")
         return f"{_label(draft, rows[0])} has the {word} {draft.measure}{where}: {number(rows[0][-1])}."
     if rank:
