@@ -172,6 +172,8 @@ def test_ctrl_c_on_sql_exits_130_and_records_the_run_cancelled_at_once(home: Pat
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # As in a terminal: a suite started in the background inherits SIGINT ignored, and Python keeps it so.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     store = home / "csvanalyst.db"
 
