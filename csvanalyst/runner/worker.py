@@ -62,7 +62,15 @@ def _harden() -> None:
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     writable = {"", os.getcwd(), tempfile.gettempdir()}
-    sys.path[:] = [p for p in sys.path if p not in writable and not _under_private_tmp(p)]
+    sys.path[:] = [p for p in sys.path if p not in writable and not _plantable(p)]
+
+
+def _plantable(path: str) -> bool:
+    """An import path a run could write into: inside the private temp dir, unless it is a read-only mount
+    there (bwrap binds an interpreter that lives below /tmp read-only on top of the private /tmp)."""
+    if not _under_private_tmp(path):
+        return False
+    return not os.path.isdir(path) or os.access(path, os.W_OK)
 
 
 def _private_tmp() -> str | None:

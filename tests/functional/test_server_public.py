@@ -19,7 +19,7 @@ def _no_server_path(text: str) -> None:
 
 
 def test_upload_errors_and_schemas_carry_no_server_paths_or_cli_flags(isolated_home: Path) -> None:
-    with TestClient(create_app()) as http:
+    with TestClient(create_app(), base_url="http://127.0.0.1") as http:  # a host the server accepts
         binary = http.post("/datasets", files={"file": ("x.csv", b"\x00\x01binary\xff", "text/csv")})
         assert binary.status_code == 422
         assert binary.json()["title"].startswith("x.csv is not a CSV file")

@@ -25,7 +25,7 @@ from csvanalyst.testing.scripted import ScriptedModel, answer, call, last_tool_r
 mlflow = pytest.importorskip("mlflow", reason="tracing tests need the [mlflow] extra (in the dev extra)")
 
 SECRET = "sk-live-0123456789abcdefSECRET"
-CELLS = 30  # more rows than the model is shown (MODEL_PREVIEW_ROWS), so some cells stay out of its view
+CELLS = 600  # more rows than the model is shown (preview rows, profile values), so some cells stay out of its view
 
 
 @pytest.fixture(autouse=True)
@@ -110,8 +110,13 @@ def test_a_turn_is_one_trace_with_its_span_tree(cells_csv: Path, monkeypatch: py
 
     dumped = trace.to_json()
     assert SECRET not in dumped and "[redacted]" in dumped
-    assert "cell-005" in dumped  # the model saw the first rows ...
-    assert f"cell-{CELLS - 1:03d}" not in dumped  # ... but never the last ones: neither does the trace
+    model = session.client
+    assert isinstance(model, ScriptedModel)
+    seen = json.dumps([m.model_dump(mode="json") for call in model.calls for m in call])
+    assert "cell-005" in seen and "cell-005" in dumped  # the model saw the first rows, and so does the trace
+    unseen = [f"cell-{i:03d}" for i in range(CELLS) if f"cell-{i:03d}" not in seen]
+    assert unseen, "the table must hold cells the model never saw"
+    assert [c for c in unseen if c in dumped] == []  # the trace holds no cell the model did not see
 
 
 def test_a_turn_resumed_on_other_threads_stays_in_one_trace(cells_csv: Path) -> None:

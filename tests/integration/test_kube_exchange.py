@@ -26,6 +26,7 @@ from tests.support.kube_api import KubeApiServer
 
 kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
+from csvanalyst.executors.docker import RUNNER_ARGV  # noqa: E402
 from csvanalyst.executors.kubernetes import KubernetesExecutor, cleanup, diagnose  # noqa: E402
 from csvanalyst.executors.kubernetes_errors import CREATE_JOB, READ_LOG, from_api  # noqa: E402
 from csvanalyst.executors.kubernetes_status import split_log  # noqa: E402
@@ -109,7 +110,7 @@ def test_the_created_job_is_the_locked_down_one(claim: Path) -> None:
     (job,) = server.created_jobs
     spec = job["spec"]["template"]["spec"]
     (container,) = spec["containers"]
-    assert container["command"] == ["python3", "-s", "-B", "-m", "runner"] and "args" not in container
+    assert container["command"] == RUNNER_ARGV and "args" not in container
     assert {e["name"] for e in container["env"]} == {"CSVANALYST_REQUEST", "CSVANALYST_SANDBOX", "CSVANALYST_SCRATCH"}
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 
 from tests.integration.docker_support import runner_image_client
 from tests.support.live import ServeProcess
-from tests.support.requires import unavailable
+from tests.support.requires import local_isolation, unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 # Building and installing a wheel with its dependencies takes minutes on a loaded machine: a hang guard, not a claim.
@@ -124,3 +125,22 @@ def test_deploy_image_says_it_needs_a_checkout(installed: dict[str, object]) -> 
     done = run(installed, "deploy", "image")
     assert done.returncode == 6, done.stderr
     assert "source checkout" in done.stderr and "internal error" not in done.stderr
+
+
+def test_python_mode_runs_from_a_venv_below_tmp(installed: dict[str, object]) -> None:
+    """The venv lives below /tmp here, as a CI checkout may: bwrap binds it read-only on top of the run's private
+    /tmp, and the warm worker must keep it on its import path (only writable paths are dropped)."""
+    local_isolation("bwrap")
+    assert str(installed["cwd"]).startswith(tempfile.gettempdir())
+    env = {**installed["env"], "CSVANALYST_ENABLE_PYTHON": "1"}  # type: ignore[dict-item]
+    snippet = "import numpy as np\nresult = int(np.int64(len(orders)))"
+    done = subprocess.run(
+        [str(installed["cli"]), "python", snippet, "-d", "retail", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=installed["cwd"],  # type: ignore[arg-type]
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == [[3000]]

@@ -13,6 +13,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
+from csvanalyst.executors.docker import RUNNER_ARGV
 from csvanalyst.executors.kubernetes_job import JobOptions, build_job
 
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
@@ -38,7 +39,7 @@ def pod(job: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_executors_job_is_reproduced_field_by_field(job: dict[str, Any]) -> None:
     plan = translate_job(job)
-    assert plan.command == ["python3", "-s", "-B", "-m", "runner"] and plan.args is None
+    assert plan.command == RUNNER_ARGV and plan.args is None
     assert set(plan.env) == {"CSVANALYST_REQUEST", "CSVANALYST_SANDBOX", "CSVANALYST_SCRATCH"}
     assert (plan.run_as_user, plan.run_as_group, plan.run_as_non_root) == (10001, 10001, True)
     assert plan.read_only and plan.no_new_privileges and plan.cap_drop == ["ALL"] and not plan.privileged

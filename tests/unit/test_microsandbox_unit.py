@@ -13,7 +13,7 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors import microsandbox, microsandbox_host
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker import mapped_request, table_mounts
+from csvanalyst.executors.docker import RUNNER_ARGV, mapped_request, table_mounts
 from csvanalyst.executors.local import to_result
 from csvanalyst.executors.microsandbox_options import create_options, exec_options, stage_tables
 from csvanalyst.executors.microsandbox_rootfs import IMAGE_ENV
@@ -65,7 +65,7 @@ def test_the_request_travels_byte_identical_in_the_environment(tmp_path: Path) -
     request = request_for(tmp_path / "t.csv", code=HOSTILE)
     payload = mapped_request(request).model_dump_json().encode("utf-8")
     cmd, args, keywords = exec_options(None, payload, request.limits)
-    assert [cmd, *args] == ["python3", "-s", "-B", "-m", "runner"]  # an argv, never a shell line
+    assert [cmd, *args] == RUNNER_ARGV  # an argv, never a shell line
     sent = keywords["env"]["CSVANALYST_REQUEST"]
     assert sent.encode("utf-8") == payload and json.loads(sent)["code"] == HOSTILE
     assert json.loads(sent)["tables"]["t"]["path"] == "/data/0/t.csv"
