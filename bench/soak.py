@@ -13,19 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 
+from bench.server import _rss_mb
+
 SOAK_S = float(os.environ.get("BENCH_SOAK_S", "60"))
 WORKERS = int(os.environ.get("BENCH_SOAK_WORKERS", "4"))
 WINDOW_SHARE = 0.2  # the first and last fifth of the soak are compared
 
 Request = Callable[[str], tuple[float, str]]
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _open_fds() -> int:

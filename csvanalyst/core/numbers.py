@@ -17,23 +17,6 @@ SIGNIFICANT_DIGITS = 10
 _POSITIONAL_MIN = Decimal("1e-6")
 _POSITIONAL_MAX = Decimal("1e15")
 
-_NUMERIC_TYPES = {
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "REAL",
-    "DOUBLE",
-    "DECIMAL",
-}
-
 
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
@@ -41,7 +24,9 @@ def is_number(value: Any) -> bool:
 
 def is_numeric_type(duckdb_type: str) -> bool:
     """True for a DuckDB column type whose values are numbers (so they are right-aligned)."""
-    return duckdb_type.split("(")[0].strip().upper() in _NUMERIC_TYPES
+    from csvanalyst.catalog.schema import type_family
+
+    return type_family(duckdb_type.strip()) in ("integer", "float", "decimal")
 
 
 def format_number(value: int | float | Decimal, *, thousands: bool = False) -> str:
