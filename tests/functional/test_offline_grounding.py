@@ -5,6 +5,7 @@ answer lists more groups than it shows ("… and 45 more")."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from csvanalyst.core.query import DataScope
@@ -14,7 +15,9 @@ from csvanalyst.events import Answer, Done, RunFinished
 from csvanalyst.llm.offline import OfflinePlanner
 from csvanalyst.testing.scripted import ScriptedModel, call
 
-AIRPORTS = Path(__file__).parents[1] / "fixtures" / "public" / "airports.csv"
+PUBLIC = Path(str(resources.files("csvanalyst.suites"))) / "public"  # the shipped public-data suite's tables
+
+AIRPORTS = PUBLIC / "airports.csv"
 
 
 def test_many_groups_answer_is_kept_grounded_and_answered() -> None:

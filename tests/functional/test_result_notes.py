@@ -6,6 +6,7 @@ catalog (a public table given as --file), policy and local sandbox."""
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 from csvanalyst.core.query import DataScope
@@ -13,7 +14,9 @@ from csvanalyst.core.session import Session
 from csvanalyst.llm.base import Message
 from csvanalyst.testing.scripted import ScriptedModel, answer, call
 
-TIPS = Path(__file__).parents[1] / "fixtures" / "public" / "tips.csv"
+PUBLIC = Path(str(resources.files("csvanalyst.suites"))) / "public"  # the shipped public-data suite's tables
+
+TIPS = PUBLIC / "tips.csv"
 
 
 def _tool_result(first_call) -> dict:
