@@ -19,9 +19,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import RunRequest
-from csvanalyst.executors.local import LocalExecutor
-from tests.integration.docker_support import docker_executor, leftovers
-from tests.support.requires import local_isolation
+from tests.support.sandboxes import PYTHON_SANDBOXES, python_sandbox
 
 ORIGINAL = b"a,b\n1,x\n2,y\n"
 
@@ -51,16 +49,9 @@ ESCAPES = {
 }
 
 
-@pytest.fixture(params=["bwrap", "docker"])
+@pytest.fixture(params=PYTHON_SANDBOXES)
 def sandbox(request: pytest.FixtureRequest) -> Iterator[object]:
-    if request.param == "docker":
-        executor = docker_executor()
-        yield executor
-        executor.close()
-        assert leftovers(executor) == [], "a container outlived its run"
-        return
-    local_isolation(request.param)
-    with LocalExecutor(isolation=request.param) as executor:
+    with python_sandbox(request.param) as executor:
         yield executor
 
 

@@ -17,22 +17,16 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
 from csvanalyst.executors.local import LocalExecutor
 from csvanalyst.runner import python_guard
-from tests.integration.docker_support import docker_executor, leftovers
 from tests.support.requires import local_isolation
+from tests.support.sandboxes import PYTHON_SANDBOXES, python_sandbox
 
 RETAIL = Path(__file__).resolve().parents[2] / "datasets" / "retail"
 
 
-@pytest.fixture(scope="module", params=["bwrap", "docker"])
+@pytest.fixture(scope="module", params=PYTHON_SANDBOXES)
 def sandbox(request: pytest.FixtureRequest) -> Iterator[object]:
-    if request.param == "docker":
-        executor = docker_executor()
+    with python_sandbox(request.param) as executor:
         yield executor
-        executor.close()
-        assert leftovers(executor) == [], "a container outlived its run"
-        return
-    local_isolation(request.param)
-    yield LocalExecutor(isolation=request.param)
 
 
 @pytest.mark.parametrize("mode", ["unshare", "none"])
