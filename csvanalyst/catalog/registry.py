@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -52,23 +52,13 @@ class DatasetSummary(BaseModel):
     source: str
 
 
-@contextmanager
-def _store() -> Iterator[sqlite3.Connection]:
-    db = connect(get_settings().store_path)
-    try:
-        yield db
-    finally:
-        db.close()
+def _store() -> closing[sqlite3.Connection]:
+    return closing(connect(get_settings().store_path))
 
 
-@contextmanager
-def _reading() -> Iterator[sqlite3.Connection]:
+def _reading() -> closing[sqlite3.Connection]:
     """The store opened read-only: listing and resolving datasets work on a full disk."""
-    db = connect_readonly(get_settings().store_path)
-    try:
-        yield db
-    finally:
-        db.close()
+    return closing(connect_readonly(get_settings().store_path))
 
 
 def list_datasets() -> list[DatasetSummary]:
