@@ -60,6 +60,15 @@ class Settings(BaseSettings):
         "Also on when ENABLE_PYTHON_EXECUTION=1.",
     )
 
+    daemon: bool = Field(
+        True,
+        description="Hand one-shot commands (sql, ask, plan) to a warm per-user background worker "
+        "(docs/daemon.md); off runs every command in its own process.",
+    )
+    daemon_idle_s: float = Field(
+        900.0, gt=0, le=7 * 24 * 3600, description="Seconds the background worker waits for a command before exiting."
+    )
+
     model: str | None = Field(None, description="Model name for the chosen provider (default: per provider).")
     openai_base_url: str | None = Field(
         None,

@@ -17,6 +17,8 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CSVANALYST_HOME", str(home))
     monkeypatch.setenv("CSVANALYST_ALLOW_MODEL_REQUESTS", "0")  # no test may reach a paid API
+    # Each test's home would get a background worker of its own; tests/functional/test_daemon.py turns it on.
+    monkeypatch.setenv("CSVANALYST_DAEMON", "0")
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
         monkeypatch.delenv(key, raising=False)
     get_settings.cache_clear()

@@ -12,6 +12,7 @@ import typer
 from csvanalyst.cli.options import (
     DatasetOpt,
     FileOpt,
+    NoDaemonOpt,
     OutputOpt,
     SandboxOpt,
     StrictOpt,
@@ -54,6 +55,7 @@ def ask(
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
     strict: StrictOpt = False,
+    no_daemon: NoDaemonOpt = False,
 ) -> None:
     """Ask a question about a dataset in plain language."""
     from csvanalyst.core.query import DataScope

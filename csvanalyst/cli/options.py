@@ -59,6 +59,13 @@ StrictOpt = Annotated[
     typer.Option("--strict", help="Refuse a file with rows that cannot be read instead of setting them aside."),
 ]
 
+# Read by the console-script client before this module is imported (csvanalyst/daemon/client.py); here
+# it only has to be accepted.
+NoDaemonOpt = Annotated[
+    bool,
+    typer.Option("--no-daemon", help="Run in this process, not in the warm background worker (docs/daemon.md)."),
+]
+
 
 def settings_with(
     max_rows: int | None = None,

@@ -13,6 +13,7 @@ from csvanalyst.cli.options import (
     FileOpt,
     FormatOpt,
     MaxRowsOpt,
+    NoDaemonOpt,
     NoEscapeOpt,
     OutputFormat,
     OutputOpt,
@@ -37,6 +38,7 @@ def sql(
     sandbox: SandboxOpt = None,
     no_escape_formulas: NoEscapeOpt = False,
     strict: StrictOpt = False,
+    no_daemon: NoDaemonOpt = False,
 ) -> None:
     """Run one read-only SQL query (DuckDB dialect) over a dataset or CSV files."""
     text = sys.stdin.read() if query == "-" else query
@@ -54,6 +56,7 @@ def plan(
     sandbox: SandboxOpt = None,
     no_escape_formulas: NoEscapeOpt = False,
     strict: StrictOpt = False,
+    no_daemon: NoDaemonOpt = False,
 ) -> None:
     """Compile a QueryPlan (JSON) to SQL and run it."""
     text = sys.stdin.read() if plan_file == "-" else read_text_file(Path(plan_file))

@@ -1,0 +1,87 @@
+"""`csvanalyst daemon status|stop`: ask the worker about itself, or make it go."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from csvanalyst.daemon import wire
+from csvanalyst.daemon.client import worker_alive
+
+STOP_WAIT_S = 10.0
+POLL_S = 0.02
+
+
+def ask(base: Path, op: str) -> dict[str, Any] | None:
+    """The worker's answer to `op`, or None when no worker of this user answers at this home."""
+    path = wire.socket_path(base)
+    if not wire.usable_path(path):
+        return None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(STOP_WAIT_S)
+        try:
+            sock.connect(os.fspath(path))
+            if not wire.same_user(sock):
+                return None
+            wire.send(sock, {"op": op})
+            reply, _ = wire.receive(sock)
+        except (OSError, EOFError, ValueError):
+            return None
+    return reply
+
+
+def status(base: Path) -> dict[str, Any]:
+    reply = ask(base, "status")
+    if reply is None:
+        return {"running": False, "home": os.fspath(base), "socket": os.fspath(wire.socket_path(base))}
+    reply["uptime_s"] = round(time.time() - float(reply.get("started_at", time.time())), 1)
+    return reply
+
+
+def stop(base: Path) -> dict[str, Any]:
+    """Stop the worker and wait until it has let go of its lock (SIGTERM, then SIGKILL, if it hangs)."""
+    reply = ask(base, "status")
+    if reply is None:
+        stale = _remove_stale_socket(base)
+        return {"stopped": False, "running": False, "stale_socket_removed": stale}
+    pid = int(reply["pid"])
+    ask(base, "stop")
+    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        if sig is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        if _wait_gone(base, pid):
+            return {"stopped": True, "pid": pid, "forced": sig is not None}
+    return {"stopped": False, "pid": pid, "running": True}
+
+
+def _wait_gone(base: Path, pid: int) -> bool:
+    deadline = time.monotonic() + STOP_WAIT_S
+    while time.monotonic() < deadline:
+        if not worker_alive(base) and not _exists(pid):
+            return True
+        time.sleep(POLL_S)
+    return False
+
+
+def _exists(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def _remove_stale_socket(base: Path) -> bool:
+    """A socket file no worker listens on (its worker was killed) is removed, unless one is starting."""
+    path = wire.socket_path(base)
+    if not path.exists() or worker_alive(base):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return True
