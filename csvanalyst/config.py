@@ -61,9 +61,9 @@ class Settings(BaseSettings):
     )
 
     daemon: bool = Field(
-        True,
+        False,
         description="Hand one-shot commands (sql, ask, plan) to a warm per-user background worker "
-        "(docs/daemon.md); off runs every command in its own process.",
+        "(docs/daemon.md); off (the default) runs every command in its own process unless it says --daemon.",
     )
     daemon_idle_s: float = Field(
         900.0, gt=0, le=7 * 24 * 3600, description="Seconds the background worker waits for a command before exiting."

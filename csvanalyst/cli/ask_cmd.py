@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from csvanalyst.cli.options import (
+    DaemonOpt,
     DatasetOpt,
     FileOpt,
-    NoDaemonOpt,
     OutputOpt,
     SandboxOpt,
     StrictOpt,
@@ -55,7 +55,7 @@ def ask(
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
     strict: StrictOpt = False,
-    no_daemon: NoDaemonOpt = False,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Ask a question about a dataset in plain language."""
     from csvanalyst.core.query import DataScope

@@ -61,9 +61,14 @@ StrictOpt = Annotated[
 
 # Read by the console-script client before this module is imported (csvanalyst/daemon/client.py); here
 # it only has to be accepted.
-NoDaemonOpt = Annotated[
-    bool,
-    typer.Option("--no-daemon", help="Run in this process, not in the warm background worker (docs/daemon.md)."),
+DaemonOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--daemon/--no-daemon",
+        help="Run in the warm background worker, starting it if needed, or in this process (default: the "
+        "daemon setting, off unless set; docs/daemon.md).",
+        show_default=False,
+    ),
 ]
 
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from csvanalyst.cli.options import (
+    DaemonOpt,
     DatasetOpt,
     FileOpt,
     FormatOpt,
     MaxRowsOpt,
-    NoDaemonOpt,
     NoEscapeOpt,
     OutputFormat,
     OutputOpt,
@@ -38,7 +38,7 @@ def sql(
     sandbox: SandboxOpt = None,
     no_escape_formulas: NoEscapeOpt = False,
     strict: StrictOpt = False,
-    no_daemon: NoDaemonOpt = False,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Run one read-only SQL query (DuckDB dialect) over a dataset or CSV files."""
     text = sys.stdin.read() if query == "-" else query
@@ -56,7 +56,7 @@ def plan(
     sandbox: SandboxOpt = None,
     no_escape_formulas: NoEscapeOpt = False,
     strict: StrictOpt = False,
-    no_daemon: NoDaemonOpt = False,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Compile a QueryPlan (JSON) to SQL and run it."""
     text = sys.stdin.read() if plan_file == "-" else read_text_file(Path(plan_file))

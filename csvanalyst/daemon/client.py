@@ -20,6 +20,7 @@ from csvanalyst.daemon import wire
 
 FORWARDED = ("sql", "ask", "plan")
 NO_DAEMON_FLAG = "--no-daemon"
+DAEMON_FLAG = "--daemon"
 REPLY_TIMEOUT_S = 10.0  # the worker answers a request at once (it only forks); past this it is stuck
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
@@ -39,21 +40,24 @@ def main() -> None:
 
 
 def wants_worker(argv: list[str]) -> bool:
-    """A forwardable command, not opted out of, with the worker enabled, on a system that has one."""
+    """A forwardable command, asked for (`--daemon` or the setting) and not opted out of (`--no-daemon`, which
+    wins), on a system that has a worker."""
     if not argv or argv[0] not in FORWARDED:
         return False
     options = argv[: argv.index("--")] if "--" in argv else argv
-    return NO_DAEMON_FLAG not in options and enabled() and wire.supported()
+    if NO_DAEMON_FLAG in options or not wire.supported():
+        return False
+    return DAEMON_FLAG in options or enabled()
 
 
 def enabled() -> bool:
-    """The `daemon` setting, read as Settings would (environment, then config.toml, default on). A value
+    """The `daemon` setting, read as Settings would (environment, then config.toml, default off). A value
     that is neither on nor off is left to the in-process run, which reports it as a setting error."""
     value = os.environ.get("CSVANALYST_DAEMON")
     if value is None:
         value = _file_setting(wire.home() / "config.toml", "daemon")
     if value is None:
-        return True
+        return False
     text = str(value).strip().lower()
     return text in ON if text in ON + OFF else False
 

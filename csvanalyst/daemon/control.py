@@ -14,6 +14,7 @@ from csvanalyst.daemon import wire
 from csvanalyst.daemon.client import worker_alive
 
 STOP_WAIT_S = 10.0
+SERVER_MODULE = "csvanalyst.daemon.server"
 POLL_S = 0.02
 
 
@@ -44,20 +45,44 @@ def status(base: Path) -> dict[str, Any]:
 
 
 def stop(base: Path) -> dict[str, Any]:
-    """Stop the worker and wait until it has let go of its lock (SIGTERM, then SIGKILL, if it hangs)."""
-    reply = ask(base, "status")
-    if reply is None:
-        stale = _remove_stale_socket(base)
-        return {"stopped": False, "running": False, "stale_socket_removed": stale}
-    pid = int(reply["pid"])
-    ask(base, "stop")
-    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+    """Stop the worker and wait until it has let go of its lock (SIGTERM, then SIGKILL, if it hangs).
+
+    A worker still starting (it holds the lock but does not listen yet) has no socket to ask: it gets
+    SIGTERM at once, by the pid it wrote into the lock file."""
+    deadline = time.monotonic() + STOP_WAIT_S
+    while True:
+        if ask(base, "status") is not None and (reply := ask(base, "stop")) is not None:
+            pid, signals = int(reply["stopping"]), (None, signal.SIGTERM, signal.SIGKILL)
+            break
+        if not worker_alive(base):
+            stale = _remove_stale_socket(base)
+            return {"stopped": False, "running": False, "stale_socket_removed": stale}
+        holder = lock_holder(base)
+        if holder is not None or time.monotonic() > deadline:
+            pid, signals = holder or 0, (signal.SIGTERM, signal.SIGKILL)
+            break
+        time.sleep(POLL_S)
+    if not pid:
+        return {"stopped": False, "running": True, "pid": None}
+    for sig in signals:
         if sig is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
         if _wait_gone(base, pid):
-            return {"stopped": True, "pid": pid, "forced": sig is not None}
+            return {"stopped": True, "pid": pid, "forced": sig is not None and sig != signals[0]}
     return {"stopped": False, "pid": pid, "running": True}
+
+
+def lock_holder(base: Path) -> int | None:
+    """The pid a worker wrote into the lock file when it took the lock; None before it has written it, or
+    if that pid is no worker now (a killed worker's pid, taken by another process since)."""
+    try:
+        text = wire.lock_path(base).read_text().strip()
+        with open(f"/proc/{text}/cmdline", "rb") as cmdline:
+            argv = cmdline.read().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return int(text) if text.isdigit() and SERVER_MODULE.encode() in argv else None
 
 
 def _wait_gone(base: Path, pid: int) -> bool:

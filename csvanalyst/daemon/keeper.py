@@ -15,7 +15,6 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from csvanalyst.daemon import wire
@@ -27,8 +26,7 @@ DRAIN_LIMIT_S = 3600.0  # runs in flight when the fork server goes are finished 
 class KeeperHandle:
     """The fork server's side: starts the pool process lazily and restarts it if it died."""
 
-    def __init__(self, inherited: Callable[[], list[int]]) -> None:
-        self.inherited = inherited
+    def __init__(self) -> None:
         self.pid: int | None = None
         self.control: socket.socket | None = None
 
@@ -39,7 +37,7 @@ class KeeperHandle:
         """A new socket pair to the pools, or None (the request then runs its sandbox itself)."""
         for _attempt in range(2):
             if self.control is None:
-                self._start()
+                self.start()
             mine, theirs = socket.socketpair()
             try:
                 assert self.control is not None
@@ -52,17 +50,14 @@ class KeeperHandle:
                 theirs.close()
         return None
 
-    def _start(self) -> None:
+    def start(self) -> None:
         ours, theirs = socket.socketpair()
-        inherited = self.inherited()
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 ours.close()
-                for fd in inherited:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
+                _keep_only(theirs.fileno())
                 Keeper(theirs).serve()
                 code = 0
             finally:
@@ -204,3 +199,10 @@ def _watch(conn: socket.socket, worker: threading.Thread, cancel: threading.Even
         if message is None:
             return True
     return False
+
+
+def _keep_only(fd: int) -> None:
+    """Close every descriptor but the standard three and `fd`: the pools outlive any one request, and a
+    request's stdout or stderr left open here would keep its reader waiting for an end of file."""
+    os.closerange(3, fd)
+    os.closerange(fd + 1, os.sysconf("SC_OPEN_MAX"))

@@ -65,6 +65,8 @@ def take_lock(base: Path) -> int | None:
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())  # `daemon stop` finds a worker still warming up by it
             return fd
         except BlockingIOError:
             if time.monotonic() > deadline or _live_worker_answers(base):
@@ -135,7 +137,8 @@ class Server:
         self.idle_s = idle_s
         self.lock_fd = lock_fd
         self.listener, self.identity = bind(base)
-        self.keeper = KeeperHandle(inherited=self._inherited)
+        self.keeper = KeeperHandle()
+        self.keeper.start()  # now, while this process holds no request's descriptors
         self.children: set[int] = set()
         self.requests = 0
         self.started_at = time.time()
@@ -235,6 +238,7 @@ class Server:
         self.keeper.reap()
 
     def status(self) -> dict[str, Any]:
+        self._reap()
         return {
             "running": True,
             "pid": os.getpid(),
@@ -277,9 +281,6 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings()
     except CsvAnalystError as exc:  # commands run in their own process, which reports it
         log(f"not starting: {exc.message}")
-        return
-    if not settings.daemon:
-        log("the daemon setting is off: not starting")
         return
     warm_up()
     Server(base, version, settings.daemon_idle_s, lock_fd).serve()

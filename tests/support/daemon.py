@@ -15,15 +15,18 @@ from csvanalyst.daemon import control
 
 DEADLINE_S = 120.0  # a bound for a stuck, loaded machine, not a measurement
 _RUN_ID = re.compile(r"\b[0-9a-f]{16,20}\b")
+_THREAD_ID = re.compile(r"\bt[0-9a-f]{10,14}\b")
 _MS = re.compile(r"\d+(\.\d+)? ms\b")
 _TIMINGS = re.compile(r'"(total_ms|setup_ms|query_ms|[a-z_]+_ms)": [0-9.]+')
 
 
-def env_for(home: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "CSVANALYST_HOME": str(home), "CSVANALYST_DAEMON": "1", "COLUMNS": "200", **extra}
+def env_for(home: Path, **extra: str | None) -> dict[str, str]:
+    """The test's environment with the worker on; an `extra` of None removes that variable."""
+    env = {**os.environ, "CSVANALYST_HOME": str(home), "CSVANALYST_DAEMON": "1", "COLUMNS": "200", **extra}
+    return {key: value for key, value in env.items() if value is not None}
 
 
-def cli(home: Path, *args: str, stdin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+def cli(home: Path, *args: str, stdin: str | None = None, **extra: str | None) -> subprocess.CompletedProcess[str]:
     """One command as a script runs it: a fresh `python -m csvanalyst` (the console script's client)."""
     return subprocess.run(
         [sys.executable, "-m", "csvanalyst", *args],
@@ -35,7 +38,7 @@ def cli(home: Path, *args: str, stdin: str | None = None, **extra: str) -> subpr
     )
 
 
-def popen(home: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
+def popen(home: Path, *args: str, **extra: str | None) -> subprocess.Popen[str]:
     import signal
 
     return subprocess.Popen(
@@ -67,9 +70,9 @@ def running(home: Path) -> dict[str, Any]:
     return wait_for(lambda: (s := status(home))["running"] and s, f"a worker at {home}")
 
 
-def warm(home: Path) -> dict[str, Any]:
+def warm(home: Path, **extra: str | None) -> dict[str, Any]:
     """A worker that is up: the first command starts it (and runs in its own process)."""
-    first = cli(home, "sql", "SELECT 1 AS x", "-d", "retail", "--format", "csv")
+    first = cli(home, "sql", "SELECT 1 AS x", "-d", "retail", "--format", "csv", **extra)
     assert first.returncode == 0, first.stderr
     return running(home)
 
@@ -88,7 +91,8 @@ def alive(pid: int) -> bool:
 
 def same_text(text: str) -> str:
     """Output with what differs from run to run (run ids, timings) masked."""
-    return _TIMINGS.sub(r'"\1": 0', _MS.sub("N ms", _RUN_ID.sub("RUN", text)))
+    masked = _THREAD_ID.sub("THREAD", _RUN_ID.sub("RUN", text))
+    return _TIMINGS.sub(r'"\1": 0', _MS.sub("N ms", masked))
 
 
 def worker_processes(home: Path) -> list[int]:
