@@ -83,7 +83,7 @@ def bench_cached_repeat(csv: Path, home: Path) -> dict[str, float]:
         repeats=REPEATS,
     )
     from csvanalyst.core.query import DataScope, execute
-    from csvanalyst.executors.local import LocalExecutor
+    from csvanalyst.executors.local.executor import LocalExecutor
 
     settings = use_home(home)
     scope = DataScope(dataset="big")

@@ -231,7 +231,7 @@ def python_refusal(settings: Settings, executor: Executor | None) -> CsvAnalystE
     files and network; the restricted-Python checks are a second layer, never the boundary."""
     if not settings.enable_python:
         return UsageError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled")
-    from csvanalyst.executors.isolation import PROMISES
+    from csvanalyst.executors.local.isolation import PROMISES
 
     mode = getattr(executor, "isolation", None)
     if mode in PROMISES and not PROMISES[mode].runs_python:

@@ -91,10 +91,10 @@ class ClosingExecutor:
 
 
 _BACKENDS: dict[str, str] = {
-    "local": "csvanalyst.executors.local:LocalExecutor",
-    "docker": "csvanalyst.executors.docker:DockerExecutor",
-    "kubernetes": "csvanalyst.executors.kubernetes:KubernetesExecutor",
-    "microsandbox": "csvanalyst.executors.microsandbox:MicrosandboxExecutor",
+    "local": "csvanalyst.executors.local.executor:LocalExecutor",
+    "docker": "csvanalyst.executors.docker.executor:DockerExecutor",
+    "kubernetes": "csvanalyst.executors.kubernetes.executor:KubernetesExecutor",
+    "microsandbox": "csvanalyst.executors.microsandbox.executor:MicrosandboxExecutor",
 }
 
 

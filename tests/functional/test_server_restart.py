@@ -23,7 +23,7 @@ import time
 import httpx
 
 from csvanalyst.config import get_settings
-from csvanalyst.executors.launch import descendants
+from csvanalyst.executors.local.launch import descendants
 from tests.support.live import ServeProcess
 from tests.support.slow import NEVER_ENDING_SQL
 

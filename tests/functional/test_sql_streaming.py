@@ -12,7 +12,7 @@ from csvanalyst.core.query import DataScope
 from csvanalyst.core.session import Session
 from csvanalyst.events import Event
 from csvanalyst.executors.base import ClosingExecutor, RunRequest, RunResult
-from csvanalyst.executors.local import LocalExecutor
+from csvanalyst.executors.local.executor import LocalExecutor
 
 
 class WatchedExecutor(ClosingExecutor):

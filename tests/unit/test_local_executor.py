@@ -11,9 +11,9 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import UsageError
-from csvanalyst.executors import isolation
 from csvanalyst.executors.base import Limits, RunRequest, load
-from csvanalyst.executors.local import LocalExecutor, available_modes
+from csvanalyst.executors.local import isolation
+from csvanalyst.executors.local.executor import LocalExecutor, available_modes
 from tests.support.slow import NEVER_ENDING_SQL
 
 
@@ -124,7 +124,7 @@ def test_unknown_isolation_is_a_usage_error() -> None:
 def test_each_modes_promise_is_what_the_runner_and_doctor_enforce() -> None:
     """One statement of what each mode guarantees: the runner's own Python gate and doctor's rows agree with it."""
     from csvanalyst.cli.doctor_cmd import _sandboxes as sandbox_rows
-    from csvanalyst.executors.isolation import PROMISES
+    from csvanalyst.executors.local.isolation import PROMISES
     from csvanalyst.runner.python_mode import ISOLATED_SANDBOXES
 
     assert set(PROMISES) == set(isolation.MODES)

@@ -11,12 +11,13 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
-from csvanalyst.executors import microsandbox, microsandbox_host
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker import RUNNER_ARGV, mapped_request, table_mounts
-from csvanalyst.executors.local import to_result
-from csvanalyst.executors.microsandbox_options import create_options, exec_options, stage_tables
-from csvanalyst.executors.microsandbox_rootfs import IMAGE_ENV
+from csvanalyst.executors.docker.executor import RUNNER_ARGV, mapped_request, table_mounts
+from csvanalyst.executors.local.executor import to_result
+from csvanalyst.executors.microsandbox import executor as microsandbox
+from csvanalyst.executors.microsandbox import host as microsandbox_host
+from csvanalyst.executors.microsandbox.options import create_options, exec_options, stage_tables
+from csvanalyst.executors.microsandbox.rootfs import IMAGE_ENV
 
 pytest.importorskip("microsandbox", reason="the microsandbox SDK builds the option objects under test")
 

@@ -55,7 +55,7 @@ def _checks(state: ServerState) -> dict[str, str]:
 
 
 def _probe(mode: str) -> str:
-    from csvanalyst.executors.local import available_modes
+    from csvanalyst.executors.local.executor import available_modes
 
     return available_modes().get(mode) or "ok"
 

@@ -22,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from csvanalyst.executors import microsandbox_host as host
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
-from csvanalyst.executors.docker import mapped_request, table_mounts
-from csvanalyst.executors.launch import STDERR_CAP, Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
-from csvanalyst.executors.microsandbox_options import (
+from csvanalyst.executors.docker.executor import mapped_request, table_mounts
+from csvanalyst.executors.local.executor import KILL_GRACE_S, STDOUT_MARGIN, to_result
+from csvanalyst.executors.local.launch import STDERR_CAP, Outcome
+from csvanalyst.executors.microsandbox import host
+from csvanalyst.executors.microsandbox.options import (
     LABEL,
     create_options,
     exec_options,
@@ -45,7 +45,7 @@ LOG_ATTEMPTS = 6
 
 def default_rootfs() -> Path:
     from csvanalyst.config import get_settings
-    from csvanalyst.executors.microsandbox_rootfs import default_rootfs as built
+    from csvanalyst.executors.microsandbox.rootfs import default_rootfs as built
 
     return get_settings().microsandbox_rootfs or built()
 

@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from csvanalyst.executors import docker_image
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
-from csvanalyst.executors.docker_io import Cancelled, Deadline, Overflow, Stream
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
+from csvanalyst.executors.docker import image as docker_image
+from csvanalyst.executors.docker.io import Cancelled, Deadline, Overflow, Stream
+from csvanalyst.executors.local.executor import KILL_GRACE_S, STDOUT_MARGIN, to_result
+from csvanalyst.executors.local.launch import Outcome
 
 LABEL = docker_image.LABEL
 HOME_LABEL = "csvanalyst.home"
@@ -89,7 +89,7 @@ class DockerExecutor(ClosingExecutor):
         sweep_orphans(self.client)  # warm workers of a server killed with -9 on this home
         self.pool = None
         if keep_warm:
-            from csvanalyst.executors.pool import WarmPool
+            from csvanalyst.executors.docker.pool import WarmPool
 
             self.pool = WarmPool(self, size=pool_size, max_runs=max_runs, idle_s=idle_s)
 

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from csvanalyst.executors import isolation
+from csvanalyst.executors.local import isolation
 
 IMAGE_REPO = "csvanalyst-runner"
 BASE_REPO = "csvanalyst-base"

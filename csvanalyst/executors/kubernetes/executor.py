@@ -23,8 +23,8 @@ from typing import Any
 
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import ClosingExecutor, RunRequest, RunResult
-from csvanalyst.executors.kubernetes_config import connect, diagnose, host_of, probe_cluster
-from csvanalyst.executors.kubernetes_errors import (
+from csvanalyst.executors.kubernetes.config import connect, diagnose, host_of, probe_cluster
+from csvanalyst.executors.kubernetes.errors import (
     CREATE_JOB,
     DELETE_JOB,
     LIST_JOBS,
@@ -33,7 +33,7 @@ from csvanalyst.executors.kubernetes_errors import (
     never_sent,
     status_of,
 )
-from csvanalyst.executors.kubernetes_job import (
+from csvanalyst.executors.kubernetes.job import (
     FIXED_LABELS,
     MANAGED_BY,
     MAX_REQUEST_ENV_BYTES,
@@ -42,8 +42,8 @@ from csvanalyst.executors.kubernetes_job import (
     build_job,
     request_env,
 )
-from csvanalyst.executors.kubernetes_watch import CALL_TIMEOUT_S, Target, Watch
-from csvanalyst.executors.local import to_result
+from csvanalyst.executors.kubernetes.watch import CALL_TIMEOUT_S, Target, Watch
+from csvanalyst.executors.local.executor import to_result
 
 __all__ = ["MAX_OUTPUT_BYTES", "KubernetesExecutor", "cleanup", "diagnose"]
 
@@ -235,6 +235,6 @@ def cleanup(namespace: str | None = None, *, api_client: Any = None, context: st
 
 
 def _default_image() -> str:
-    from csvanalyst.executors import docker_image
+    from csvanalyst.executors.docker import image as docker_image
 
     return docker_image.image_tag()

@@ -13,7 +13,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from csvanalyst.executors import docker_image, isolation
+from csvanalyst.executors.docker import image as docker_image
+from csvanalyst.executors.local import isolation
 
 UID = 10001
 Progress = Callable[[str], None]

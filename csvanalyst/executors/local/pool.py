@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits
-from csvanalyst.executors.launch import Outcome, descendants
-from csvanalyst.executors.local_wire import exchange
+from csvanalyst.executors.local.launch import Outcome, descendants
+from csvanalyst.executors.local.wire import exchange
 
 if TYPE_CHECKING:
-    from csvanalyst.executors.local import _Pending
+    from csvanalyst.executors.local.executor import _Pending
 
 Key = tuple[tuple[str, ...], str]
 # The worker's entry: `runner.worker` unchanged, after one throw-away query over a tiny CSV and Parquet

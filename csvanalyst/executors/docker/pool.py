@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker_io import Cancelled, Deadline, Overflow, Stream
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN
+from csvanalyst.executors.docker.io import Cancelled, Deadline, Overflow, Stream
+from csvanalyst.executors.local.executor import KILL_GRACE_S, STDOUT_MARGIN
+from csvanalyst.executors.local.launch import Outcome
 
 if TYPE_CHECKING:
-    from csvanalyst.executors.docker import DockerExecutor
+    from csvanalyst.executors.docker.executor import DockerExecutor
 
 WORKER_ARGV = ["python3", "-s", "-B", "-P", "-m", "runner.worker"]  # -P: the cwd (/tmp) is not on sys.path
 Key = tuple[tuple[str, ...], str]
@@ -50,7 +50,7 @@ class WarmPool:
 
     @staticmethod
     def key(tables: list[Any], limits: Limits) -> Key:
-        from csvanalyst.executors.docker import table_mounts
+        from csvanalyst.executors.docker.executor import table_mounts
 
         return tuple(sorted(table_mounts(tables))), limits.model_dump_json()
 
@@ -126,7 +126,7 @@ class WarmPool:
             )
             container.start()
         except BaseException:
-            from csvanalyst.executors.docker import remove
+            from csvanalyst.executors.docker.executor import remove
 
             remove(container)
             raise
@@ -155,7 +155,7 @@ class WarmPool:
 
 
 def _stop(worker: Worker) -> None:
-    from csvanalyst.executors.docker import remove
+    from csvanalyst.executors.docker.executor import remove
 
     worker.stream.close()
     remove(worker.container)

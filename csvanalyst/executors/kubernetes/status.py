@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from csvanalyst.executors.kubernetes_job import CONTAINER
-from csvanalyst.executors.launch import STDERR_CAP
+from csvanalyst.executors.kubernetes.job import CONTAINER
+from csvanalyst.executors.local.launch import STDERR_CAP
 
 
 def split_log(raw: bytes) -> tuple[bytes, bytes]:

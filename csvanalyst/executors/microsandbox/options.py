@@ -18,9 +18,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from csvanalyst.executors.base import Limits
-from csvanalyst.executors.docker import RUNNER_ARGV
-from csvanalyst.executors.local import KILL_GRACE_S
-from csvanalyst.executors.microsandbox_rootfs import IMAGE_ENV, UID
+from csvanalyst.executors.docker.executor import RUNNER_ARGV
+from csvanalyst.executors.local.executor import KILL_GRACE_S
+from csvanalyst.executors.microsandbox.rootfs import IMAGE_ENV, UID
 
 LABEL = "csvanalyst.runner"
 MEMORY_HEADROOM_MB = 512  # guest kernel, agent, interpreter and DuckDB's code on top of the run's budget

@@ -69,7 +69,7 @@ class Layout:
 
 
 def runner_package_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "runner"
+    return Path(__file__).resolve().parents[2] / "runner"
 
 
 def sandbox_scratch(mode: str, layout: Layout) -> str:

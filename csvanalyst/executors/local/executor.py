@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csvanalyst.catalog.schema import TableSource
-from csvanalyst.executors import isolation
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunError, RunRequest, RunResult
-from csvanalyst.executors.launch import ChildLimits, Outcome, Started, abandon, finish, start
+from csvanalyst.executors.local import isolation
+from csvanalyst.executors.local.launch import ChildLimits, Outcome, Started, abandon, finish, start
 
 if TYPE_CHECKING:
-    from csvanalyst.executors.local_pool import LocalPool
+    from csvanalyst.executors.local.pool import LocalPool
 
 WORKER_MODES = ("bwrap", "unshare")  # a worker can sweep strays only as PID 1 of its own namespace
 SCRATCH_PREFIX = "csvanalyst-run-"  # + the owner's pid, so a crashed owner's leftovers can be found
@@ -74,7 +74,7 @@ class LocalExecutor(ClosingExecutor):
         self.keep_warm = keep_warm
         self.pool: LocalPool | None = None
         if keep_warm and self.isolation in WORKER_MODES:
-            from csvanalyst.executors.local_pool import LocalPool
+            from csvanalyst.executors.local.pool import LocalPool
 
             self.pool = LocalPool(self.worker_launcher(), max_runs=max_runs, idle_s=idle_s)
 
@@ -144,7 +144,7 @@ class LocalExecutor(ClosingExecutor):
     def worker_launcher(self, argv: Sequence[str] | None = None) -> Callable[[list[TableSource], Limits], _Pending]:
         """Starts a warm worker (default: `runner.worker` after a warm-up) as PID 1 of its namespace."""
         if argv is None:
-            from csvanalyst.executors.local_pool import WORKER_BOOT
+            from csvanalyst.executors.local.pool import WORKER_BOOT
 
             argv = [sys.executable, "-s", "-B", "-P", "-c", WORKER_BOOT]
         return lambda tables, limits: self._start(argv, tables, limits, as_pid_1=True)
