@@ -26,9 +26,9 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
+from csvanalyst.executors.contract import Outcome, to_result
 from csvanalyst.executors.docker.check import KNOWN_CSV, KNOWN_ROWS, KNOWN_SQL
-from csvanalyst.executors.local.executor import LocalExecutor, to_result
-from csvanalyst.executors.local.launch import Outcome
+from csvanalyst.executors.local.executor import LocalExecutor
 from tests.integration.docker_support import runner_image_client
 from tests.integration.probes import SECRETS
 

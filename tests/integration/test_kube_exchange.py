@@ -26,7 +26,7 @@ from tests.support.kube_api import KubeApiServer
 
 kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
-from csvanalyst.executors.docker.executor import RUNNER_ARGV  # noqa: E402
+from csvanalyst.executors.contract import RUNNER_ARGV  # noqa: E402
 from csvanalyst.executors.kubernetes.errors import CREATE_JOB, READ_LOG, from_api  # noqa: E402
 from csvanalyst.executors.kubernetes.executor import KubernetesExecutor, cleanup, diagnose  # noqa: E402
 from csvanalyst.executors.kubernetes.status import split_log  # noqa: E402

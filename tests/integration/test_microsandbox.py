@@ -16,8 +16,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
-from csvanalyst.executors.local.executor import to_result
-from csvanalyst.executors.local.launch import Outcome
+from csvanalyst.executors.contract import Outcome, to_result
 from tests.integration.probes import SECRETS, TRY_READ, TRY_WRITE, reported
 
 SMALL = {"memory_mb": 256, "threads": 1}  # boots faster; every check here fits

@@ -48,7 +48,7 @@ def mode(executor: object) -> str:
 def seen_path(executor: object, tables: dict[str, TableSource]) -> str:
     """The dataset's path as the run sees it (Docker mounts it elsewhere)."""
     if mode(executor) == "docker":
-        from csvanalyst.executors.docker.executor import mapped_request
+        from csvanalyst.executors.contract import mapped_request
 
         return mapped_request(RunRequest(code="", tables=tables)).tables["t"].path
     return tables["t"].path

@@ -16,7 +16,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker.executor import MEMORY_HEADROOM_MB, RUNNER_ARGV
+from csvanalyst.executors.contract import MEMORY_HEADROOM_MB, RUNNER_ARGV
 from csvanalyst.executors.kubernetes.job import (
     MIN_TTL_S,
     JobOptions,

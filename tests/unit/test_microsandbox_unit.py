@@ -12,8 +12,7 @@ import pytest
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker.executor import RUNNER_ARGV, mapped_request, table_mounts
-from csvanalyst.executors.local.executor import to_result
+from csvanalyst.executors.contract import RUNNER_ARGV, mapped_request, table_mounts, to_result
 from csvanalyst.executors.microsandbox import executor as microsandbox
 from csvanalyst.executors.microsandbox import host as microsandbox_host
 from csvanalyst.executors.microsandbox.options import create_options, exec_options, stage_tables

@@ -23,6 +23,7 @@ from typing import Any
 
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import ClosingExecutor, RunRequest, RunResult
+from csvanalyst.executors.contract import to_result
 from csvanalyst.executors.kubernetes.config import connect, diagnose, host_of, probe_cluster
 from csvanalyst.executors.kubernetes.errors import (
     CREATE_JOB,
@@ -43,7 +44,6 @@ from csvanalyst.executors.kubernetes.job import (
     request_env,
 )
 from csvanalyst.executors.kubernetes.watch import CALL_TIMEOUT_S, Target, Watch
-from csvanalyst.executors.local.executor import to_result
 
 __all__ = ["MAX_OUTPUT_BYTES", "KubernetesExecutor", "cleanup", "diagnose"]
 

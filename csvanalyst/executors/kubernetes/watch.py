@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from csvanalyst.executors.base import Limits
+from csvanalyst.executors.contract import KILL_GRACE_S, STDOUT_MARGIN, Outcome
 from csvanalyst.executors.kubernetes.errors import (
     LIST_PODS,
     READ_JOB,
@@ -40,8 +41,6 @@ from csvanalyst.executors.kubernetes.status import (
     state_name,
     unschedulable_reason,
 )
-from csvanalyst.executors.local.executor import KILL_GRACE_S, STDOUT_MARGIN
-from csvanalyst.executors.local.launch import Outcome
 
 PULL_ERRORS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 START_ERRORS = {"CreateContainerConfigError", "CreateContainerError", "RunContainerError", "StartError"}

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from csvanalyst.executors.contract import runner_package_dir
+
 MODES = ("bwrap", "unshare", "none")
 SANDBOX_TMP = "/tmp"
 RUNNER_MOUNT = "/opt/csvanalyst"
@@ -66,10 +68,6 @@ class Layout:
     runner_parent: str  # directory that contains the `runner` package, for PYTHONPATH
     scratch: str  # private per-run directory on the host
     data_files: Sequence[str] = ()
-
-
-def runner_package_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "runner"
 
 
 def sandbox_scratch(mode: str, layout: Layout) -> str:

@@ -1,7 +1,7 @@
 """The microVM sandbox: each run in its own freshly booted microVM (microsandbox: libkrun on KVM).
 
 A guest kernel of its own is a stronger wall than a container's shared kernel. What a run sees is set in
-microsandbox_options.py: the runner's root filesystem, a tmpfs at /tmp, only its own table files
+options.py: the runner's root filesystem, a tmpfs at /tmp, only its own table files
 (read-only), no reachable network, uid 10001, memory/CPU sized from the run's limits. The request travels
 in the environment of a direct exec (no shell). The VM is killed and removed after every run, whatever
 happened; VMs carry a label so any left behind by a crashed host are found by `cleanup()`.
@@ -23,9 +23,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
-from csvanalyst.executors.docker.executor import mapped_request, table_mounts
-from csvanalyst.executors.local.executor import KILL_GRACE_S, STDOUT_MARGIN, to_result
-from csvanalyst.executors.local.launch import STDERR_CAP, Outcome
+from csvanalyst.executors.contract import (
+    KILL_GRACE_S,
+    STDERR_CAP,
+    STDOUT_MARGIN,
+    Outcome,
+    mapped_request,
+    table_mounts,
+    to_result,
+)
 from csvanalyst.executors.microsandbox import host
 from csvanalyst.executors.microsandbox.options import (
     LABEL,
