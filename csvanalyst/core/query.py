@@ -160,9 +160,7 @@ def execute(
 def _prepare(executor: Executor, dataset: DatasetInfo, settings: Settings) -> None:
     """Let a sandbox start its process while the host compiles and checks the query (start-up is
     the largest fixed cost of a run). It may read only this dataset's tables."""
-    prepare = getattr(executor, "prepare", None)
-    if prepare is not None:
-        prepare([t.source for t in dataset.tables], limits_from(settings))
+    executor.prepare([t.source for t in dataset.tables], limits_from(settings))
 
 
 def _execute_recorded(
@@ -233,7 +231,7 @@ def python_refusal(settings: Settings, executor: Executor | None) -> CsvAnalystE
         return UsageError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled")
     from csvanalyst.executors.local.isolation import PROMISES
 
-    mode = getattr(executor, "isolation", None)
+    mode = executor.isolation if executor is not None else None
     if mode in PROMISES and not PROMISES[mode].runs_python:
         return EnvironmentProblem(
             f"Python analysis needs a sandbox that isolates the filesystem and network, and the local sandbox here "

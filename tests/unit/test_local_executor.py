@@ -105,10 +105,6 @@ def test_python_kind_runs_only_with_filesystem_isolation(executor: LocalExecutor
         assert result.status == "ok" and result.stdout == "1\n"
 
 
-def test_describe_names_the_isolation(executor: LocalExecutor) -> None:
-    assert executor.describe().startswith({"bwrap": "bwrap", "unshare": "unshare", "none": "plain"}[executor.isolation])
-
-
 def test_auto_picks_a_working_mode_and_loads_by_name() -> None:
     with load("local") as ex:
         assert isinstance(ex, LocalExecutor)

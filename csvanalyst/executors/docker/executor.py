@@ -73,6 +73,7 @@ class DockerExecutor(ClosingExecutor):
     """Runs each request in its own container; with keep_warm, in a pre-started worker of a pool."""
 
     name = "docker"
+    isolation = "container"
 
     def __init__(
         self,
@@ -97,11 +98,19 @@ class DockerExecutor(ClosingExecutor):
 
             self.pool = WarmPool(self, size=pool_size, max_runs=max_runs, idle_s=idle_s)
 
-    def describe(self) -> str:
-        return (
-            "docker: a container per run (or a pre-started worker per dataset) with no network, read-only "
-            "root, only the run's tables mounted read-only, non-root, no capabilities, cgroup limits"
-        )
+    def ready(self) -> str:
+        """ "ok" while the daemon answers and still has the runner image, else why not."""
+        from csvanalyst.errors import CsvAnalystError
+
+        try:
+            self.client.ping()
+        except Exception as exc:  # the SDK raises DockerException, requests and socket errors alike
+            return f"The Docker daemon is not reachable: {_first_line(exc)}"
+        try:
+            require_image(self.client, self.image)
+        except CsvAnalystError as exc:
+            return exc.message
+        return "ok"
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
         """Run one request; setting `cancel` kills its container (freeing its slot) and ends it as cancelled."""

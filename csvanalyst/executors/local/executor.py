@@ -1,8 +1,8 @@
 """The local sandbox: one isolated, resource-limited process per run, talking the runner protocol.
 
-It is weaker than a container and says so (`describe()`); it is meant for a single trusted user's
-own files. With keep_warm under bwrap or unshare, runs go to a warm worker (pool.py) that forks
-a fresh child per run; otherwise the next single-use process is started ahead of time.
+It is weaker than a container and says so (isolation.PROMISES, shown by `csvanalyst doctor`); it is
+meant for a single trusted user's own files. With keep_warm under bwrap or unshare, runs go to a warm
+worker (pool.py) that forks a fresh child per run; otherwise the next single-use process is started ahead of time.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ class LocalExecutor(ClosingExecutor):
 
             self.pool = LocalPool(self.worker_launcher(), max_runs=max_runs, idle_s=idle_s)
 
-    def describe(self) -> str:
-        return isolation.DESCRIPTIONS[self.isolation]
+    def ready(self) -> str:
+        """ "ok" while this isolation mode still works here, else why not."""
+        return isolation.probe(self.isolation) or "ok"
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
         """Run one request; setting `cancel` kills the sandbox process and ends the run as cancelled."""

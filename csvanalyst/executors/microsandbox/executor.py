@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
 from csvanalyst.executors.contract import (
     KILL_GRACE_S,
@@ -60,6 +61,7 @@ class MicrosandboxExecutor(ClosingExecutor):
     """Runs each request in a fresh microVM booted from the runner's root filesystem."""
 
     name = "microsandbox"
+    isolation = "microvm"
 
     def __init__(
         self, rootfs: Path | str | None = None, *, keep_warm: bool = False, boot_timeout_s: float = BOOT_TIMEOUT_S
@@ -77,13 +79,16 @@ class MicrosandboxExecutor(ClosingExecutor):
         self.boot_timeout_s = boot_timeout_s
         self.last_boot_ms = 0.0
 
-    def describe(self) -> str:
-        return (
-            "microsandbox: a fresh microVM per run (own guest kernel) with no reachable network, only the run's "
-            "tables mounted read-only, non-root, VM memory/CPU limits, removed after the run"
-        )
+    def prepare(self, tables: Sequence[TableSource], limits: Limits) -> None:
+        """Nothing to start ahead: every run boots a fresh VM (see the module docstring)."""
+
+    def ready(self) -> str:
+        """ "ok" while the host can still boot microVMs from this rootfs, else why not (boots nothing)."""
+        usable, detail = diagnose(self.rootfs)
+        return "ok" if usable else detail
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
+        """Run one request; setting `cancel` kills the process in the VM and ends the run as cancelled."""
         started = time.perf_counter()
         payload = mapped_request(request).model_dump_json().encode("utf-8")
         outcome = self.spawn(None, payload, request, cancel)
