@@ -5,7 +5,7 @@ Every sample is a fresh process, the way a script calls `csvanalyst` once per qu
   re-reading the CSV;
 - the fixed cost of `SELECT 1` vs `python -c` DuckDB `select 1`;
 - `ask --provider offline` vs the `sql` it ran;
-- the first `sql --file` on a new file (a fresh home each time) vs DuckDB reading the CSV;
+- the first `sql --file` on a new file (its cached sniff removed each time) vs DuckDB reading the CSV;
 - the peak memory of the whole process tree (the sandbox included), sampled from /proc, vs DuckDB's.
 
 Sizes: BENCH_SHELL_ROWS (default "1000000,10000000"); rounds: BENCH_SHELL_ROUNDS (default 3).
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,7 +84,7 @@ def one_size(rows: int, home: Path, variants: dict[str, dict[str, str]]) -> dict
         commands[f"{prefix}repeat_sql"] = _ours(home, env, "sql", group, "-d", "big", "--format", "csv")
         commands[f"{prefix}ask_offline"] = _ours(home, env, "ask", QUESTION, "-d", "big", "--provider", "offline")
         commands[f"{prefix}asked_sql"] = _ours(home, env, "sql", asked_sql, "-d", "big", "--format", "csv")
-        commands[f"{prefix}first_file_sql"] = _first_file(home.parent / f"fresh{rows}", env, group, csv)
+        commands[f"{prefix}first_file_sql"] = _first_file(home, env, group, csv)
     times = interleave(commands, warm_up=True)
     memory = {name: peak_tree_mb(commands[name]) for name in ("duckdb_parquet", "duckdb_csv", "repeat_sql",
                                                                  "first_file_sql")}  # fmt: skip
@@ -102,25 +103,25 @@ def one_size(rows: int, home: Path, variants: dict[str, dict[str, str]]) -> dict
 
 
 class Command:
-    """argv + env; `fresh_home` gives every sample an empty home (a first call on a new file)."""
+    """argv + env; `forget` is a directory removed before every sample (the file cache: a new file each time)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None, fresh_home: Path | None = None) -> None:
-        self.argv, self.env, self.fresh_home, self.count = argv, env or {}, fresh_home, 0
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None, forget: Path | None = None) -> None:
+        self.argv, self.env, self.forget = argv, env or {}, forget
 
     def environment(self) -> dict[str, str]:
-        env = {**os.environ, **self.env}
-        if self.fresh_home is not None:
-            self.count += 1
-            env["CSVANALYST_HOME"] = str(self.fresh_home / str(self.count))
-        return env
+        if self.forget is not None:
+            shutil.rmtree(self.forget, ignore_errors=True)
+        return {**os.environ, **self.env}
 
 
 def _ours(home: Path, env: dict[str, str], *args: str) -> Command:
     return Command(csvanalyst(*args), {**env, "CSVANALYST_HOME": str(home)})
 
 
-def _first_file(fresh: Path, env: dict[str, str], sql: str, csv: Path) -> Command:
-    return Command(csvanalyst("sql", sql, "--file", str(csv), "--format", "csv"), env, fresh_home=fresh)
+def _first_file(home: Path, env: dict[str, str], sql: str, csv: Path) -> Command:
+    """The first query on a file this home never saw (the home itself, and its sandbox probe, already exist)."""
+    argv = csvanalyst("sql", sql, "--file", str(csv), "--format", "csv")
+    return Command(argv, {**env, "CSVANALYST_HOME": str(home)}, forget=home / "cache" / "files")
 
 
 def _duckdb(sql: str) -> Command:
