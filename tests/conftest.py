@@ -40,7 +40,7 @@ def stop_background_worker(home: Path) -> None:
 @pytest.fixture(params=["bwrap", "unshare", "none"])
 def executor(request: pytest.FixtureRequest):  # -> LocalExecutor
     """The local sandbox in each isolation mode; a mode that cannot work here skips, or fails under CI."""
-    from csvanalyst.executors.local import LocalExecutor
+    from csvanalyst.executors.local.executor import LocalExecutor
     from tests.support.requires import local_isolation
 
     local_isolation(request.param)
