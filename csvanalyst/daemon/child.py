@@ -117,10 +117,12 @@ def _forget_cached_state() -> None:
 
 
 def run_cli(argv: list[str]) -> int:
+    """The command's exit code; the CLI's own fast exit is left to this process's caller, which must report
+    the code to the client first."""
     from csvanalyst.cli.app import main
 
     try:
-        main(argv)
+        main(argv, exit_process=False)
     except SystemExit as exc:
         return _exit_status(exc.code)
     except KeyboardInterrupt:
@@ -140,11 +142,13 @@ def _exit_status(value: Any) -> int:
 
 
 def _flush(code: int) -> int:
-    """Flush as the interpreter does at exit: a stdout that cannot be flushed makes the exit code 120."""
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        code = code or 120
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.flush()
+    """Flush as the CLI's own exit does (cli.app.leave): a reader that closed the pipe is no error; any
+    other failure to write the output makes the exit code 120, as the interpreter's own flush would."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        except OSError:
+            code = code or 120
     return code

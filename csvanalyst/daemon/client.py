@@ -22,6 +22,7 @@ FORWARDED = ("sql", "ask", "plan")
 NO_DAEMON_FLAG = "--no-daemon"
 DAEMON_FLAG = "--daemon"
 REPLY_TIMEOUT_S = 10.0  # the worker answers a request at once (it only forks); past this it is stuck
+STDIN_ARG = "-"  # the query, plan or question comes from stdin
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
 OFF = ("0", "false", "no", "off")
@@ -99,7 +100,7 @@ def forward(argv: list[str]) -> int | None:
             wire.send(sock, request, fds=[0, 1, 2])
         except OSError:
             return None
-        return Relay(sock, base).wait()
+        return Relay(sock, base, reads_stdin=STDIN_ARG in argv[1:]).wait()
 
 
 def build_request(argv: list[str]) -> dict[str, Any]:
@@ -132,9 +133,10 @@ def _stream_shape(stream: Any) -> dict[str, Any] | None:
 class Relay:
     """Waits for the request process's exit code, passing on the signals this process receives."""
 
-    def __init__(self, sock: socket.socket, base: Path) -> None:
+    def __init__(self, sock: socket.socket, base: Path, *, reads_stdin: bool = False) -> None:
         self.sock = sock
         self.base = base
+        self.reads_stdin = reads_stdin
         self.pid: int | None = None
         self.received: list[int] = []
 
@@ -173,9 +175,10 @@ class Relay:
 
     def _child_lost(self) -> int | None:
         """The request process ended without an exit code. After a signal we passed on, end as that signal
-        would have ended this process; otherwise (it was killed from outside) run the command here."""
+        would have ended this process; otherwise (it was killed from outside) run the command here, unless
+        it had its input from stdin, which that process may have read: then say so."""
         if not self.received:
-            return None
+            return _report_lost_input() if self.reads_stdin else None
         sig = self.received[-1]
         if sig == signal.SIGINT:
             print("interrupted", file=sys.stderr)
@@ -196,6 +199,19 @@ class Relay:
         except OSError:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, sig)
+
+
+def _report_lost_input() -> int:
+    from csvanalyst.cli.diagnostics import report
+    from csvanalyst.errors import EnvironmentProblem
+
+    return report(
+        EnvironmentProblem(
+            "The background worker's process running this command was killed, and the input it read from "
+            "stdin cannot be read again.",
+            hint="Run the command again; --no-daemon runs it in its own process (docs/daemon.md).",
+        )
+    )
 
 
 def start_worker(base: Path) -> None:

@@ -122,7 +122,7 @@ class Keeper:
                 executor.close()
 
     def executor(self, mode: str) -> Any:
-        from csvanalyst.executors.local import LocalExecutor
+        from csvanalyst.executors.local.executor import LocalExecutor
 
         with self.lock:
             if mode not in self.executors:

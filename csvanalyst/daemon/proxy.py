@@ -1,6 +1,6 @@
 """The local sandbox as a request process of the background worker sees it.
 
-It is a LocalExecutor in every respect the core reads (isolation, describe, Python refusal), but its runs
+It is a LocalExecutor in every respect the core reads (isolation, readiness, Python refusal), but its runs
 go to the worker's warm pools (keeper.py) over the request's own socket. If the pools cannot be reached,
 or the isolation mode has no warm worker, it runs the sandbox itself, exactly as a process of its own
 would: the answer never depends on the pools being there.
@@ -17,7 +17,7 @@ from typing import Any
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.daemon import wire
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
-from csvanalyst.executors.local import WORKER_MODES, LocalExecutor
+from csvanalyst.executors.local.executor import WORKER_MODES, LocalExecutor
 
 CANCEL_POLL_S = 0.05
 
@@ -95,8 +95,8 @@ class PooledLocalExecutor(ClosingExecutor):
         self.local = LocalExecutor(isolation, **options)
         self.isolation = self.local.isolation
 
-    def describe(self) -> str:
-        return self.local.describe()
+    def ready(self) -> str:
+        return self.local.ready()
 
     @property
     def pooled(self) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from csvanalyst.daemon import control, wire
+from csvanalyst.errors import ErrorCode, exit_code_for
 from tests.support import daemon as d
 from tests.support.requires import local_isolation
 from tests.support.slow import NEVER_ENDING_SQL
@@ -165,6 +166,19 @@ def test_kill_9_of_the_request_process_reruns_it_here_and_keeps_the_killed_run(h
     assert repair_orphaned_runs(connect(home / "csvanalyst.db")) == 1  # the killed one, still recorded
     statuses = sorted(r["status"] for r in _runs(home) if r["kind"] == "sql" and "range" in (r.get("input") or ""))
     assert statuses == ["error", "timeout"], _runs(home)
+
+
+def test_kill_9_of_the_request_process_that_read_stdin_says_so_and_does_not_rerun(home: Path, worker: dict) -> None:
+    proc = d.popen(home, "sql", "-", "-d", "retail", "--timeout", "6", "--format", "csv", stdin=NEVER_ENDING_SQL)
+    d.wait_for(lambda: d.run_status(home) == "running" or proc.poll() is not None, "the run to start")
+    assert proc.poll() is None, proc.communicate()
+    children = _server_children(worker["pid"]) - {worker["pool_pid"]}
+    assert len(children) == 1, children
+    os.kill(children.pop(), signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=d.DEADLINE_S)
+    assert proc.returncode == exit_code_for(ErrorCode.ENVIRONMENT), stderr
+    assert "cannot be read again" in stderr and "Traceback" not in stderr
+    assert len([r for r in _runs(home) if "range" in (r.get("input") or "")]) == 1, "the command ran again"
 
 
 def test_kill_9_of_the_pools_mid_run_falls_back_and_they_come_back(home: Path, worker: dict) -> None:

@@ -38,17 +38,27 @@ def cli(home: Path, *args: str, stdin: str | None = None, **extra: str | None) -
     )
 
 
-def popen(home: Path, *args: str, **extra: str | None) -> subprocess.Popen[str]:
+def popen(home: Path, *args: str, stdin: str | None = None, **extra: str | None) -> subprocess.Popen[str]:
+    """A command left running; `stdin`, if given, is all its standard input (a pipe already closed)."""
     import signal
 
-    return subprocess.Popen(
+    reader = None
+    if stdin is not None:
+        reader, writer = os.pipe()
+        os.write(writer, stdin.encode())  # small: it fits the pipe's buffer
+        os.close(writer)
+    proc = subprocess.Popen(
         [sys.executable, "-m", "csvanalyst", *args],
+        stdin=reader,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env_for(home, **extra),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
     )
+    if reader is not None:
+        os.close(reader)
+    return proc
 
 
 def wait_for(check: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
@@ -96,7 +106,21 @@ def same_text(text: str) -> str:
 
 
 def worker_processes(home: Path) -> list[int]:
-    """Pids of fork servers started for `home` (read from /proc, so duplicates would show)."""
+    """Pids of fork servers started for `home` (read from /proc, so duplicates would show). Its pool and
+    request processes are forks of it with the same command line: they are told apart by their parent."""
+    found = _server_processes(home)
+    return [pid for pid in found if _parent(pid) not in found]
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _server_processes(home: Path) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
