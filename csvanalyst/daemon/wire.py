@@ -5,6 +5,7 @@ Standard library only: the client imports this on every command, before deciding
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -54,10 +55,18 @@ def supported() -> bool:
 
 def code_version() -> str:
     """The package version plus the name, size and mtime of every source file, so an upgrade (or an
-    edited checkout) is a different version and the old worker is replaced."""
+    edited checkout) is a different version and the old worker is replaced. The interpreter's version and
+    the mtime of each site-packages directory (pip changes it when it installs or removes anything) make a
+    dependency's upgrade one too."""
+    import sys
+
     package = Path(__file__).resolve().parent.parent
     version = installed_version()
-    digest = hashlib.sha256(f"{version}|{package}".encode())
+    digest = hashlib.sha256(f"{version}|{package}|{sys.version}".encode())
+    for entry in sys.path[1:]:  # the first is the script's or the working directory: it differs per caller
+        if entry.endswith(("site-packages", "dist-packages")):
+            with contextlib.suppress(OSError):
+                digest.update(f"{entry}:{os.stat(entry).st_mtime_ns}".encode())
     for root, dirs, files in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
