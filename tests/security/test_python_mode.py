@@ -145,12 +145,12 @@ def test_hostile_snippets_are_refused_by_the_runner_ast_check(sandbox: object, n
 AUDIT_REFUSED = {
     # pandas.show_versions -> platform.uname -> subprocess.Popen(['uname', '-p']): a real dunder-free
     # route from pandas to a subprocess.
-    "subprocess_via_show_versions": ("pd.show_versions()", "subprocess.Popen"),
+    "subprocess_via_show_versions": ("pd.show_versions()", "Restricted Python refused"),
     "read_file_via_get_handle": ("h = pd.io.common.get_handle('/etc/passwd', 'r')", "/etc/passwd"),
     "read_other_dataset": ("h = pd.io.common.get_handle('/etc/hostname', 'r')", "/etc/hostname"),
     "write_outside_temp": ("h = pd.io.common.get_handle('/data-out.csv', 'w')", "for writing"),
     "socket_via_urlopen": ("r = pd.io.common.urlopen('http://169.254.169.254/latest/meta-data/')", "urllib"),
-    "caught_and_hidden": ("try:\n    pd.show_versions()\nexcept Exception:\n    pass\nresult = 1", "subprocess"),
+    "caught_and_hidden": ("try:\n    pd.show_versions()\nexcept Exception:\n    pass\nresult = 1", "refused"),
 }
 
 
