@@ -87,14 +87,15 @@ def make_hook(write_dirs: Iterable[str], read_paths: Iterable[str], report_fd: i
     """
     writable = _roots(write_dirs)
     readable = writable + _roots(read_paths)
+    decide, write = judge, os.write  # bound now: replacing the module's functions later changes nothing here
 
     def refuse(what: str) -> None:
         message = f"Restricted Python refused: {what}"
-        os.write(report_fd, message.encode("utf-8", "replace")[:REPORT_BYTES] + b"\n")
+        write(report_fd, message.encode("utf-8", "replace")[:REPORT_BYTES] + b"\n")
         raise SandboxViolation(message)
 
     def audit(event: str, args: tuple[Any, ...]) -> None:
-        verdict = judge(event, args, writable, readable)
+        verdict = decide(event, args, writable, readable)
         if verdict is not None:
             refuse(verdict)
 

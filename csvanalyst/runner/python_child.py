@@ -56,11 +56,12 @@ def run(body: Callable[[int], dict[str, Any]], deadline_s: float, result_cap: in
         _child(body, result_w, report_w)
     os.close(result_w)
     os.close(report_w)
+    exited = os.pidfd_open(pid)
     try:
-        outcome = _collect(result_r, report_r, time.monotonic() + deadline_s, result_cap)
+        outcome = _collect(result_r, report_r, exited, time.monotonic() + deadline_s, result_cap)
     finally:
-        os.close(result_r)
-        os.close(report_r)
+        for fd in (result_r, report_r, exited):
+            os.close(fd)
     if outcome.timed_out or outcome.overflow:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -88,7 +89,9 @@ def _child(body: Callable[[int], dict[str, Any]], result_fd: int, report_fd: int
         os._exit(code)
 
 
-def _collect(result_fd: int, report_fd: int, deadline: float, cap: int) -> ChildOutcome:
+def _collect(result_fd: int, report_fd: int, exited: int, deadline: float, cap: int) -> ChildOutcome:
+    """Read both pipes until they close or the child has exited (a process it left behind may hold them
+    open: what the child wrote before it exited is all there is), within the deadline."""
     outcome = ChildOutcome()
     chunks: dict[int, list[bytes]] = {result_fd: [], report_fd: []}
     sizes = {result_fd: 0, report_fd: 0}
@@ -99,7 +102,11 @@ def _collect(result_fd: int, report_fd: int, deadline: float, cap: int) -> Child
         if remaining <= 0:
             outcome.timed_out = True
             break
-        ready, _, _ = select.select(open_fds, [], [], remaining)
+        ready, _, _ = select.select([*open_fds, exited], [], [], remaining)
+        if exited in ready:
+            ready, _, _ = select.select(open_fds, [], [], 0)
+            if not ready:
+                break
         for fd in ready:
             chunk = os.read(fd, 1 << 20)
             if not chunk:

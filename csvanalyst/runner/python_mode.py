@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import time
 from typing import Any
 
@@ -52,9 +53,10 @@ def run_python(request: Request, scratch: str, started: float) -> dict[str, Any]
         return failure("rejected", "python_rejected", str(exc), python_snippet.GUARD_HINT)
     code = compile(python_reach.guard_attribute_reads(tree), "<snippet>", "exec")
     os.makedirs(scratch, exist_ok=True)
+    own = tempfile.mkdtemp(prefix="snippet-", dir=scratch)  # the child's only writable place: nothing else in it
     remaining = request.limits.timeout_s - (time.perf_counter() - started)
     outcome = python_child.run(
-        lambda report_fd: python_snippet.answer(request, scratch, started, tree, code, report_fd),
+        lambda report_fd: python_snippet.answer(request, own, started, tree, code, report_fd),
         max(0.05, remaining) + python_child.KILL_GRACE_S,
         request.limits.max_output_bytes + RESULT_SLACK_BYTES,
     )
