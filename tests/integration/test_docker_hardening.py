@@ -18,8 +18,8 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import LocalExecutor, to_result
+from csvanalyst.executors.contract import Outcome, to_result
+from csvanalyst.executors.local.executor import LocalExecutor
 from tests.integration.docker_support import docker_executor, leftovers
 from tests.integration.probes import SECRETS, TRY_READ, TRY_WRITE, reported
 from tests.support.requires import HOW_TO_INSTALL, unavailable

@@ -9,7 +9,7 @@ from csvanalyst.core.query import DataScope, execute
 from csvanalyst.core.session import Session
 from csvanalyst.errors import CsvAnalystError, EnvironmentProblem, PolicyError
 from csvanalyst.events import Answer, ErrorEvent, RunFinished
-from csvanalyst.executors.local import LocalExecutor
+from csvanalyst.executors.local.executor import LocalExecutor
 from tests.support.requires import local_isolation
 
 RETAIL = DataScope(dataset="retail")
