@@ -128,7 +128,7 @@ def probe(sandbox: object, mode: str, files: dict[str, Path], port: int, tag: st
     seen = {name: str(files[name]) for name in ("data", "secret")}
     python = sys.executable
     if getattr(sandbox, "name", "") == "docker":
-        from csvanalyst.executors.docker import mapped_request
+        from csvanalyst.executors.contract import mapped_request
 
         seen = {name: source.path for name, source in mapped_request(request).tables.items()}
         python = "python3"
