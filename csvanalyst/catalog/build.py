@@ -16,6 +16,7 @@ from csvanalyst.catalog.fingerprint import combine, file_fingerprint
 from csvanalyst.catalog.ingest import ingest
 from csvanalyst.catalog.parquet_input import is_parquet, read_parquet_table
 from csvanalyst.catalog.profile import profile_table
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions
 from csvanalyst.catalog.schema import DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import CsvSpec, read_spec
 from csvanalyst.catalog.sources import Source
@@ -24,10 +25,11 @@ from csvanalyst.errors import InputError
 Progress = Callable[[str, float], None]
 
 
-def fingerprint_of(sources: list[Source]) -> str:
-    """The dataset fingerprint of the files as they are now."""
+def fingerprint_of(sources: list[Source], reader: ReaderOptions = NO_OPTIONS) -> str:
+    """The dataset fingerprint of the files as they are now, read with `reader`."""
     try:
-        return combine([(table, file_fingerprint(path)) for table, path in sources])
+        parts = [(table, file_fingerprint(path)) for table, path in sources]
+        return combine(parts + ([("~reader", reader.key())] if reader.key() else []))
     except OSError as exc:
         raise InputError(
             f"Cannot read a source file: {exc.filename}: {exc.strerror}.",
@@ -42,14 +44,17 @@ def build_dataset(
     sources: list[Source],
     cache_root: Path,
     progress: Progress | None = None,
+    reader: ReaderOptions = NO_OPTIONS,
 ) -> DatasetInfo:
     """Validate all `sources`, then ingest and profile them under `cache_root/name/<fingerprint>`."""
-    fingerprint = fingerprint_of(sources)
+    fingerprint = fingerprint_of(sources, reader)
     target = cache_root / name / fingerprint
     scratch = target / ".utf8"
     shutil.rmtree(target, ignore_errors=True)
     try:
-        specs = [(table, path, None if is_parquet(path) else read_spec(path, scratch)) for table, path in sources]
+        specs = [
+            (table, path, None if is_parquet(path) else read_spec(path, scratch, reader)) for table, path in sources
+        ]
         tables = [_table(table, path, spec, target, progress) for table, path, spec in specs]
     except BaseException as exc:
         shutil.rmtree(target, ignore_errors=True)
@@ -63,6 +68,7 @@ def build_dataset(
         origin=origin,
         fingerprint=fingerprint,
         tables=tables,  # type: ignore[arg-type]
+        reader=reader.given(),
     )
 
 

@@ -22,6 +22,7 @@ from csvanalyst.catalog.names import normalize_name
 from csvanalyst.catalog.parquet_input import is_parquet, read_parquet_table
 from csvanalyst.catalog.precheck import check_readable
 from csvanalyst.catalog.profile import profile_table
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions
 from csvanalyst.catalog.schema import ColumnInfo, DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import read_spec
 from csvanalyst.catalog.sources import check_unique
@@ -33,8 +34,8 @@ PROFILE_FULL_BYTES = 256 * 1024 * 1024
 PROFILE_SAMPLE_ROWS = 200_000
 
 
-def file_dataset(paths: list[Path]) -> DatasetInfo:
-    """A dataset of the given CSV files, one table per file named after its stem."""
+def file_dataset(paths: list[Path], reader: ReaderOptions = NO_OPTIONS) -> DatasetInfo:
+    """A dataset of the given CSV files, one table per file named after its stem, read with `reader`."""
     if not paths:
         raise UsageError("No file given.", hint="Pass --file PATH (repeatable).")
     spool_dir = get_settings().cache_dir / "files" / "streams"
@@ -47,19 +48,20 @@ def file_dataset(paths: list[Path]) -> DatasetInfo:
     tables, parts = [], []
     for name, path in zip(names, given, strict=True):
         real = path.resolve()
-        fingerprint = file_fingerprint(real)
+        fingerprint = file_fingerprint(real) + (f"-{reader.key()}" if reader.key() else "")
         parts.append((name, fingerprint))
-        tables.append(_table(name, real, get_settings().cache_dir / "files" / fingerprint))
+        tables.append(_table(name, real, get_settings().cache_dir / "files" / fingerprint, reader))
     return DatasetInfo(
         name="+".join(names),
         description=f"{len(tables)} file{'s' if len(tables) != 1 else ''} queried in place",
         origin="file",
         fingerprint=combine(parts),
         tables=tables,
+        reader=reader.given(),
     )
 
 
-def _table(name: str, real: Path, cache: Path) -> TableSchema:
+def _table(name: str, real: Path, cache: Path, reader: ReaderOptions) -> TableSchema:
     """The file's schema, sniffed once per fingerprint: a repeat query on an unchanged file skips it."""
     remembered = cache / "profiled.json"
     try:
@@ -68,7 +70,7 @@ def _table(name: str, real: Path, cache: Path) -> TableSchema:
             return table.model_copy(update={"name": name})
     except (OSError, ValueError):
         pass  # not sniffed yet, or written by another version: sniff again
-    spec = None if is_parquet(real) else read_spec(real, cache)
+    spec = None if is_parquet(real) else read_spec(real, cache, reader)
     read = check_in_place(spec, cache / "table.parquet", real) if spec else read_parquet_table(real)
     options = read.options if read.format == "csv" else {}
     source = TableSource(path=str(read.path.resolve()), format=read.format, csv_options=options)

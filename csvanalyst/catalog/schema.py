@@ -120,6 +120,7 @@ class DatasetInfo(BaseModel):
     origin: Literal["demo", "user", "file"] = "user"
     fingerprint: str = ""
     tables: list[TableSchema]
+    reader: dict[str, Any] = Field(default_factory=dict)  # the reader options it was registered with
 
     def table(self, name: str) -> TableSchema | None:
         for table in self.tables:

@@ -18,6 +18,7 @@ from csvanalyst.catalog.csvsql import read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
 from csvanalyst.catalog.names import unique_columns
 from csvanalyst.catalog.precheck import MAX_LINE_BYTES, FileFacts, check_readable, inspect_file
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions
 from csvanalyst.catalog.schema import ColumnInfo
 from csvanalyst.catalog.streams import compression_of, decompress, table_stem
 from csvanalyst.catalog.transcode import transcode_to_utf8
@@ -45,7 +46,7 @@ class CsvSpec:
     quotes_seen: bool = True  # the sniffer found quoted values; if not, quotes may be plain text
 
 
-def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
+def read_spec(path: Path, utf8_dir: Path, reader: ReaderOptions = NO_OPTIONS) -> CsvSpec:
     """Check and sniff `path`; other encodings are first re-encoded to a UTF-8 copy in `utf8_dir`.
 
     A UTF-8 copy (rather than DuckDB's `encoding` option) keeps every reader on one path: DuckDB's
@@ -54,54 +55,120 @@ def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
     check_readable(path)
     kind = compression_of(path)
     plain = decompress(path, kind, utf8_dir / f"{table_stem(path)}.csv") if kind else path
-    facts = inspect_file(plain)
+    facts = inspect_file(plain, reader.encoding)
     facts.path = path
     readable = plain
     if facts.encoding != "utf-8":
         readable = transcode_to_utf8(plain, utf8_dir / f"{path.stem}.utf8.csv", facts.encoding)
-    return sniff(readable, facts)
+    return sniff(readable, facts, reader)
 
 
-def sniff(path: Path, facts: FileFacts) -> CsvSpec:
-    """Detect the dialect and types of `path` (whose head `facts` describes); raise InputError if unreadable."""
+def sniff(path: Path, facts: FileFacts, reader: ReaderOptions = NO_OPTIONS) -> CsvSpec:
+    """Detect the dialect and types of `path` (whose head `facts` describes); raise InputError if unreadable.
+
+    What the user gave in `reader` is taken as it is; the rest is detected around it."""
     import duckdb
 
-    hints: dict[str, Any] = {"max_line_size": MAX_LINE_BYTES}
-    delim, skip = guess_layout(facts.text)
-    if delim:
-        hints["delim"] = delim
-    if skip:
-        hints["skip"] = skip
+    hints: dict[str, Any] = {"max_line_size": MAX_LINE_BYTES, **_given_hints(reader)}
+    layout = guess_layout(facts.text, reader.delimiter, reader.quote)
+    if layout.delimiter and reader.delimiter is None:
+        hints["delim"] = layout.delimiter
+    if layout.skip and reader.skip_rows is None:
+        hints["skip"] = layout.skip
     with duckdb.connect() as con:
         found = _sniff(con, path, hints, facts)
+        if "quote" in hints:
+            found["Quote"], found["Escape"] = hints["quote"], hints["escape"]
         rows = _sample_rows(facts.text, found)
-        decimal = _decimal_comma_hints(found, rows)
+        decimal = _decimal_comma_hints(found, rows) if reader.decimal is None else {}
         if decimal:
             hints.update(decimal)
             found = _sniff(con, path, hints, facts)
-    return _spec(path, found, hints, rows, facts)
+    spec = _spec(path, found, hints, rows, facts)
+    spec.notes.extend(_unsure_notes(layout, found, hints, reader, facts.path.name))
+    if reader.quote is not None:
+        spec.quotes_seen = True  # the user's quoting is kept, never swapped for plain text
+    return spec
 
 
-def guess_layout(text: str) -> tuple[str | None, int]:
-    """(delimiter, lines before the header): the candidate whose most common field count (above one)
+def _given_hints(reader: ReaderOptions) -> dict[str, Any]:
+    """The user's reader options as `read_csv` options."""
+    hints: dict[str, Any] = {}
+    if reader.delimiter is not None:
+        hints["delim"] = reader.delimiter
+    if reader.quote is not None:
+        hints["quote"] = reader.quote
+        hints["escape"] = reader.escape if reader.escape is not None else reader.quote
+    elif reader.escape is not None:
+        hints["escape"] = reader.escape
+    if reader.header is not None:
+        hints["header"] = reader.header
+    if reader.skip_rows is not None:
+        hints["skip"] = reader.skip_rows
+    if reader.decimal == ",":
+        hints["decimal_separator"] = ","
+    return hints
+
+
+@dataclass
+class Layout:
+    """The delimiter guess from the head: how many non-blank lines agree with it, and the runner-up's share."""
+
+    delimiter: str | None
+    skip: int
+    share: float = 1.0
+    runner_up: float = 0.0
+
+
+UNSURE_SHARE = 0.9  # below this share of agreeing lines, or with a runner-up this close, the guess is said
+
+
+def guess_layout(text: str, delimiter: str | None = None, quote: str | None = None) -> Layout:
+    """Delimiter and lines before the header: the candidate whose most common field count (above one)
     covers most lines wins, and the header is the first line with that count, so title or export
     lines above it (a preamble) are skipped instead of becoming the header or data."""
     lines = _LINES.findall(text[:_LAYOUT_CHARS])[:_LAYOUT_LINES]
-    best: tuple[float, int, str | None, int] = (0.0, 1, None, 0)
-    for candidate in _CANDIDATES:
-        counts = _field_counts(lines, candidate)
+    scored: list[tuple[float, int, str, int]] = []
+    for candidate in (delimiter,) if delimiter else _CANDIDATES:
+        counts = _field_counts(lines, candidate, quote)
         if not counts:
             continue
         width, freq = Counter(n for _, n in counts).most_common(1)[0]
-        share = freq / len(counts)
-        if width > 1 and (share, width) > best[:2]:
-            best = (share, width, candidate, next(start for start, n in counts if n == width))
-    return best[2], best[3]
+        if width > 1:
+            scored.append((freq / len(counts), width, candidate, next(start for start, n in counts if n == width)))
+    if not scored:
+        return Layout(None, 0)
+    scored.sort(reverse=True)
+    share, _, best, skip = scored[0]
+    return Layout(best, skip, share, scored[1][0] if len(scored) > 1 else 0.0)
 
 
-def _field_counts(lines: list[str], delimiter: str) -> list[tuple[int, int]]:
+def _unsure_notes(layout: Layout, found: dict[str, Any], hints: dict[str, Any], reader: ReaderOptions, name: str):
+    """Say what was chosen where the evidence was thin, and which option overrides it."""
+    notes: list[str] = []
+    delimiter = found["Delimiter"] or ","
+    if (
+        reader.delimiter is None
+        and layout.delimiter
+        and (layout.share < UNSURE_SHARE or layout.runner_up > layout.share - 0.1)
+    ):
+        notes.append(
+            f"the delimiter of {name} is unclear; {delimiter!r} was chosen ({layout.share:.0%} of lines agree): "
+            "give --delimiter to choose another"
+        )
+    if reader.skip_rows is None and found["SkipRows"]:
+        notes.append(f"give --skip-rows N if the header of {name} is not line {int(found['SkipRows']) + 1}")
+    if reader.decimal is None and hints.get("decimal_separator") == ",":
+        notes.append(f"numbers in {name} are read with a decimal comma: give --decimal . to read them otherwise")
+    return notes
+
+
+def _field_counts(lines: list[str], delimiter: str, quote: str | None = None) -> list[tuple[int, int]]:
     """(first physical line index, field count) of each non-blank record, quotes respected."""
-    reader = csv.reader(lines, delimiter=delimiter)
+    if len(delimiter) > 1:  # Python's csv splits on one character only
+        return [(i, line.count(delimiter) + 1) for i, line in enumerate(lines) if line.strip()]
+    quoting = {"quoting": csv.QUOTE_NONE} if quote == "" else {"quotechar": quote or '"'}
+    reader = csv.reader(lines, delimiter=delimiter, **quoting)
     counts: list[tuple[int, int]] = []
     start = 0
     try:
@@ -129,13 +196,18 @@ def _sniff(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dic
 def _sample_rows(text: str, found: dict[str, Any]) -> list[list[str]]:
     """The first rows of the sample parsed with the sniffed dialect (header included)."""
     quote = found["Quote"] or '"'
-    escape = found["Escape"]
+    escape = found["Escape"] or None
+    delimiter = found["Delimiter"] or ","
+    lines = _LINES.findall(text)  # records may end in \n, \r\n or a bare \r
+    if len(delimiter) > 1:  # Python's csv splits on one character: stand in a unit separator
+        lines, delimiter = [line.replace(delimiter, "\x1f") for line in lines], "\x1f"
     reader = csv.reader(
-        _LINES.findall(text),  # records may end in \n, \r\n or a bare \r
-        delimiter=found["Delimiter"] or ",",
+        lines,
+        delimiter=delimiter,
         quotechar=quote,
         doublequote=escape in (None, quote),
         escapechar=None if escape in (None, quote) else escape,
+        quoting=csv.QUOTE_NONE if found["Quote"] == "" else csv.QUOTE_MINIMAL,
     )
     rows: list[list[str]] = []
     try:
@@ -172,7 +244,10 @@ def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[l
         notes.extend(renames)
     else:
         names = [f"column_{i}" for i in range(1, len(sniffed) + 1)]
-        notes.append(f"{facts.path.name} has no header row; columns are named column_1 ... column_{len(names)}")
+        notes.append(
+            f"{facts.path.name} has no header row; columns are named column_1 ... column_{len(names)}"
+            + ("" if "header" in hints else " (give --header if its first line is one)")
+        )
     columns = [ColumnInfo(name=n, type=t) for n, (_, t) in zip(names, sniffed, strict=True)]
     if found["SkipRows"]:
         notes.append(f"the first {found['SkipRows']} line(s) of {facts.path.name}, above its header, were skipped")
@@ -200,14 +275,14 @@ def _options(found: dict[str, Any], hints: dict[str, Any], columns: list[ColumnI
     """Explicit options, so the full read sees exactly the dialect and types sniffed here."""
     # RFC 4180 quoting even when the sniffer saw none: a stray quote then sets its own line aside
     # (see ingest), where reading quotes as text would split every properly quoted value.
-    quote = found["Quote"] or '"'
+    quote = hints.get("quote", found["Quote"] or '"')
     options: dict[str, Any] = {
         "auto_detect": False,
-        "delim": found["Delimiter"] or ",",
+        "delim": hints.get("delim", found["Delimiter"] or ","),
         "quote": quote,
-        "escape": found["Escape"] or quote,
-        "header": bool(found["HasHeader"]),
-        "skip": int(found["SkipRows"] or 0),
+        "escape": hints.get("escape", found["Escape"] or quote),
+        "header": hints.get("header", bool(found["HasHeader"])),
+        "skip": int(hints.get("skip", found["SkipRows"] or 0)),
         "columns": {c.name: c.type for c in columns},
         "null_padding": False,
     }
