@@ -63,7 +63,8 @@ def inspect_file(path: Path, encoding: Encoding | None = None) -> FileFacts:
     complete = size <= SAMPLE_BYTES
     kind = detect_binary(head, path)
     if kind and not (encoding or "").startswith("utf-16"):
-        raise InputError(f"{path} is not a CSV file: it looks like {kind}.", hint=EXPORT_HINT)
+        hint = "Name it with the .xlsx suffix to read its sheets." if "(.xlsx)" in kind else EXPORT_HINT
+        raise InputError(f"{path} is not a CSV file: it looks like {kind}.", hint=hint)
     notes: list[str] = []
     if encoding is None:
         encoding = detect_encoding(head, path, complete)
