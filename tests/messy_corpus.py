@@ -30,7 +30,7 @@ class Case:
     rows: Rows
     variants: Rows = field(default_factory=list)
     # The polluted row's last clean value is empty: an extra separator then looks like a trailing
-    # delimiter, which DuckDB's reader drops without a word (a known gap, counted by the corpus test).
+    # delimiter, which DuckDB's reader alone drops without a word (the loader sets such rows aside).
     trailing_empty: bool = False
 
 

@@ -1,7 +1,8 @@
 """Read a sniffed CSV in full: every row is either in the table or set aside with its line, text and reason.
 
 Rows are never realigned: a row whose field count differs from the header, or whose quoting is broken,
-is set aside (DuckDB's reject tables record it) and counted. Two repairs keep good rows loadable:
+is set aside (DuckDB's reject tables record it, and `shifted` finds the extra-separator rows DuckDB
+would take for a trailing delimiter) and counted. Two repairs keep good rows loadable:
 a column whose later values do not fit the sniffed type is read as text, and an unmatched quote that
 would swallow the following lines has its own line set aside so the rest are read again. Written
 Parquet goes to a temporary name first, so a crash never leaves half a file.
@@ -21,6 +22,7 @@ from csvanalyst.catalog.csvsql import literal, quote_ident, read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
 from csvanalyst.catalog.progress import run_with_progress
 from csvanalyst.catalog.schema import ColumnInfo, RowAccount, SetAsideRow
+from csvanalyst.catalog.shifted import find_shifted
 from csvanalyst.catalog.sniff import CsvSpec
 
 Progress = Callable[[str, float], None]
@@ -101,6 +103,10 @@ def _run(load: _Load) -> Ingested:
     tmp = unique_temp(load.dest)
     found_tmp = unique_temp(load.dest.with_name(f"{load.dest.stem}.rejects"))
     try:
+        shifted = find_shifted(load.source, load.options, len(load.columns))
+        if shifted:
+            load.source = rejects.drop_lines(load.source, shifted, load.dest)
+            load.dropped = [s.row for s in shifted]
         for attempt in range(MAX_PASSES):
             load.options["columns"] = {c.name: c.type for c in load.columns}
             found = _pass(load, tmp if load.write else None, found_tmp)

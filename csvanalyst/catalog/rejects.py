@@ -123,13 +123,25 @@ def drop_lines(source: Path, spills: list[Spill], dest: Path) -> Path:
         for spill in sorted(spills, key=lambda s: s.offset):
             start = _line_start(reader, spill)
             _copy_range(reader, writer, position, start)
-            reader.seek(start)
-            reader.readline()
-            position = reader.tell()
+            position = _line_end(reader, start)
         reader.seek(position)
         while chunk := reader.read(4 * 1024 * 1024):
             writer.write(chunk)
     return copy
+
+
+def _line_end(reader: Any, start: int) -> int:
+    """The position after the line starting at `start`, which may end in \n, \r\n or a bare \r."""
+    reader.seek(start)
+    position = start
+    while block := reader.read(64 * 1024):
+        ends = [i for i in (block.find(b"\n"), block.find(b"\r")) if i >= 0]
+        if ends:
+            end = position + min(ends)
+            reader.seek(end)
+            return end + (2 if reader.read(2) == b"\r\n" else 1)
+        position += len(block)
+    return position
 
 
 def _line_start(reader: Any, spill: Spill) -> int:
