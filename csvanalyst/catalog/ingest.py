@@ -20,7 +20,7 @@ from csvanalyst.catalog import rejects
 from csvanalyst.catalog.buildlock import unique_temp
 from csvanalyst.catalog.csvsql import literal, quote_ident, read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
-from csvanalyst.catalog.progress import run_with_progress
+from csvanalyst.catalog.progress import ambient, in_bytes_and_rows, run_with_progress
 from csvanalyst.catalog.schema import ColumnInfo, RowAccount, SetAsideRow
 from csvanalyst.catalog.shifted import find_shifted
 from csvanalyst.catalog.sniff import CsvSpec
@@ -59,6 +59,10 @@ class _Load:
     dropped: list[SetAsideRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.progress = ambient(self.progress)
+        if self.progress is not None:
+            size = self.spec.path.stat().st_size
+            self.progress = in_bytes_and_rows(self.progress, size, self.spec.bytes_per_row)
         self.source = self.spec.path
         self.options = {**self.spec.options, "null_padding": False}
         self.columns = [c.model_copy() for c in self.spec.columns]

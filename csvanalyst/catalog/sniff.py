@@ -44,6 +44,7 @@ class CsvSpec:
     columns: list[ColumnInfo]
     notes: list[str] = field(default_factory=list)
     quotes_seen: bool = True  # the sniffer found quoted values; if not, quotes may be plain text
+    bytes_per_row: float = 0.0  # from the sampled head: turns bytes read into an estimate of rows read
 
 
 def read_spec(path: Path, utf8_dir: Path, reader: ReaderOptions = NO_OPTIONS) -> CsvSpec:
@@ -88,6 +89,8 @@ def sniff(path: Path, facts: FileFacts, reader: ReaderOptions = NO_OPTIONS) -> C
     spec.notes.extend(_unsure_notes(layout, found, hints, reader, facts.path.name))
     if reader.quote is not None:
         spec.quotes_seen = True  # the user's quoting is kept, never swapped for plain text
+    sample_lines = (facts.text.count("\n") + facts.text.count("\r") - facts.text.count("\r\n")) or 1
+    spec.bytes_per_row = len(facts.text.encode("utf-8", "replace")) / sample_lines
     return spec
 
 

@@ -103,7 +103,10 @@ def ask(
         _print_prompt(session, text, scope, thread)
         return
     from csvanalyst.cli.ask_render import render_events
+    from csvanalyst.cli.ingest_progress import ingest_progress
 
+    with ingest_progress():
+        scope.resolve()  # read (and cache) the files here, with progress, before the answer streams
     stream = session.ask(text, scope, thread_id=thread)
     summary = render_events(stream, mode="events" if events else "json" if json_out else "live", show_sql=show_sql)
     if output is not None:

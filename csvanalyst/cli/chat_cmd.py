@@ -54,7 +54,10 @@ def chat(
     files = tuple(file or ())
     reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
     scope = DataScope(dataset=None if files else dataset or DEFAULT_DATASET, files=files, reader=reader)
-    scope.resolve()  # a wrong name or file is a clear error before the screen opens
+    from csvanalyst.cli.ingest_progress import ingest_progress
+
+    with ingest_progress():
+        scope.resolve()  # a wrong name or file is a clear error before the screen opens
     settings = settings_with(timeout=timeout, sandbox=sandbox, trace=trace)
     from csvanalyst.tui.app import AnalystApp
 

@@ -116,12 +116,14 @@ def run_and_print(
 ) -> None:
     from csvanalyst.catalog.reader import NO_OPTIONS
     from csvanalyst.cli import render
+    from csvanalyst.cli.ingest_progress import ingest_progress
     from csvanalyst.core.query import DataScope, execute
 
     chosen = render.choose_format(fmt, output)
     settings = settings_with(max_rows=max_rows, timeout=timeout, sandbox=sandbox, strict=strict)
     scope = DataScope(dataset=dataset, files=tuple(files or ()), reader=reader or NO_OPTIONS)
-    outcome = execute(kind, text, scope, settings=settings)  # type: ignore[arg-type]
+    with ingest_progress():
+        outcome = execute(kind, text, scope, settings=settings)  # type: ignore[arg-type]
     show_outcome(outcome, chosen, output, escape_formulas=not no_escape_formulas)
 
 
