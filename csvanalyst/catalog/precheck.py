@@ -70,6 +70,8 @@ def inspect_file(path: Path, encoding: Encoding | None = None) -> FileFacts:
         encoding = detect_encoding(head, path, complete)
         if encoding == "utf-8" and not complete:
             encoding, notes = _confirm_utf8(path, head)
+        if encoding == "latin-1" and not complete:
+            encoding = _single_byte_of_file(path)  # one curly quote or euro sign anywhere makes it cp1252
         if encoding != "utf-8":
             notes.append(f"{path.name} is encoded as {encoding.upper()}; read it as such (give --encoding to change)")
     elif encoding != "utf-8":
@@ -116,6 +118,15 @@ def _confirm_utf8(path: Path, head: bytes) -> tuple[Encoding, list[str]]:
 def single_byte_encoding(sample: bytes) -> Encoding:
     """cp1252 when bytes 0x80-0x9f occur (curly quotes, euro sign: control codes in Latin-1), else Latin-1."""
     return "cp1252" if _CP1252_ONLY.search(sample) else "latin-1"
+
+
+def _single_byte_of_file(path: Path) -> Encoding:
+    """cp1252 when bytes 0x80-0x9f occur anywhere in the file, else Latin-1 (a scan that stops at the first)."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(SAMPLE_BYTES):
+            if _CP1252_ONLY.search(chunk):
+                return "cp1252"
+    return "latin-1"
 
 
 def check_readable(path: Path) -> int:

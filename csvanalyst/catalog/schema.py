@@ -90,6 +90,7 @@ class RowAccount(BaseModel):
     set_aside: int = 0
     first: list[SetAsideRow] = Field(default_factory=list)
     rejects_path: str | None = None  # Parquet file of every set-aside row
+    footer: list[SetAsideRow] = Field(default_factory=list)  # lines after the table (notes, totals): not rows
 
     @property
     def total(self) -> int:

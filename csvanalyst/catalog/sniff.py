@@ -9,29 +9,28 @@ from __future__ import annotations
 
 import csv
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csvanalyst.catalog import values
 from csvanalyst.catalog.csvsql import read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
+from csvanalyst.catalog.footer import without_footer
+from csvanalyst.catalog.headers import two_line_header
+from csvanalyst.catalog.layout import LINES, UNSURE_SHARE, Layout, guess_layout
 from csvanalyst.catalog.names import unique_columns
 from csvanalyst.catalog.precheck import MAX_LINE_BYTES, FileFacts, check_readable, inspect_file
 from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions
-from csvanalyst.catalog.schema import ColumnInfo
+from csvanalyst.catalog.schema import ColumnInfo, SetAsideRow
 from csvanalyst.catalog.streams import compression_of, decompress, table_stem
 from csvanalyst.catalog.transcode import transcode_to_utf8
 from csvanalyst.errors import InputError
 
-_CANDIDATES = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _PROBE_ROWS = 500
-_LAYOUT_LINES = 200
-_LAYOUT_CHARS = 1024 * 1024
 # Python's csv module stops at 128 KiB fields; ours may be as long as a line DuckDB accepts.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
-_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _FIELDS = "Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat"
 
 
@@ -45,6 +44,8 @@ class CsvSpec:
     notes: list[str] = field(default_factory=list)
     quotes_seen: bool = True  # the sniffer found quoted values; if not, quotes may be plain text
     bytes_per_row: float = 0.0  # from the sampled head: turns bytes read into an estimate of rows read
+    footer: list[SetAsideRow] = field(default_factory=list)  # lines after the table, cut from `path`
+    conversions: dict[str, values.Conversion] = field(default_factory=dict)  # text columns read as numbers
 
 
 def read_spec(path: Path, utf8_dir: Path, reader: ReaderOptions = NO_OPTIONS) -> CsvSpec:
@@ -61,13 +62,14 @@ def read_spec(path: Path, utf8_dir: Path, reader: ReaderOptions = NO_OPTIONS) ->
     readable = plain
     if facts.encoding != "utf-8":
         readable = transcode_to_utf8(plain, utf8_dir / f"{path.stem}.utf8.csv", facts.encoding)
-    return sniff(readable, facts, reader)
+    return sniff(readable, facts, reader, utf8_dir)
 
 
-def sniff(path: Path, facts: FileFacts, reader: ReaderOptions = NO_OPTIONS) -> CsvSpec:
+def sniff(path: Path, facts: FileFacts, reader: ReaderOptions = NO_OPTIONS, scratch: Path | None = None) -> CsvSpec:
     """Detect the dialect and types of `path` (whose head `facts` describes); raise InputError if unreadable.
 
-    What the user gave in `reader` is taken as it is; the rest is detected around it."""
+    What the user gave in `reader` is taken as it is; the rest is detected around it. A footer (notes
+    or a totals row after the table) is cut into a copy in `scratch`, which is then what is read."""
     import duckdb
 
     hints: dict[str, Any] = {"max_line_size": MAX_LINE_BYTES, **_given_hints(reader)}
@@ -78,20 +80,41 @@ def sniff(path: Path, facts: FileFacts, reader: ReaderOptions = NO_OPTIONS) -> C
         hints["skip"] = layout.skip
     with duckdb.connect() as con:
         found = _sniff(con, path, hints, facts)
-        if "quote" in hints:
-            found["Quote"], found["Escape"] = hints["quote"], hints["escape"]
+        names = _two_line_header(facts.text, found, reader)
+        if names:
+            hints.update(header=False, skip=int(found["SkipRows"] or 0) + 2)
+            found = _sniff(con, path, hints, facts)
+        cut = without_footer(path, found, scratch) if scratch else None
+        if cut:
+            path, facts = cut.path, cut.facts(facts)
+            found = _sniff(con, path, hints, facts)
         rows = _sample_rows(facts.text, found)
         decimal = _decimal_comma_hints(found, rows) if reader.decimal is None else {}
         if decimal:
             hints.update(decimal)
             found = _sniff(con, path, hints, facts)
-    spec = _spec(path, found, hints, rows, facts)
-    spec.notes.extend(_unsure_notes(layout, found, hints, reader, facts.path.name))
+    spec = _spec(path, found, hints, rows, facts, names)
+    spec.notes.extend(_unsure_notes(layout, found, hints, reader, facts.path.name, bool(names)))
+    if cut:
+        spec.footer = cut.rows()
+    values.apply(spec, rows[1:] if found["HasHeader"] else rows, found, facts.path.name, reader.decimal)
     if reader.quote is not None:
         spec.quotes_seen = True  # the user's quoting is kept, never swapped for plain text
-    sample_lines = (facts.text.count("\n") + facts.text.count("\r") - facts.text.count("\r\n")) or 1
-    spec.bytes_per_row = len(facts.text.encode("utf-8", "replace")) / sample_lines
+    spec.bytes_per_row = _bytes_per_line(facts.text)
     return spec
+
+
+def _two_line_header(text: str, found: dict[str, Any], reader: ReaderOptions) -> list[str] | None:
+    """The joined names of a two-line header, unless the user said where the header is."""
+    if reader.header is not None or reader.skip_rows is not None or not found["HasHeader"]:
+        return None
+    return two_line_header(_sample_rows(text, found))
+
+
+def _bytes_per_line(text: str) -> float:
+    """From the sampled head: turns bytes read into an estimate of rows read."""
+    lines = (text.count("\n") + text.count("\r") - text.count("\r\n")) or 1
+    return len(text.encode("utf-8", "replace")) / lines
 
 
 def _given_hints(reader: ReaderOptions) -> dict[str, Any]:
@@ -113,40 +136,9 @@ def _given_hints(reader: ReaderOptions) -> dict[str, Any]:
     return hints
 
 
-@dataclass
-class Layout:
-    """The delimiter guess from the head: how many non-blank lines agree with it, and the runner-up's share."""
-
-    delimiter: str | None
-    skip: int
-    share: float = 1.0
-    runner_up: float = 0.0
-
-
-UNSURE_SHARE = 0.9  # below this share of agreeing lines, or with a runner-up this close, the guess is said
-
-
-def guess_layout(text: str, delimiter: str | None = None, quote: str | None = None) -> Layout:
-    """Delimiter and lines before the header: the candidate whose most common field count (above one)
-    covers most lines wins, and the header is the first line with that count, so title or export
-    lines above it (a preamble) are skipped instead of becoming the header or data."""
-    lines = _LINES.findall(text[:_LAYOUT_CHARS])[:_LAYOUT_LINES]
-    scored: list[tuple[float, int, str, int]] = []
-    for candidate in (delimiter,) if delimiter else _CANDIDATES:
-        counts = _field_counts(lines, candidate, quote)
-        if not counts:
-            continue
-        width, freq = Counter(n for _, n in counts).most_common(1)[0]
-        if width > 1:
-            scored.append((freq / len(counts), width, candidate, next(start for start, n in counts if n == width)))
-    if not scored:
-        return Layout(None, 0)
-    scored.sort(reverse=True)
-    share, _, best, skip = scored[0]
-    return Layout(best, skip, share, scored[1][0] if len(scored) > 1 else 0.0)
-
-
-def _unsure_notes(layout: Layout, found: dict[str, Any], hints: dict[str, Any], reader: ReaderOptions, name: str):
+def _unsure_notes(
+    layout: Layout, found: dict[str, Any], hints: dict[str, Any], reader: ReaderOptions, name: str, joined: bool
+) -> list[str]:
     """Say what was chosen where the evidence was thin, and which option overrides it."""
     notes: list[str] = []
     delimiter = found["Delimiter"] or ","
@@ -159,32 +151,21 @@ def _unsure_notes(layout: Layout, found: dict[str, Any], hints: dict[str, Any], 
             f"the delimiter of {name} is unclear; {delimiter!r} was chosen ({layout.share:.0%} of lines agree): "
             "give --delimiter to choose another"
         )
-    if reader.skip_rows is None and found["SkipRows"]:
+    if reader.skip_rows is None and found["SkipRows"] and not joined:
         notes.append(f"give --skip-rows N if the header of {name} is not line {int(found['SkipRows']) + 1}")
     if reader.decimal is None and hints.get("decimal_separator") == ",":
         notes.append(f"numbers in {name} are read with a decimal comma: give --decimal . to read them otherwise")
     return notes
 
 
-def _field_counts(lines: list[str], delimiter: str, quote: str | None = None) -> list[tuple[int, int]]:
-    """(first physical line index, field count) of each non-blank record, quotes respected."""
-    if len(delimiter) > 1:  # Python's csv splits on one character only
-        return [(i, line.count(delimiter) + 1) for i, line in enumerate(lines) if line.strip()]
-    quoting = {"quoting": csv.QUOTE_NONE} if quote == "" else {"quotechar": quote or '"'}
-    reader = csv.reader(lines, delimiter=delimiter, **quoting)
-    counts: list[tuple[int, int]] = []
-    start = 0
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                counts.append((start, len(row)))
-            start = reader.line_num
-    except csv.Error:
-        pass  # a broken quote ends the sample here; what was read still counts
-    return counts
-
-
 def _sniff(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
+    found = _sniff_once(con, path, hints, facts)
+    if "quote" in hints:
+        found["Quote"], found["Escape"] = hints["quote"], hints["escape"]
+    return found
+
+
+def _sniff_once(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
     """Run DuckDB's sniffer, told to skip bad rows: a few ragged or broken lines must not make it take
     the header for data or pick another column count (they are set aside when the file is read)."""
     query = f"SELECT {_FIELDS} FROM sniff_csv{read_csv_sql(path, {**hints, 'ignore_errors': True})[len('read_csv') :]}"
@@ -201,7 +182,7 @@ def _sample_rows(text: str, found: dict[str, Any]) -> list[list[str]]:
     quote = found["Quote"] or '"'
     escape = found["Escape"] or None
     delimiter = found["Delimiter"] or ","
-    lines = _LINES.findall(text)  # records may end in \n, \r\n or a bare \r
+    lines = LINES.findall(text)  # records may end in \n, \r\n or a bare \r
     if len(delimiter) > 1:  # Python's csv splits on one character: stand in a unit separator
         lines, delimiter = [line.replace(delimiter, "\x1f") for line in lines], "\x1f"
     reader = csv.reader(
@@ -239,10 +220,25 @@ def _decimal_comma_hints(found: dict[str, Any], rows: list[list[str]]) -> dict[s
     return {}
 
 
-def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[list[str]], facts: FileFacts) -> CsvSpec:
+def _spec(
+    path: Path,
+    found: dict[str, Any],
+    hints: dict[str, Any],
+    rows: list[list[str]],
+    facts: FileFacts,
+    joined: list[str] | None = None,
+) -> CsvSpec:
     sniffed = [(c["name"], c["type"]) for c in found["Columns"]]
     notes = list(facts.notes)
-    if found["HasHeader"] and rows:
+    above = int(found["SkipRows"] or 0) - (2 if joined else 0)  # preamble lines above the header
+    if joined and len(joined) == len(sniffed):
+        names, renames = unique_columns(joined)
+        notes.extend(renames)
+        notes.append(
+            f"the header of {facts.path.name} spans two lines ({above + 1} and {above + 2}); "
+            "their names were joined (give --header and --skip-rows to read it otherwise)"
+        )
+    elif found["HasHeader"] and rows:
         names, renames = _header_names(rows[0], sniffed, facts)
         notes.extend(renames)
     else:
@@ -252,8 +248,8 @@ def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[l
             + ("" if "header" in hints else " (give --header if its first line is one)")
         )
     columns = [ColumnInfo(name=n, type=t) for n, (_, t) in zip(names, sniffed, strict=True)]
-    if found["SkipRows"]:
-        notes.append(f"the first {found['SkipRows']} line(s) of {facts.path.name}, above its header, were skipped")
+    if above > 0:
+        notes.append(f"the first {above} line(s) of {facts.path.name}, above its header, were skipped")
     options = _options(found, hints, columns)
     if facts.complete and len([line for line in facts.text.splitlines() if line.strip()]) == 1:
         notes.append(f"{facts.path.name} has a header but no data rows")

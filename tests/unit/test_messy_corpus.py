@@ -9,7 +9,7 @@ from csvanalyst.catalog.csvsql import literal, read_csv_sql
 from csvanalyst.catalog.files import file_dataset
 from csvanalyst.catalog.schema import TableSchema
 from tests.corpus_check import misplaced
-from tests.messy_corpus import Case, build_corpus
+from tests.messy_corpus import Case, build_corpus, iso_dates, numeric_column
 
 
 def loaded_rows(table: TableSchema) -> list[tuple]:
@@ -49,6 +49,7 @@ def _problems(case: Case) -> list[str]:
         problems.append(f"{name}: {len(wrong)} rows differ from the clean table, e.g. {wrong[0]}")
     if [c.name for c in table.columns] != case.header:
         problems.append(f"{name}: header {[c.name for c in table.columns]}")
+    problems.extend(_layout_problems(case, table))
     if case.defect == "extra_field" or (case.defect == "missing_field" and not case.trailing_empty):
         first = account.first[0] if account.first else None
         if account.set_aside != 1 or first is None:
@@ -56,6 +57,23 @@ def _problems(case: Case) -> list[str]:
         elif case.path.read_text().split("\n")[first.line - 1] != first.text:
             problems.append(f"{name}: set-aside line {first.line} is not the polluted line")
     return problems
+
+
+def _layout_problems(case: Case, table: TableSchema) -> list[str]:
+    """Footers are reported, money and percentages typed as numbers, day-first dates as dates."""
+    name, types = case.path.name, [c.type for c in table.columns]
+    if case.defect.startswith("footer") and not (table.rows and table.rows.footer):
+        return [f"{name}: the lines after the table were not reported"]
+    numeric = {"BIGINT", "DOUBLE", "DECIMAL", "INTEGER", "HUGEINT"}
+    if case.defect in ("money", "percent"):
+        wrong = [
+            c.name for i, c in enumerate(table.columns) if numeric_column(case.rows, i) and types[i] not in numeric
+        ]
+        return [f"{name}: columns {wrong} are not read as numbers"] if wrong else []
+    if case.defect == "day_first":
+        wrong = [c.name for i, c in enumerate(table.columns) if iso_dates(case.rows, i) and c.type != "DATE"]
+        return [f"{name}: columns {wrong} are not read as dates"] if wrong else []
+    return []
 
 
 @pytest.mark.timeout(900)
