@@ -27,7 +27,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 @pytest.fixture(params=["bwrap", "unshare", "none"])
 def executor(request: pytest.FixtureRequest):  # -> LocalExecutor
     """The local sandbox in each isolation mode; a mode that cannot work here skips, or fails under CI."""
-    from csvanalyst.executors.local import LocalExecutor
+    from csvanalyst.executors.local.executor import LocalExecutor
     from tests.support.requires import local_isolation
 
     local_isolation(request.param)

@@ -108,10 +108,19 @@ def to_sql(kind: QueryKind, text: str, dataset: DatasetInfo) -> str:
 
 
 def check(sql: str, dataset: DatasetInfo, settings: Settings):  # -> CheckedSql
-    from csvanalyst.plan.policy import check_sql
+    """The policy check, answered from a remembered approval of the same SQL on the same data and policy."""
+    from csvanalyst.plan.verdicts import check_sql_cached
 
     schema = {t.name: {c.name: c.type for c in t.columns} for t in dataset.tables}
-    return check_sql(sql, tables=dataset.table_names, dataset=dataset.name, row_cap=settings.max_rows, schema=schema)
+    return check_sql_cached(
+        sql,
+        tables=dataset.table_names,
+        dataset=dataset.name,
+        fingerprint=dataset.fingerprint,
+        row_cap=settings.max_rows,
+        schema=schema,
+        cache_dir=settings.cache_dir / "verdicts",
+    )
 
 
 def execute(
@@ -175,9 +184,7 @@ def execute(
 def _prepare(executor: Executor, dataset: DatasetInfo, settings: Settings) -> None:
     """Let a sandbox start its process while the host compiles and checks the query (start-up is
     the largest fixed cost of a run). It may read only this dataset's tables."""
-    prepare = getattr(executor, "prepare", None)
-    if prepare is not None:
-        prepare([t.source for t in dataset.tables], limits_from(settings))
+    executor.prepare([t.source for t in dataset.tables], limits_from(settings))
 
 
 def _execute_recorded(
@@ -246,9 +253,9 @@ def python_refusal(settings: Settings, executor: Executor | None) -> CsvAnalystE
     files and network; the restricted-Python checks are a second layer, never the boundary."""
     if not settings.enable_python:
         return UsageError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled")
-    from csvanalyst.executors.isolation import PROMISES
+    from csvanalyst.executors.local.isolation import PROMISES
 
-    mode = getattr(executor, "isolation", None)
+    mode = executor.isolation if executor is not None else None
     if mode in PROMISES and not PROMISES[mode].runs_python:
         return EnvironmentProblem(
             f"Python analysis needs a sandbox that isolates the filesystem and network, and the local sandbox here "

@@ -12,7 +12,7 @@ import time
 import traceback
 from typing import Any, TextIO
 
-from . import lockdown, sql, tables
+from . import lifeline, lockdown, sql, tables
 from .protocol import BadRequest, Request, failure, parse_request
 
 
@@ -144,6 +144,9 @@ def main(stdin: TextIO | None = None, stdout: TextIO | None = None, *, limit_pro
     """Read, run, write. Exit 0 whenever a result was written, so the status lives in the JSON."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    if limit_process:  # a runner process of its own, not a caller's thread
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # a stream with no descriptor
+            lifeline.watch(stdout.fileno())
     _preload()
     try:
         data = json.loads(_request_text(stdin))

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from csvanalyst.executors.isolation import runner_package_dir
+from csvanalyst.executors.contract import runner_package_dir
 
 PROBE = r"""
 import json, os, sys

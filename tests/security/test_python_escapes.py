@@ -98,7 +98,7 @@ def test_an_escape_has_no_effect_on_the_host(
     tables = {"t": TableSource(path=str(data), format="csv")}
     seen = str(data)
     if getattr(sandbox, "isolation", "docker") == "docker":
-        from csvanalyst.executors.docker import mapped_request
+        from csvanalyst.executors.contract import mapped_request
 
         seen = mapped_request(RunRequest(code="", tables=tables)).tables["t"].path
     act = ACT.format(marker=str(marker), data=seen, port=listener.getsockname()[1], tag=tag)

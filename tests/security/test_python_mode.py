@@ -15,7 +15,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
-from csvanalyst.executors.local import LocalExecutor
+from csvanalyst.executors.local.executor import LocalExecutor
 from csvanalyst.runner import python_guard
 from tests.support.requires import local_isolation
 from tests.support.sandboxes import PYTHON_SANDBOXES, python_sandbox

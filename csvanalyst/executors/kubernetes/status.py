@@ -1,14 +1,14 @@
 """Reading the API's Job and pod objects: conditions, the runner container's state, and the log's parts.
 
-Pure functions over the kubernetes client's models, so the follower (kubernetes_watch) stays one loop.
+Pure functions over the kubernetes client's models, so the follower (watch.py) stays one loop.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from csvanalyst.executors.kubernetes_job import CONTAINER
-from csvanalyst.executors.launch import STDERR_CAP
+from csvanalyst.executors.contract import STDERR_CAP
+from csvanalyst.executors.kubernetes.job import CONTAINER
 
 
 def split_log(raw: bytes) -> tuple[bytes, bytes]:

@@ -101,7 +101,7 @@ def check_access(api_client: Any, namespace: str) -> list[str]:
     """The RBAC rules a run needs that this identity lacks in `namespace` (one SelfSubjectAccessReview each)."""
     from kubernetes import client
 
-    from csvanalyst.executors.kubernetes_errors import RUN_CALLS
+    from csvanalyst.executors.kubernetes.errors import RUN_CALLS
 
     api = client.AuthorizationV1Api(api_client)
     missing = []
@@ -127,7 +127,7 @@ def probe_cluster(api_client: Any, namespace: str) -> tuple[str, str | None]:
     ("", why not): shared by `doctor` and the server's readiness."""
     from kubernetes import client
 
-    from csvanalyst.executors.kubernetes_errors import api_message, status_of
+    from csvanalyst.executors.kubernetes.errors import api_message, status_of
 
     host = host_of(api_client)
     try:
@@ -154,7 +154,7 @@ def diagnose(api_client: Any = None, namespace: str | None = None) -> tuple[bool
     except EnvironmentProblem as exc:
         return False, f"{exc.message} {exc.hint}".strip()
     except Exception as exc:  # doctor must report, not crash; the text says what failed
-        from csvanalyst.executors.kubernetes_errors import api_message
+        from csvanalyst.executors.kubernetes.errors import api_message
 
         return False, f"unexpected failure while checking the cluster: {type(exc).__name__}: {api_message(exc)}"
 

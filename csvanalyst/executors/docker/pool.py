@@ -13,19 +13,24 @@ import atexit
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker_io import Cancelled, Deadline, Overflow, Stream
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN
-
-if TYPE_CHECKING:
-    from csvanalyst.executors.docker import DockerExecutor
+from csvanalyst.executors.contract import KILL_GRACE_S, STDOUT_MARGIN, Outcome, table_mounts
+from csvanalyst.executors.docker.io import Cancelled, Deadline, Overflow, Stream, remove
 
 WORKER_ARGV = ["python3", "-s", "-B", "-P", "-m", "runner.worker"]  # -P: the cwd (/tmp) is not on sys.path
 Key = tuple[tuple[str, ...], str]
+
+
+class Containers(Protocol):
+    """What the pool needs from its backend: a daemon client and locked-down containers to start."""
+
+    client: Any
+
+    def create(self, argv: Sequence[str] | None, tables: list[Any], limits: Limits, *, once: bool) -> Any: ...
 
 
 @dataclass
@@ -38,7 +43,7 @@ class Worker:
 
 
 class WarmPool:
-    def __init__(self, executor: DockerExecutor, *, size: int = 1, max_runs: int = 50, idle_s: float = 300.0) -> None:
+    def __init__(self, executor: Containers, *, size: int = 1, max_runs: int = 50, idle_s: float = 300.0) -> None:
         self.executor = executor
         self.size = max(1, size)
         self.max_runs = max(1, max_runs)
@@ -50,8 +55,6 @@ class WarmPool:
 
     @staticmethod
     def key(tables: list[Any], limits: Limits) -> Key:
-        from csvanalyst.executors.docker import table_mounts
-
         return tuple(sorted(table_mounts(tables))), limits.model_dump_json()
 
     def prestart(self, tables: list[Any], limits: Limits) -> None:
@@ -126,8 +129,6 @@ class WarmPool:
             )
             container.start()
         except BaseException:
-            from csvanalyst.executors.docker import remove
-
             remove(container)
             raise
         self.started += 1
@@ -155,7 +156,5 @@ class WarmPool:
 
 
 def _stop(worker: Worker) -> None:
-    from csvanalyst.executors.docker import remove
-
     worker.stream.close()
     remove(worker.container)

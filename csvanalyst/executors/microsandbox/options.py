@@ -18,12 +18,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from csvanalyst.executors.base import Limits
-from csvanalyst.executors.docker import RUNNER_ARGV
-from csvanalyst.executors.local import KILL_GRACE_S
-from csvanalyst.executors.microsandbox_rootfs import IMAGE_ENV, UID
+from csvanalyst.executors.contract import KILL_GRACE_S, MEMORY_HEADROOM_MB, RUNNER_ARGV
+from csvanalyst.executors.microsandbox.rootfs import IMAGE_ENV, UID
 
 LABEL = "csvanalyst.runner"
-MEMORY_HEADROOM_MB = 512  # guest kernel, agent, interpreter and DuckDB's code on top of the run's budget
 BOOT_ALLOWANCE_S = 60.0  # max_duration also covers the boot, which the run's own time limit does not
 TMPFS_MB = 256
 SANDBOX_ENV = {"CSVANALYST_SANDBOX": "microsandbox", "CSVANALYST_SCRATCH": "/tmp/spill"}

@@ -16,7 +16,8 @@ import threading
 import time
 from typing import Any
 
-STDERR_CAP = 64 * 1024
+from csvanalyst.executors.contract import STDERR_CAP
+
 CHUNK = 256 * 1024
 
 
@@ -122,3 +123,9 @@ class Stream:
             self.sock.close()
         with contextlib.suppress(Exception):
             self._attached.close()
+
+
+def remove(container: Any) -> None:
+    """Kill (SIGKILL, no grace: a process may ignore SIGTERM) and remove, whatever state it is in."""
+    with contextlib.suppress(Exception):
+        container.remove(force=True)

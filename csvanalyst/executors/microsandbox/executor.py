@@ -1,7 +1,7 @@
 """The microVM sandbox: each run in its own freshly booted microVM (microsandbox: libkrun on KVM).
 
 A guest kernel of its own is a stronger wall than a container's shared kernel. What a run sees is set in
-microsandbox_options.py: the runner's root filesystem, a tmpfs at /tmp, only its own table files
+options.py: the runner's root filesystem, a tmpfs at /tmp, only its own table files
 (read-only), no reachable network, uid 10001, memory/CPU sized from the run's limits. The request travels
 in the environment of a direct exec (no shell). The VM is killed and removed after every run, whatever
 happened; VMs carry a label so any left behind by a crashed host are found by `cleanup()`.
@@ -22,12 +22,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from csvanalyst.executors import microsandbox_host as host
+from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
-from csvanalyst.executors.docker import mapped_request, table_mounts
-from csvanalyst.executors.launch import STDERR_CAP, Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
-from csvanalyst.executors.microsandbox_options import (
+from csvanalyst.executors.contract import (
+    KILL_GRACE_S,
+    STDERR_CAP,
+    STDOUT_MARGIN,
+    Outcome,
+    mapped_request,
+    table_mounts,
+    to_result,
+)
+from csvanalyst.executors.microsandbox import host
+from csvanalyst.executors.microsandbox.options import (
     LABEL,
     create_options,
     exec_options,
@@ -45,7 +52,7 @@ LOG_ATTEMPTS = 6
 
 def default_rootfs() -> Path:
     from csvanalyst.config import get_settings
-    from csvanalyst.executors.microsandbox_rootfs import default_rootfs as built
+    from csvanalyst.executors.microsandbox.rootfs import default_rootfs as built
 
     return get_settings().microsandbox_rootfs or built()
 
@@ -54,6 +61,7 @@ class MicrosandboxExecutor(ClosingExecutor):
     """Runs each request in a fresh microVM booted from the runner's root filesystem."""
 
     name = "microsandbox"
+    isolation = "microvm"
 
     def __init__(
         self, rootfs: Path | str | None = None, *, keep_warm: bool = False, boot_timeout_s: float = BOOT_TIMEOUT_S
@@ -71,13 +79,16 @@ class MicrosandboxExecutor(ClosingExecutor):
         self.boot_timeout_s = boot_timeout_s
         self.last_boot_ms = 0.0
 
-    def describe(self) -> str:
-        return (
-            "microsandbox: a fresh microVM per run (own guest kernel) with no reachable network, only the run's "
-            "tables mounted read-only, non-root, VM memory/CPU limits, removed after the run"
-        )
+    def prepare(self, tables: Sequence[TableSource], limits: Limits) -> None:
+        """Nothing to start ahead: every run boots a fresh VM (see the module docstring)."""
+
+    def ready(self) -> str:
+        """ "ok" while the host can still boot microVMs from this rootfs, else why not (boots nothing)."""
+        usable, detail = diagnose(self.rootfs)
+        return "ok" if usable else detail
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
+        """Run one request; setting `cancel` kills the process in the VM and ends the run as cancelled."""
         started = time.perf_counter()
         payload = mapped_request(request).model_dump_json().encode("utf-8")
         outcome = self.spawn(None, payload, request, cancel)

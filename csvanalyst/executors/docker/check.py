@@ -40,7 +40,7 @@ print(json.dumps(seen))
 
 def check(executor: object) -> list[tuple[str, bool, str]]:
     """(what, passed, detail) for the known query and each hardening property."""
-    from csvanalyst.executors.docker import DockerExecutor
+    from csvanalyst.executors.docker.executor import DockerExecutor
 
     assert isinstance(executor, DockerExecutor)
     with tempfile.TemporaryDirectory(prefix="csvanalyst-check-") as tmp:

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from csvanalyst.executors import isolation
+from csvanalyst.executors.contract import runner_package_dir
 
 IMAGE_REPO = "csvanalyst-runner"
 BASE_REPO = "csvanalyst-base"
@@ -58,7 +58,7 @@ def digest(*parts: str | bytes) -> str:
 
 
 def runner_files() -> list[Path]:
-    root = isolation.runner_package_dir()
+    root = runner_package_dir()
     return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
@@ -72,7 +72,7 @@ def site_key() -> str:
 
 def image_key() -> str:
     """Everything that goes into the image; a change to any of it means a different tag."""
-    root = isolation.runner_package_dir()
+    root = runner_package_dir()
     parts: list[str | bytes] = [base_key(), site_key(), (image_dir() / "Dockerfile.offline").read_bytes()]
     for path in runner_files():
         parts += [str(path.relative_to(root)), path.read_bytes()]
@@ -121,7 +121,7 @@ def _assemble(ctx: Path, site: Path) -> None:
     (ctx / "runner_image").mkdir()
     shutil.copy2(image_dir() / "Dockerfile.offline", ctx / "runner_image" / "Dockerfile.offline")
     shutil.copytree(
-        isolation.runner_package_dir(),
+        runner_package_dir(),
         ctx / "csvanalyst" / "runner",
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )

@@ -15,8 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from csvanalyst.executors.base import RunRequest
-from csvanalyst.executors.docker import MEMORY_HEADROOM_MB, RUNNER_ARGV, mapped_request, table_mounts
-from csvanalyst.executors.local import KILL_GRACE_S
+from csvanalyst.executors.contract import KILL_GRACE_S, MEMORY_HEADROOM_MB, RUNNER_ARGV, mapped_request, table_mounts
 
 RUNNER_UID = 10001  # the runner image's user (runner_image/)
 CONTAINER = "runner"

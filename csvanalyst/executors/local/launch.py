@@ -21,10 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from csvanalyst.executors.contract import STDERR_CAP, Outcome
+
 PR_SET_PDEATHSIG = 1
 TERM_GRACE_S = 1.0
 GROUP_EXIT_WAIT_S = 3.0
-STDERR_CAP = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,6 @@ class ChildLimits:
     data_bytes: int
     file_bytes: int
     open_files: int = 256
-
-
-@dataclass
-class Outcome:
-    returncode: int | None
-    stdout: bytes
-    stderr: bytes
-    timed_out: bool = False
-    overflow: bool = False
-    cancelled: bool = False
-    elapsed_ms: float = 0.0
-    pid: int = 0
 
 
 def child_setup(limits: ChildLimits) -> Callable[[], None]:

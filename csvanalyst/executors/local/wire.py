@@ -16,8 +16,7 @@ import threading
 import time
 
 from csvanalyst.executors.base import Limits
-from csvanalyst.executors.launch import STDERR_CAP, Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN
+from csvanalyst.executors.contract import KILL_GRACE_S, STDERR_CAP, STDOUT_MARGIN, Outcome
 
 HEADER_CAP = 4096
 CANCEL_TICK_S = 0.05

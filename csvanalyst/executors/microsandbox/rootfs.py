@@ -13,7 +13,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from csvanalyst.executors import docker_image, isolation
+from csvanalyst.executors.contract import runner_package_dir
+from csvanalyst.executors.docker import image as docker_image
 
 UID = 10001
 Progress = Callable[[str], None]
@@ -51,9 +52,7 @@ def build_rootfs(progress: Progress = lambda _: None) -> Path:
     progress("adding the engine and the runner")
     opt = partial / "opt" / "csvanalyst"
     shutil.copytree(site, opt / "site", symlinks=True)
-    shutil.copytree(
-        isolation.runner_package_dir(), opt / "runner", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    shutil.copytree(runner_package_dir(), opt / "runner", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     _add_runner_user(partial)
     # The guest mounts a tmpfs over /tmp; should that ever fail, the runner must not write into this
     # shared directory instead.

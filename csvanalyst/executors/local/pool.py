@@ -5,7 +5,7 @@ quarter of a second). A worker pays that once, then forks a fresh child per requ
 so no Python or DuckDB state survives between runs. It runs as PID 1 of its own PID namespace, which
 lets it kill whatever a run left behind (a `setsid` grandchild) before it reads the next request.
 
-Policy, as for the Docker pool (pool.py): a worker serves only the exact table files and limits it
+Policy, as for the Docker pool (docker/pool.py): a worker serves only the exact table files and limits it
 was started with, one run at a time; it is retired after `max_runs` runs or after any run that did
 not answer `ok` (a timeout, crash, overflow or cancel kills it at once), and stopped after `idle_s`
 without a run. The host keeps the single-use path's deadline and output cap for every request.
@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits
-from csvanalyst.executors.launch import Outcome, descendants
-from csvanalyst.executors.local_wire import exchange
+from csvanalyst.executors.contract import Outcome
+from csvanalyst.executors.local.launch import descendants
+from csvanalyst.executors.local.wire import exchange
 
 if TYPE_CHECKING:
-    from csvanalyst.executors.local import _Pending
+    from csvanalyst.executors.local.executor import _Pending
 
 Key = tuple[tuple[str, ...], str]
 # The worker's entry: `runner.worker` unchanged, after one throw-away query over a tiny CSV and Parquet

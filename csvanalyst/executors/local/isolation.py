@@ -17,21 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from csvanalyst.executors.contract import runner_package_dir
+
 MODES = ("bwrap", "unshare", "none")
 SANDBOX_TMP = "/tmp"
 RUNNER_MOUNT = "/opt/csvanalyst"
 PROBE_TIMEOUT_S = 10.0
-
-DESCRIPTIONS = {
-    "bwrap": "bwrap (user, net, pid, ipc, uts, mount namespaces; read-only root of only the interpreter, "
-    "system libraries and dataset files; private /tmp; no capabilities)",
-    "unshare": "unshare (net, pid, ipc, uts, mount namespaces; NO filesystem isolation: the whole host "
-    "filesystem is visible to the process with the caller's rights, except the dataset files, mounted read-only; "
-    "SQL is confined to the dataset files by DuckDB's lockdown alone; Python mode is refused)",
-    "none": "plain process (resource limits and a private temp dir only; no namespaces, no filesystem or network "
-    "isolation; SQL is confined by DuckDB's lockdown alone; Python mode is refused; meant for a single trusted "
-    "user's own files)",
-}
 
 
 @dataclass(frozen=True)
@@ -66,10 +57,6 @@ class Layout:
     runner_parent: str  # directory that contains the `runner` package, for PYTHONPATH
     scratch: str  # private per-run directory on the host
     data_files: Sequence[str] = ()
-
-
-def runner_package_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "runner"
 
 
 def sandbox_scratch(mode: str, layout: Layout) -> str:

@@ -18,13 +18,15 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
-from csvanalyst.executors.base import ClosingExecutor, RunRequest, RunResult
-from csvanalyst.executors.kubernetes_config import connect, diagnose, host_of, probe_cluster
-from csvanalyst.executors.kubernetes_errors import (
+from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
+from csvanalyst.executors.contract import to_result
+from csvanalyst.executors.kubernetes.config import connect, diagnose, host_of, probe_cluster
+from csvanalyst.executors.kubernetes.errors import (
     CREATE_JOB,
     DELETE_JOB,
     LIST_JOBS,
@@ -33,7 +35,7 @@ from csvanalyst.executors.kubernetes_errors import (
     never_sent,
     status_of,
 )
-from csvanalyst.executors.kubernetes_job import (
+from csvanalyst.executors.kubernetes.job import (
     FIXED_LABELS,
     MANAGED_BY,
     MAX_REQUEST_ENV_BYTES,
@@ -42,8 +44,7 @@ from csvanalyst.executors.kubernetes_job import (
     build_job,
     request_env,
 )
-from csvanalyst.executors.kubernetes_watch import CALL_TIMEOUT_S, Target, Watch
-from csvanalyst.executors.local import to_result
+from csvanalyst.executors.kubernetes.watch import CALL_TIMEOUT_S, Target, Watch
 
 __all__ = ["MAX_OUTPUT_BYTES", "KubernetesExecutor", "cleanup", "diagnose"]
 
@@ -60,6 +61,7 @@ class KubernetesExecutor(ClosingExecutor):
     """Runs each request as one Kubernetes Job; arguments left None come from the settings."""
 
     name = "kubernetes"
+    isolation = "pod"
 
     def __init__(
         self,
@@ -108,18 +110,13 @@ class KubernetesExecutor(ClosingExecutor):
     def namespace(self) -> str:
         return self.options.namespace
 
-    def describe(self) -> str:
-        o = self.options
-        return (
-            f"kubernetes: a Job per run in namespace {o.namespace} on {self.host} (image {o.image}), non-root, "
-            f"read-only root, no capabilities, no service-account token, only the run's tables mounted read-only "
-            f"from claim {o.datasets_pvc}, CPU/memory limits; no network where the cluster enforces NetworkPolicy"
-        )
-
     def ready(self) -> str:
         """ "ok" while the API answers and this identity may create Jobs, else why not (the server's /readyz)."""
         _, problem = probe_cluster(self.api_client, self.namespace)
         return problem or "ok"
+
+    def prepare(self, tables: Sequence[TableSource], limits: Limits) -> None:
+        """Nothing to start ahead: a Job is created for the run itself (keep_warm is not offered)."""
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
         """Run one request; setting `cancel` deletes the Job and ends the run as cancelled."""
@@ -235,6 +232,6 @@ def cleanup(namespace: str | None = None, *, api_client: Any = None, context: st
 
 
 def _default_image() -> str:
-    from csvanalyst.executors import docker_image
+    from csvanalyst.executors.docker import image as docker_image
 
     return docker_image.image_tag()

@@ -1,16 +1,14 @@
 """The local sandbox: one isolated, resource-limited process per run, talking the runner protocol.
 
-It is weaker than a container and says so (`describe()`); it is meant for a single trusted user's
-own files. With keep_warm under bwrap or unshare, runs go to a warm worker (local_pool.py) that forks
-a fresh child per run; otherwise the next single-use process is started ahead of time.
+It is weaker than a container and says so (isolation.PROMISES, shown by `csvanalyst doctor`); it is
+meant for a single trusted user's own files. With keep_warm under bwrap or unshare, runs go to a warm
+worker (pool.py) that forks a fresh child per run; otherwise the next single-use process is started ahead of time.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -21,18 +19,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csvanalyst.catalog.schema import TableSource
-from csvanalyst.executors import isolation
-from csvanalyst.executors.base import ClosingExecutor, Limits, RunError, RunRequest, RunResult
-from csvanalyst.executors.launch import ChildLimits, Outcome, Started, abandon, finish, start
+from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
+from csvanalyst.executors.contract import (
+    KILL_GRACE_S,
+    MEMORY_HEADROOM_MB,
+    STDOUT_MARGIN,
+    Outcome,
+    runner_package_dir,
+    to_result,
+)
+from csvanalyst.executors.local import isolation
+from csvanalyst.executors.local.launch import ChildLimits, Started, abandon, finish, start
 
 if TYPE_CHECKING:
-    from csvanalyst.executors.local_pool import LocalPool
+    from csvanalyst.executors.local.pool import LocalPool
 
 WORKER_MODES = ("bwrap", "unshare")  # a worker can sweep strays only as PID 1 of its own namespace
 SCRATCH_PREFIX = "csvanalyst-run-"  # + the owner's pid, so a crashed owner's leftovers can be found
-KILL_GRACE_S = 3.0  # the runner interrupts itself at timeout_s; the host kills a bit later
-STDOUT_MARGIN = 64 * 1024
-MEMORY_HEADROOM_MB = 512  # interpreter, wrapper and DuckDB's code on top of the run's memory budget
 
 
 @dataclass
@@ -74,12 +77,13 @@ class LocalExecutor(ClosingExecutor):
         self.keep_warm = keep_warm
         self.pool: LocalPool | None = None
         if keep_warm and self.isolation in WORKER_MODES:
-            from csvanalyst.executors.local_pool import LocalPool
+            from csvanalyst.executors.local.pool import LocalPool
 
             self.pool = LocalPool(self.worker_launcher(), max_runs=max_runs, idle_s=idle_s)
 
-    def describe(self) -> str:
-        return isolation.DESCRIPTIONS[self.isolation]
+    def ready(self) -> str:
+        """ "ok" while this isolation mode still works here, else why not."""
+        return isolation.probe(self.isolation) or "ok"
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
         """Run one request; setting `cancel` kills the sandbox process and ends the run as cancelled."""
@@ -144,7 +148,7 @@ class LocalExecutor(ClosingExecutor):
     def worker_launcher(self, argv: Sequence[str] | None = None) -> Callable[[list[TableSource], Limits], _Pending]:
         """Starts a warm worker (default: `runner.worker` after a warm-up) as PID 1 of its namespace."""
         if argv is None:
-            from csvanalyst.executors.local_pool import WORKER_BOOT
+            from csvanalyst.executors.local.pool import WORKER_BOOT
 
             argv = [sys.executable, "-s", "-B", "-P", "-c", WORKER_BOOT]
         return lambda tables, limits: self._start(argv, tables, limits, as_pid_1=True)
@@ -161,7 +165,7 @@ class LocalExecutor(ClosingExecutor):
         try:
             data_files = [t.path for t in tables]
             layout = isolation.Layout(
-                runner_parent=str(isolation.runner_package_dir().parent), scratch=scratch, data_files=data_files
+                runner_parent=str(runner_package_dir().parent), scratch=scratch, data_files=data_files
             )
             env = sandbox_env(self.isolation, layout)
             started = start(
@@ -253,68 +257,3 @@ def sandbox_env(mode: str, layout: isolation.Layout) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "CSVANALYST_SANDBOX": mode,  # restricted Python runs only under bwrap/unshare (python_mode.py)
     }
-
-
-def to_result(outcome: Outcome, request: RunRequest) -> RunResult:
-    """Exactly one final status for every way a run can end."""
-    limits = request.limits
-    if outcome.cancelled:
-        return _fail("error", "cancelled", "The run was cancelled; its process was stopped.", "Ask again when ready.")
-    if outcome.timed_out:
-        return _fail(
-            "timeout",
-            "timeout",
-            f"The run exceeded its {limits.timeout_s:g} s time limit.",
-            "Filter or aggregate more, or raise the time limit.",
-        )
-    if outcome.overflow:
-        return _fail(
-            "sandbox_error",
-            "output_too_large",
-            f"The sandbox wrote more than {limits.max_output_bytes} bytes.",
-            "Select fewer rows or columns, or raise max_output_bytes.",
-        )
-    parsed = _parse(outcome.stdout)
-    if parsed is not None:
-        return parsed
-    return _crash(outcome, limits.memory_mb)
-
-
-def _parse(stdout: bytes) -> RunResult | None:
-    if not stdout.strip():
-        return None
-    try:
-        return RunResult.model_validate(json.loads(stdout))
-    except ValueError:
-        return None
-
-
-def _crash(outcome: Outcome, memory_mb: int) -> RunResult:
-    """No valid result: tell a memory kill or CPU limit from a crash or a wrapper that failed to start."""
-    stderr = outcome.stderr.decode("utf-8", "replace").strip()
-    tail = stderr.splitlines()[-1] if stderr else "no diagnostics"
-    code = outcome.returncode
-    if code == -signal.SIGXCPU:
-        return _fail(
-            "timeout",
-            "cpu_limit",
-            "The run used up its CPU time limit.",
-            "Filter or aggregate more, or raise the time limit.",
-        )
-    if code == -signal.SIGKILL or "MemoryError" in stderr or "bad_alloc" in stderr:
-        return _fail(
-            "oom",
-            "out_of_memory",
-            f"The run was killed, most likely at its {memory_mb} MB memory limit ({tail}).",
-            "Aggregate or filter more, or raise the memory limit.",
-        )
-    return _fail(
-        "sandbox_error",
-        "sandbox_failed",
-        f"The sandbox ended without a valid result (exit {code}): {tail}",
-        "Check `csvanalyst doctor`; the sandbox or its runner is broken.",
-    )
-
-
-def _fail(status: str, code: str, message: str, hint: str) -> RunResult:
-    return RunResult(status=status, error=RunError(code=code, message=message, hint=hint))  # type: ignore[arg-type]

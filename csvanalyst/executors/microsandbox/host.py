@@ -2,7 +2,7 @@
 
 The checks are ordered like the dependencies: the SDK, then /dev/kvm, then the KVM API itself, the CPU's
 virtualisation extensions, the runtime binaries and finally the runner's root filesystem. None of them
-boots a VM; `probe_boot` (in microsandbox.py) does, for the few callers that can afford seconds.
+boots a VM; `probe_boot` (in executor.py) does, for the few callers that can afford seconds.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def check_rootfs(rootfs: Path) -> None:
     if not (rootfs / "opt" / "csvanalyst" / "runner").is_dir():
         raise HostProblem(
             f"the runner's root filesystem {rootfs} is not built",
-            "Build it with csvanalyst.executors.microsandbox_rootfs.build_rootfs() (no registry needed), "
+            "Build it with csvanalyst.executors.microsandbox.rootfs.build_rootfs() (no registry needed), "
             "or set CSVANALYST_MICROSANDBOX_ROOTFS to one.",
         )
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from csvanalyst.executors.base import Limits
-from csvanalyst.executors.kubernetes_errors import (
+from csvanalyst.executors.contract import KILL_GRACE_S, STDOUT_MARGIN, Outcome
+from csvanalyst.executors.kubernetes.errors import (
     LIST_PODS,
     READ_JOB,
     READ_LOG,
@@ -28,8 +29,8 @@ from csvanalyst.executors.kubernetes_errors import (
     is_transient,
     status_of,
 )
-from csvanalyst.executors.kubernetes_job import CONTAINER, RUN_LABEL
-from csvanalyst.executors.kubernetes_status import (
+from csvanalyst.executors.kubernetes.job import CONTAINER, RUN_LABEL
+from csvanalyst.executors.kubernetes.status import (
     container_state,
     eviction_reason,
     job_condition,
@@ -40,8 +41,6 @@ from csvanalyst.executors.kubernetes_status import (
     state_name,
     unschedulable_reason,
 )
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN
 
 PULL_ERRORS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 START_ERRORS = {"CreateContainerConfigError", "CreateContainerError", "RunContainerError", "StartError"}

@@ -9,25 +9,29 @@ carry a label so any left behind by a crashed host are found by `csvanalyst runn
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 from typing import Any
 
-from csvanalyst.executors import docker_image
 from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
-from csvanalyst.executors.docker_io import Cancelled, Deadline, Overflow, Stream
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import KILL_GRACE_S, STDOUT_MARGIN, to_result
+from csvanalyst.executors.contract import (
+    KILL_GRACE_S,
+    MEMORY_HEADROOM_MB,
+    RUNNER_ARGV,
+    STDOUT_MARGIN,
+    Outcome,
+    mapped_request,
+    table_mounts,
+    to_result,
+)
+from csvanalyst.executors.docker import image as docker_image
+from csvanalyst.executors.docker.io import Cancelled, Deadline, Overflow, Stream, remove
 
 LABEL = docker_image.LABEL
 HOME_LABEL = "csvanalyst.home"
-MEMORY_HEADROOM_MB = 512
-RUNNER_ARGV = ["python3", "-s", "-B", "-P", "-m", "runner"]
 
 
 def connect() -> Any:
@@ -69,6 +73,7 @@ class DockerExecutor(ClosingExecutor):
     """Runs each request in its own container; with keep_warm, in a pre-started worker of a pool."""
 
     name = "docker"
+    isolation = "container"
 
     def __init__(
         self,
@@ -89,15 +94,23 @@ class DockerExecutor(ClosingExecutor):
         sweep_orphans(self.client)  # warm workers of a server killed with -9 on this home
         self.pool = None
         if keep_warm:
-            from csvanalyst.executors.pool import WarmPool
+            from csvanalyst.executors.docker.pool import WarmPool
 
             self.pool = WarmPool(self, size=pool_size, max_runs=max_runs, idle_s=idle_s)
 
-    def describe(self) -> str:
-        return (
-            "docker: a container per run (or a pre-started worker per dataset) with no network, read-only "
-            "root, only the run's tables mounted read-only, non-root, no capabilities, cgroup limits"
-        )
+    def ready(self) -> str:
+        """ "ok" while the daemon answers and still has the runner image, else why not."""
+        from csvanalyst.errors import CsvAnalystError
+
+        try:
+            self.client.ping()
+        except Exception as exc:  # the SDK raises DockerException, requests and socket errors alike
+            return f"The Docker daemon is not reachable: {_first_line(exc)}"
+        try:
+            require_image(self.client, self.image)
+        except CsvAnalystError as exc:
+            return exc.message
+        return "ok"
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
         """Run one request; setting `cancel` kills its container (freeing its slot) and ends it as cancelled."""
@@ -206,25 +219,6 @@ class DockerExecutor(ClosingExecutor):
             self.pool.close()
 
 
-def table_mounts(tables: list[Any]) -> dict[str, str]:
-    """Host path -> path inside the container: /data/<n>/<file name>, one directory per file."""
-    mounts: dict[str, str] = {}
-    for source in tables:
-        path = os.path.abspath(source.path)
-        if path not in mounts:
-            mounts[path] = str(PurePosixPath("/data") / str(len(mounts)) / os.path.basename(path))
-    return mounts
-
-
-def mapped_request(request: RunRequest) -> RunRequest:
-    """The request as the container sees it: table paths rewritten to their mount points."""
-    mounts = table_mounts(list(request.tables.values()))
-    tables = {
-        name: src.model_copy(update={"path": mounts[os.path.abspath(src.path)]}) for name, src in request.tables.items()
-    }
-    return request.model_copy(update={"tables": tables})
-
-
 def exit_code(container: Any, deadline: float) -> int | None:
     """The exit status in local terms: an OOM kill or a signal as a negative signal number."""
     try:
@@ -237,12 +231,6 @@ def exit_code(container: Any, deadline: float) -> int | None:
         return -signal.SIGKILL
     code = int(status.get("StatusCode", -1))
     return -(code - 128) if code > 128 else code
-
-
-def remove(container: Any) -> None:
-    """Kill (SIGKILL, no grace: a process may ignore SIGTERM) and remove, whatever state it is in."""
-    with contextlib.suppress(Exception):
-        container.remove(force=True)
 
 
 def home_tag() -> str:
