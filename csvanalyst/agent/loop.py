@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from csvanalyst.agent.grounding import ungrounded_numbers
 from csvanalyst.agent.observer import NullObserver, TurnObserver
 from csvanalyst.agent.tools import ToolContext, call_tool, tool_specs
+from csvanalyst.agent.toolsets import ToolSet
 from csvanalyst.core.query import python_refusal
 from csvanalyst.events import Answer, Done, ErrorEvent, Event, Status, TextDelta, ToolCallEvent, UsageEvent
 from csvanalyst.llm.base import Message, ModelClient, ModelSettings, TextChunk, ToolSpec, Turn, Usage
@@ -49,13 +50,15 @@ def run_agent(
     cancel: threading.Event | None = None,
     state: TurnState | None = None,
     observer: TurnObserver | None = None,
+    tool_set: ToolSet = "full",
 ) -> Iterator[Event]:
     settings = settings or ModelSettings()
     observer = observer or NullObserver()
     budgets = budgets or Budgets()
     state = state if state is not None else TurnState()
     state.provider, state.model = str(getattr(client, "provider", "")), str(getattr(client, "model", "") or "")
-    tools = tool_specs(python=python_refusal(ctx.settings, ctx.executor) is None)
+    tools = tool_specs(python=python_refusal(ctx.settings, ctx.executor) is None, tool_set=tool_set)
+    offered = [tool.name for tool in tools]
     deadline = time.monotonic() + budgets.wall_clock_s
     retries = 0
     grounding_retry_used = False
@@ -71,7 +74,7 @@ def run_agent(
         state.model = turn.model or state.model
         messages.append(Message(role="assistant", content=turn.text, tool_calls=turn.tool_calls))
         if turn.tool_calls:
-            failed = yield from _run_calls(turn, messages, ctx, state, observer)
+            failed = yield from _run_calls(turn, messages, ctx, state, observer, offered)
             if failed == "terminal":
                 yield from _finish(state, "failed", None)
                 return
@@ -123,13 +126,18 @@ def _model_call(
 
 
 def _run_calls(
-    turn: Turn, messages: list[Message], ctx: ToolContext, state: TurnState, observer: TurnObserver
+    turn: Turn,
+    messages: list[Message],
+    ctx: ToolContext,
+    state: TurnState,
+    observer: TurnObserver,
+    offered: list[str],
 ) -> Generator[Event, None, str]:
     """Execute every call of a model turn; returns the worst failure: "terminal", "retry" or ""."""
     worst = ""
     for call in turn.tool_calls:
         token = observer.tool_started(call)
-        arguments, outcome = call_tool(call.name, call.arguments, ctx, call.id)
+        arguments, outcome = call_tool(call.name, call.arguments, ctx, call.id, offered)
         observer.tool_finished(token, arguments, outcome)
         yield ToolCallEvent(call_id=call.id, name=call.name, arguments=arguments)
         yield from outcome.events
