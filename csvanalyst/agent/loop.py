@@ -11,7 +11,8 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
-from csvanalyst.agent.grounding import ungrounded_numbers
+from csvanalyst.agent.coerce import looks_like_sql
+from csvanalyst.agent.grounding import guessed_numbers, ungrounded_numbers
 from csvanalyst.agent.observer import NullObserver, TurnObserver
 from csvanalyst.agent.tools import ToolContext, call_tool, tool_specs
 from csvanalyst.agent.toolsets import ToolSet
@@ -62,6 +63,8 @@ def run_agent(
     deadline = time.monotonic() + budgets.wall_clock_s
     retries = 0
     grounding_retry_used = False
+    doubt_retry_used = False
+    unrun_retry_used = False
     for _step in range(budgets.max_steps):
         if cancel is not None and cancel.is_set():
             yield from _finish(state, "cancelled", ErrorEvent(code="cancelled", message="The turn was cancelled."))
@@ -90,6 +93,18 @@ def run_agent(
             )
             yield from _finish(state, "failed", error)
             return
+        unrun = _unrun_claim(turn.text, question) if not ctx.runs else ""
+        if unrun and not unrun_retry_used:
+            unrun_retry_used = True
+            yield Status(message="checking the answer: no query ran in this turn")
+            messages.append(Message(role="user", content=_unrun_nudge(unrun, offered)))
+            continue
+        doubts = ctx.doubts.get(state.run_ids[-1], []) if state.run_ids else []
+        if doubts and not doubt_retry_used:
+            doubt_retry_used = True
+            yield Status(message="checking the answer: its last query filtered on a value the data does not hold")
+            messages.append(Message(role="user", content=_doubt_nudge(doubts)))
+            continue
         missing = ungrounded_numbers(turn.text, question, _cells(ctx))
         if missing and not grounding_retry_used and ctx.runs:
             grounding_retry_used = True
@@ -176,6 +191,30 @@ def _grounding_nudge(missing: list[str]) -> str:
     return (
         f"Your answer contains {', '.join(missing[:5])}, which appear(s) in no result of this turn. "
         "Answer again using only numbers from the results, and name the run(s)."
+    )
+
+
+def _unrun_claim(text: str, question: str) -> str:
+    """What an answer given before any query ran presents as a result: a query written out, or numbers."""
+    if looks_like_sql(text):
+        return "holds a query, but no tool ran it"
+    guessed = guessed_numbers(text, question)
+    return f"states {', '.join(guessed[:5])}, but no query ran in this turn" if guessed else ""
+
+
+def _unrun_nudge(claim: str, offered: list[str]) -> str:
+    tool = "run_sql" if "run_sql" in offered else offered[0]
+    return (
+        f"Your reply {claim}, so nothing in it comes from the data. Call the {tool} tool to run the query, "
+        "then answer from its result; if the data cannot answer the question, say why."
+    )
+
+
+def _doubt_nudge(doubts: list[str]) -> str:
+    return (
+        f"Before you answer: {' '.join(doubts[:3])} So your last result does not show what the question asks. "
+        "Run the query again with the column's own spelling of the value, or, if no row really matches, "
+        "say so and name the values the column holds."
     )
 
 

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from csvanalyst.agent.coerce import ArgumentError, extract_sql, parse_arguments
+from csvanalyst.agent.coerce import ArgumentError, argument_problem, extract_sql, parse_arguments
 from csvanalyst.agent.flat_schema import flat_schema
-from csvanalyst.agent.result_notes import result_notes
+from csvanalyst.agent.result_notes import is_missing_value_note, result_notes
 from csvanalyst.agent.toolsets import ToolSet, tool_names
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.config import Settings
@@ -91,6 +91,7 @@ class ToolContext:
     thread_id: str | None = None
     cancel: threading.Event | None = None  # set by the front end: stops a sandbox run in flight
     runs: dict[str, RunFinished] = field(default_factory=dict)  # the runs of this turn, by id
+    doubts: dict[str, list[str]] = field(default_factory=dict)  # notes saying a run's filter matched no value
 
 
 @dataclass
@@ -155,6 +156,7 @@ def _run_result(outcome: QueryOutcome, kind: str, text: str, call_id: str, ctx: 
     plan = json.loads(text) if kind == "plan" else None
     events: list[Event] = [SqlCompiled(call_id=call_id, sql=outcome.sql, plan=plan), finished]
     notes = result_notes(kind, text, ctx.dataset, finished.rows[:MODEL_PREVIEW_ROWS], result.row_count)
+    ctx.doubts[outcome.run_id] = [note for note in notes if is_missing_value_note(note)]
     if kind != "python":
         return ToolOutcome(content=model_view(finished, notes), events=events, run_id=outcome.run_id)
     if result.chart:
@@ -285,8 +287,8 @@ def call_tool(
         arguments = _arguments_for(name, raw_arguments)
         args = tool.args.model_validate(arguments)
     except (ArgumentError, ValidationError) as exc:
-        message = f"Invalid arguments for {name}: {exc}"[:1500]
-        return {}, error_outcome(CsvAnalystError(message, code="invalid_arguments"))
+        message, hint = argument_problem(name, tool.args, exc)
+        return {}, error_outcome(CsvAnalystError(message, hint=hint, code="invalid_arguments"))
     return arguments, tool.handler(args, ctx, call_id)
 
 
