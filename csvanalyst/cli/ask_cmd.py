@@ -182,21 +182,5 @@ def _no_chart_reason(summary: dict[str, Any]) -> str:
 def _print_prompt(session: Any, question: str, scope: Any, thread: str | None) -> None:
     import json
 
-    from csvanalyst.agent.prompts import build_messages
-    from csvanalyst.agent.tools import tool_specs
-
-    dataset = scope.resolve()
-    history = session.history(thread) if thread else []
-    messages = build_messages(dataset, question, history, samples=session.samples)
-    from csvanalyst.agent.prompts import estimated_tokens
-
-    payload: dict[str, Any] = {
-        "messages": [m.model_dump(exclude_defaults=True) for m in messages],
-        "tools": [t.model_dump() for t in tool_specs()],
-    }
-    payload["estimated_tokens"] = {
-        "total": estimated_tokens(payload),
-        "tools": estimated_tokens(payload["tools"]),
-        "note": "about 4 characters per token; the model's own tokenizer may differ",
-    }
+    payload = session.first_request(question, scope, thread)
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
