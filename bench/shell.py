@@ -43,10 +43,22 @@ def run() -> dict[str, float]:
     if daemon_available():
         variants["daemon_"] = {"CSVANALYST_DAEMON": "1"}
     with tempfile.TemporaryDirectory(prefix="bench-shell-") as tmp:
-        figures.update(fixed_cost(Path(tmp), variants))
-        for rows in SIZES:
-            figures.update(one_size(rows, Path(tmp) / f"rows{rows}", variants))
+        homes = [Path(tmp) / "tiny-home", *(Path(tmp) / f"rows{rows}" for rows in SIZES)]
+        try:
+            figures.update(fixed_cost(Path(tmp), variants))
+            for rows in SIZES:
+                figures.update(one_size(rows, Path(tmp) / f"rows{rows}", variants))
+        finally:
+            for home in homes:
+                stop_worker(home)
     return figures
+
+
+def stop_worker(home: Path) -> None:
+    """The daemon variant's worker outlives its commands: stop it before its home is removed."""
+    if (home / "daemon.lock").exists():
+        env = {**os.environ, "CSVANALYST_HOME": str(home)}
+        subprocess.run(csvanalyst("daemon", "stop"), capture_output=True, env=env, check=False)
 
 
 def daemon_available() -> bool:

@@ -17,6 +17,7 @@ from csvanalyst.cli import (
     ask_cmd,
     chat_cmd,
     config_cmd,
+    daemon_cmd,
     datasets_cmd,
     deploy_cmd,
     doctor_cmd,
@@ -98,6 +99,7 @@ app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(threads_cmd.app, name="threads")
 app.add_typer(runner_cmd.app, name="runner")
 app.add_typer(deploy_cmd.app, name="deploy")
+app.add_typer(daemon_cmd.app, name="daemon")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("config")(config_cmd.config)
 app.command("eval")(eval_cmd.eval_suite)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from csvanalyst.cli.options import (
+    DaemonOpt,
     DatasetOpt,
     DecimalOpt,
     DelimiterOpt,
@@ -69,6 +70,7 @@ def ask(
     skip_rows: SkipRowsOpt = None,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = None,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Ask a question about a dataset in plain language."""
     from csvanalyst.core.query import DataScope

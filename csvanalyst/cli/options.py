@@ -60,6 +60,18 @@ StrictOpt = Annotated[
     typer.Option("--strict", help="Refuse a file with rows that cannot be read instead of setting them aside."),
 ]
 
+# Read by the console-script client before this module is imported (csvanalyst/daemon/client.py); here
+# it only has to be accepted.
+DaemonOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--daemon/--no-daemon",
+        help="Run in the warm background worker, starting it if needed, or in this process (default: the "
+        "daemon setting, off unless set; docs/daemon.md).",
+        show_default=False,
+    ),
+]
+
 
 _READER = "Reading files"
 DelimiterOpt = Annotated[

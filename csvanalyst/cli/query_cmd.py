@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from csvanalyst.cli.options import (
+    DaemonOpt,
     DatasetOpt,
     DecimalOpt,
     DelimiterOpt,
@@ -53,6 +54,7 @@ def sql(
     skip_rows: SkipRowsOpt = None,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = None,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Run one read-only SQL query (DuckDB dialect) over a dataset or CSV files."""
     reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
@@ -80,6 +82,7 @@ def plan(
     skip_rows: SkipRowsOpt = None,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = None,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Compile a QueryPlan (JSON) to SQL and run it."""
     reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)

@@ -112,6 +112,11 @@ _BACKENDS: dict[str, str] = {
 }
 
 
+# A host process that serves a backend another way (the background worker's request processes reach its
+# warm pools) puts a factory here; `load` then builds that instead of the registered class.
+SERVED: dict[str, Any] = {}
+
+
 def names() -> list[str]:
     """Registered backend names; imports nothing."""
     return list(_BACKENDS)
@@ -124,6 +129,8 @@ def load(name: str, **options: Any) -> Executor:
     target = _BACKENDS.get(name)
     if target is None:
         raise UsageError(f"Unknown sandbox {name!r}.", hint=f"Choose one of: {', '.join(names())}.")
+    if name in SERVED:
+        return SERVED[name](**options)  # type: ignore[no-any-return]
     module_name, _, attr = target.partition(":")
     cls = getattr(importlib.import_module(module_name), attr)
     return cls(**options)
