@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     )
 
     model: str | None = Field(None, description="Model name for the chosen provider (default: per provider).")
+    tool_set: Literal["auto", "full", "compact"] = Field(
+        "auto",
+        description="Tools offered to the model: full (QueryPlan, SQL, charts), compact (flat SQL-first tools "
+        "for small local models), or auto (compact for an OpenAI-compatible server other than api.openai.com).",
+    )
     openai_base_url: str | None = Field(
         None,
         validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL"),

@@ -9,6 +9,8 @@ import json
 import re
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 _FENCE = re.compile(r"```(?:[a-zA-Z0-9_+-]*)\s*\n?(.*?)```", re.DOTALL)
 _SQL_START = re.compile(r"\b(WITH|SELECT|VALUES|FROM)\b", re.IGNORECASE)
 
@@ -62,3 +64,33 @@ def extract_sql(text: str) -> str:
     if match and match.start() > 0 and stripped[: match.start()].rstrip().endswith(":"):
         return stripped[match.start() :].strip()
     return stripped
+
+
+_SQL_REPLY = re.compile(r"^\s*(WITH|SELECT)\b.*\bFROM\b", re.IGNORECASE | re.DOTALL)
+
+
+def looks_like_sql(text: str) -> bool:
+    """A reply that writes out a query (in a code fence, or as the whole reply) instead of calling a tool."""
+    fenced = _FENCE.search(text)
+    return bool(_SQL_REPLY.match(fenced.group(1) if fenced else text))
+
+
+def argument_problem(tool: str, schema: type[BaseModel], exc: ValueError) -> tuple[str, str]:
+    """(message, hint) for arguments that failed: which argument is missing or wrong, and the shape to send."""
+    fields = schema.model_fields
+    example = {name: f"<{name}>" for name, field in fields.items() if field.is_required()}
+    hint = f"Call {tool} with one JSON object: {json.dumps(example)}." if example else ""
+    if not isinstance(exc, ValidationError):
+        return f"Invalid arguments for {tool}: {exc}"[:1500], hint
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        field = fields.get(str(error["loc"][0])) if error["loc"] else None
+        described = f" ({field.description})" if field is not None and field.description else ""
+        if error["type"] == "missing":
+            problems.append(f"the required argument '{where}'{described} is missing")
+        else:
+            problems.append(f"'{where}'{described}: {error['msg']}")
+    given = exc.errors()[0].get("input")
+    sent = f" The call sent the keys: {', '.join(map(repr, given))}." if isinstance(given, dict) and given else ""
+    return f"Invalid arguments for {tool}: {'; '.join(problems)}.{sent}"[:1500], hint

@@ -78,3 +78,18 @@ def ungrounded_numbers(answer: str, question: str, cells: Iterable[Any]) -> list
             continue  # small counts ("3 regions") and percentages derived in prose are not checked
         missing.append(token)
     return missing
+
+
+def guessed_numbers(answer: str, question: str) -> list[str]:
+    """Numbers in an answer given before any query ran: all but the question's own and small whole counts
+    ("2 columns" read off the schema); a decimal or a percentage can only have been made up."""
+    known = _known_values(numbers_in(question))
+    guessed = []
+    for token in claimed_numbers(answer):
+        value = _to_decimal(token)
+        if value is None or _matches(value, known):
+            continue
+        if token.isdigit() and value <= 10:
+            continue
+        guessed.append(token)
+    return guessed

@@ -11,9 +11,11 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
-from csvanalyst.agent.grounding import ungrounded_numbers
+from csvanalyst.agent.coerce import looks_like_sql
+from csvanalyst.agent.grounding import guessed_numbers, ungrounded_numbers
 from csvanalyst.agent.observer import NullObserver, TurnObserver
 from csvanalyst.agent.tools import ToolContext, call_tool, tool_specs
+from csvanalyst.agent.toolsets import ToolSet
 from csvanalyst.core.query import python_refusal
 from csvanalyst.events import Answer, Done, ErrorEvent, Event, Status, TextDelta, ToolCallEvent, UsageEvent
 from csvanalyst.llm.base import Message, ModelClient, ModelSettings, TextChunk, ToolSpec, Turn, Usage
@@ -49,16 +51,20 @@ def run_agent(
     cancel: threading.Event | None = None,
     state: TurnState | None = None,
     observer: TurnObserver | None = None,
+    tool_set: ToolSet = "full",
 ) -> Iterator[Event]:
     settings = settings or ModelSettings()
     observer = observer or NullObserver()
     budgets = budgets or Budgets()
     state = state if state is not None else TurnState()
     state.provider, state.model = str(getattr(client, "provider", "")), str(getattr(client, "model", "") or "")
-    tools = tool_specs(python=python_refusal(ctx.settings, ctx.executor) is None)
+    tools = tool_specs(python=python_refusal(ctx.settings, ctx.executor) is None, tool_set=tool_set)
+    offered = [tool.name for tool in tools]
     deadline = time.monotonic() + budgets.wall_clock_s
     retries = 0
     grounding_retry_used = False
+    doubt_retry_used = False
+    unrun_retry_used = False
     for _step in range(budgets.max_steps):
         if cancel is not None and cancel.is_set():
             yield from _finish(state, "cancelled", ErrorEvent(code="cancelled", message="The turn was cancelled."))
@@ -71,7 +77,7 @@ def run_agent(
         state.model = turn.model or state.model
         messages.append(Message(role="assistant", content=turn.text, tool_calls=turn.tool_calls))
         if turn.tool_calls:
-            failed = yield from _run_calls(turn, messages, ctx, state, observer)
+            failed = yield from _run_calls(turn, messages, ctx, state, observer, offered)
             if failed == "terminal":
                 yield from _finish(state, "failed", None)
                 return
@@ -87,6 +93,18 @@ def run_agent(
             )
             yield from _finish(state, "failed", error)
             return
+        unrun = _unrun_claim(turn.text, question) if not ctx.runs else ""
+        if unrun and not unrun_retry_used:
+            unrun_retry_used = True
+            yield Status(message="checking the answer: no query ran in this turn")
+            messages.append(Message(role="user", content=_unrun_nudge(unrun, offered)))
+            continue
+        doubts = ctx.doubts.get(state.run_ids[-1], []) if state.run_ids else []
+        if doubts and not doubt_retry_used:
+            doubt_retry_used = True
+            yield Status(message="checking the answer: its last query filtered on a value the data does not hold")
+            messages.append(Message(role="user", content=_doubt_nudge(doubts)))
+            continue
         missing = ungrounded_numbers(turn.text, question, _cells(ctx))
         if missing and not grounding_retry_used and ctx.runs:
             grounding_retry_used = True
@@ -123,13 +141,18 @@ def _model_call(
 
 
 def _run_calls(
-    turn: Turn, messages: list[Message], ctx: ToolContext, state: TurnState, observer: TurnObserver
+    turn: Turn,
+    messages: list[Message],
+    ctx: ToolContext,
+    state: TurnState,
+    observer: TurnObserver,
+    offered: list[str],
 ) -> Generator[Event, None, str]:
     """Execute every call of a model turn; returns the worst failure: "terminal", "retry" or ""."""
     worst = ""
     for call in turn.tool_calls:
         token = observer.tool_started(call)
-        arguments, outcome = call_tool(call.name, call.arguments, ctx, call.id)
+        arguments, outcome = call_tool(call.name, call.arguments, ctx, call.id, offered)
         observer.tool_finished(token, arguments, outcome)
         yield ToolCallEvent(call_id=call.id, name=call.name, arguments=arguments)
         yield from outcome.events
@@ -168,6 +191,30 @@ def _grounding_nudge(missing: list[str]) -> str:
     return (
         f"Your answer contains {', '.join(missing[:5])}, which appear(s) in no result of this turn. "
         "Answer again using only numbers from the results, and name the run(s)."
+    )
+
+
+def _unrun_claim(text: str, question: str) -> str:
+    """What an answer given before any query ran presents as a result: a query written out, or numbers."""
+    if looks_like_sql(text):
+        return "holds a query, but no tool ran it"
+    guessed = guessed_numbers(text, question)
+    return f"states {', '.join(guessed[:5])}, but no query ran in this turn" if guessed else ""
+
+
+def _unrun_nudge(claim: str, offered: list[str]) -> str:
+    tool = "run_sql" if "run_sql" in offered else offered[0]
+    return (
+        f"Your reply {claim}, so nothing in it comes from the data. Call the {tool} tool to run the query, "
+        "then answer from its result; if the data cannot answer the question, say why."
+    )
+
+
+def _doubt_nudge(doubts: list[str]) -> str:
+    return (
+        f"Before you answer: {' '.join(doubts[:3])} So your last result does not show what the question asks. "
+        "Run the query again with the column's own spelling of the value, or, if no row really matches, "
+        "say so and name the values the column holds."
     )
 
 

@@ -15,6 +15,12 @@ from typing import Any
 from csvanalyst.catalog.schema import DatasetInfo
 
 _EQUALITY = frozenset({"=", "!=", "in", "not in"})
+MISSING_VALUE = "has no value"
+
+
+def is_missing_value_note(note: str) -> bool:
+    """A note saying a filter compared a column with a value it never holds (so the result is suspect)."""
+    return note.startswith("Column ") and f" {MISSING_VALUE} " in note
 
 
 def result_notes(kind: str, text: str, dataset: DatasetInfo, rows: list[list[Any]], row_count: int) -> list[str]:
@@ -83,7 +89,7 @@ def _missing_value(column: str, value: str, dataset: DatasetInfo) -> str | None:
             return None
         near = _nearest(value, spelled)
         listed = ", ".join(repr(v) for v in near) if near else ", ".join(repr(v) for v in spelled[:5])
-        return f"Column {name} has no value {value!r}; its nearest values are {listed}."
+        return f"Column {name} {MISSING_VALUE} {value!r}; its nearest values are {listed}."
     return None
 
 

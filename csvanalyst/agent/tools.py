@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from csvanalyst.agent.coerce import ArgumentError, extract_sql, parse_arguments
+from csvanalyst.agent.coerce import ArgumentError, argument_problem, extract_sql, parse_arguments
 from csvanalyst.agent.flat_schema import flat_schema
-from csvanalyst.agent.result_notes import result_notes
+from csvanalyst.agent.result_notes import is_missing_value_note, result_notes
+from csvanalyst.agent.toolsets import ToolSet, tool_names
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.config import Settings
 from csvanalyst.core.query import DataScope, QueryOutcome, execute
@@ -90,6 +91,7 @@ class ToolContext:
     thread_id: str | None = None
     cancel: threading.Event | None = None  # set by the front end: stops a sandbox run in flight
     runs: dict[str, RunFinished] = field(default_factory=dict)  # the runs of this turn, by id
+    doubts: dict[str, list[str]] = field(default_factory=dict)  # notes saying a run's filter matched no value
 
 
 @dataclass
@@ -154,6 +156,7 @@ def _run_result(outcome: QueryOutcome, kind: str, text: str, call_id: str, ctx: 
     plan = json.loads(text) if kind == "plan" else None
     events: list[Event] = [SqlCompiled(call_id=call_id, sql=outcome.sql, plan=plan), finished]
     notes = result_notes(kind, text, ctx.dataset, finished.rows[:MODEL_PREVIEW_ROWS], result.row_count)
+    ctx.doubts[outcome.run_id] = [note for note in notes if is_missing_value_note(note)]
     if kind != "python":
         return ToolOutcome(content=model_view(finished, notes), events=events, run_id=outcome.run_id)
     if result.chart:
@@ -258,29 +261,34 @@ TOOLS: dict[str, Tool] = {
 }
 
 
-def tool_specs(*, python: bool = False) -> list[ToolSpec]:
-    """The tools the model is offered; run_python only when Python analysis is enabled."""
-    specs = [t.spec() for t in TOOLS.values() if python or t.name != "run_python"]
-    from csvanalyst.plan.model import plan_json_schema
+def tool_specs(*, python: bool = False, tool_set: ToolSet = "full") -> list[ToolSpec]:
+    """The tools the model is offered: those of `tool_set`, run_python only when Python analysis is on."""
+    specs = [TOOLS[name].spec() for name in tool_names(tool_set, python=python)]
+    for spec in specs:
+        if spec.name == "run_plan":
+            from csvanalyst.plan.model import plan_json_schema
 
-    plan = flat_schema(plan_json_schema())
-    plan["description"] = "A QueryPlan object (fields below); compiled to DuckDB SQL after validation."
-    specs[0].parameters["properties"]["plan"] = plan
+            plan = flat_schema(plan_json_schema())
+            plan["description"] = "A QueryPlan object (fields below); compiled to DuckDB SQL after validation."
+            spec.parameters["properties"]["plan"] = plan
     return specs
 
 
-def call_tool(name: str, raw_arguments: str, ctx: ToolContext, call_id: str) -> tuple[dict[str, Any], ToolOutcome]:
-    """Validate and run one call; every problem becomes a precise error the model can act on."""
-    tool = TOOLS.get(name)
+def call_tool(
+    name: str, raw_arguments: str, ctx: ToolContext, call_id: str, offered: Sequence[str] | None = None
+) -> tuple[dict[str, Any], ToolOutcome]:
+    """Validate and run one call of an offered tool; every problem becomes a precise error the model can act on."""
+    offered = list(TOOLS) if offered is None else list(offered)
+    tool = TOOLS.get(name) if name in offered else None
     if tool is None:
-        message = f"There is no tool {name!r}. Available tools: {', '.join(TOOLS)}."
+        message = f"There is no tool {name!r}. Available tools: {', '.join(offered)}.{_nearest_tool(name, offered)}"
         return {}, error_outcome(CsvAnalystError(message, code="unknown_tool"))
     try:
         arguments = _arguments_for(name, raw_arguments)
         args = tool.args.model_validate(arguments)
     except (ArgumentError, ValidationError) as exc:
-        message = f"Invalid arguments for {name}: {exc}"[:1500]
-        return {}, error_outcome(CsvAnalystError(message, code="invalid_arguments"))
+        message, hint = argument_problem(name, tool.args, exc)
+        return {}, error_outcome(CsvAnalystError(message, hint=hint, code="invalid_arguments"))
     return arguments, tool.handler(args, ctx, call_id)
 
 
@@ -292,3 +300,12 @@ def _arguments_for(name: str, raw: str) -> dict[str, Any]:
         if name == "run_sql" and raw.strip() and not raw.lstrip().startswith(("{", "[", '"')):
             return {"sql": raw}
         raise
+
+
+def _nearest_tool(name: str, offered: list[str]) -> str:
+    """` Did you mean 'run_sql'?` for a tool sharing a word with the name (`execute_sql`), else a close spelling."""
+    from csvanalyst.plan.names import suggest
+
+    words = set(name.lower().replace("-", "_").split("_")) - {"", "run", "get"}
+    sharing = [tool for tool in offered if words & set(tool.split("_"))]
+    return f" Did you mean {' or '.join(repr(t) for t in sharing)}?" if sharing else suggest(name, offered)

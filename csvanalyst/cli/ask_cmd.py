@@ -12,12 +12,20 @@ import typer
 from csvanalyst.cli.options import (
     DaemonOpt,
     DatasetOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
+    EscapeOpt,
     FileOpt,
+    HeaderOpt,
     OutputOpt,
+    QuoteOpt,
     SandboxOpt,
+    SkipRowsOpt,
     StrictOpt,
     TimeoutOpt,
     TraceOpt,
+    reader_from,
     settings_with,
 )
 from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
@@ -55,6 +63,13 @@ def ask(
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
     strict: StrictOpt = False,
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
+    escape: EscapeOpt = None,
+    header: HeaderOpt = None,
+    skip_rows: SkipRowsOpt = None,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = None,
     daemon: DaemonOpt = None,
 ) -> None:
     """Ask a question about a dataset in plain language."""
@@ -79,7 +94,8 @@ def ask(
         model=model,
         samples=not no_samples,
     )
-    scope = DataScope(dataset=dataset, files=tuple(file or ()))
+    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
+    scope = DataScope(dataset=dataset, files=tuple(file or ()), reader=reader)
     if continue_last and thread:
         raise UsageError("--continue and --thread are alternatives.", hint="--continue is --thread last.")
     if continue_last or thread:
@@ -89,7 +105,10 @@ def ask(
         _print_prompt(session, text, scope, thread)
         return
     from csvanalyst.cli.ask_render import render_events
+    from csvanalyst.cli.ingest_progress import ingest_progress
 
+    with ingest_progress():
+        scope.resolve()  # read (and cache) the files here, with progress, before the answer streams
     stream = session.ask(text, scope, thread_id=thread)
     summary = render_events(stream, mode="events" if events else "json" if json_out else "live", show_sql=show_sql)
     if output is not None:
@@ -165,21 +184,5 @@ def _no_chart_reason(summary: dict[str, Any]) -> str:
 def _print_prompt(session: Any, question: str, scope: Any, thread: str | None) -> None:
     import json
 
-    from csvanalyst.agent.prompts import build_messages
-    from csvanalyst.agent.tools import tool_specs
-
-    dataset = scope.resolve()
-    history = session.history(thread) if thread else []
-    messages = build_messages(dataset, question, history, samples=session.samples)
-    from csvanalyst.agent.prompts import estimated_tokens
-
-    payload: dict[str, Any] = {
-        "messages": [m.model_dump(exclude_defaults=True) for m in messages],
-        "tools": [t.model_dump() for t in tool_specs()],
-    }
-    payload["estimated_tokens"] = {
-        "total": estimated_tokens(payload),
-        "tools": estimated_tokens(payload["tools"]),
-        "note": "about 4 characters per token; the model's own tokenizer may differ",
-    }
+    payload = session.first_request(question, scope, thread)
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")

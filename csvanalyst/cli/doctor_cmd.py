@@ -15,6 +15,7 @@ def doctor(
 ) -> None:
     """Report model providers (keys masked), sandboxes and the store."""
     report: dict[str, Any] = {"providers": _providers(), "sandboxes": _sandboxes(), "store": _store()}
+    report["model_server"] = _model_server()
     report["next_steps"] = next_steps(report)
     if fix:
         report["fixed"] = _fix()
@@ -37,6 +38,9 @@ def next_steps(report: dict[str, Any]) -> list[str]:
             "Questions are answered by the offline rule planner. For a language model, set OPENAI_API_KEY or "
             "ANTHROPIC_API_KEY, or OPENAI_BASE_URL for a local OpenAI-compatible server (Ollama, vLLM)."
         )
+    server = report.get("model_server") or {}
+    if server.get("warning"):
+        steps.append(server["warning"])
     docker = next((s for s in report["sandboxes"] if s["sandbox"] == "docker"), None)
     if docker is not None and not docker["usable"] and "image" in docker["detail"].lower():
         steps.append("For the container sandbox, build its runner image: csvanalyst runner build")
@@ -48,6 +52,13 @@ def _providers() -> list[dict[str, Any]]:
     from csvanalyst.llm.factory import describe_providers
 
     return describe_providers()
+
+
+def _model_server() -> dict[str, Any] | None:
+    from csvanalyst.config import get_settings
+    from csvanalyst.core.context_check import context_window_report
+
+    return context_window_report(get_settings())
 
 
 def _sandboxes() -> list[dict[str, Any]]:
@@ -141,6 +152,16 @@ def _print(report: dict[str, Any]) -> None:
         mark = "[green]✓[/]" if p.get("configured") else "[dim]·[/]"
         details = ", ".join(f"{k}={v}" for k, v in p.items() if k not in ("provider", "configured") and v)
         console.print(f"  {mark} {p['provider']:10s} {escape(details)}")
+    server = report.get("model_server")
+    if server is not None:
+        window = server.get("context_window")
+        mark = "[yellow]![/]" if server.get("warning") else "[green]✓[/]"
+        size = f"context window {window} tokens" if window else "context window not determined"
+        need = (
+            f", first request about {server['first_request_tokens']} tokens" if "first_request_tokens" in server else ""
+        )
+        console.print(f"[bold]Local model server[/]\n  {mark} {escape(server['server'])}: {size}{need}")
+        console.print(f"    [dim]{escape(str(server.get('source', '')))}[/]")
     console.print("[bold]Sandboxes[/]")
     for s in report["sandboxes"]:
         mark = "[green]✓[/]" if s["usable"] else "[red]✗[/]"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions, from_mapping
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.config import Settings, get_settings
 from csvanalyst.errors import (
@@ -29,30 +30,44 @@ QueryKind = Literal["sql", "plan", "python"]
 
 @dataclass(frozen=True)
 class DataScope:
-    """What a query may see: a registered dataset by name, or ad-hoc CSV files."""
+    """What a query may see: a registered dataset by name, or ad-hoc files read with `reader` options."""
 
     dataset: str | None = None
     files: tuple[Path, ...] = ()
+    reader: ReaderOptions = NO_OPTIONS
 
     def to_dict(self) -> dict[str, object]:
         if self.files:
-            return {"files": [str(p.resolve()) for p in self.files]}
+            given = self.reader.given()
+            return {"files": [str(p.resolve()) for p in self.files], **({"reader": given} if given else {})}
         return {"dataset": self.dataset}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> DataScope:
         files = data.get("files") or []
         dataset = data.get("dataset")
+        reader = data.get("reader")
         assert isinstance(files, list)
-        return cls(dataset=str(dataset) if dataset else None, files=tuple(Path(str(f)) for f in files))
+        return cls(
+            dataset=str(dataset) if dataset else None,
+            files=tuple(Path(str(f)) for f in files),
+            reader=from_mapping(reader if isinstance(reader, dict) else None, "the recorded scope"),
+        )
 
     def resolve(self) -> DatasetInfo:
         from csvanalyst.catalog import registry
 
         if self.dataset and self.files:
             raise UsageError("Give either a dataset (-d) or files (--file), not both.")
+        if self.dataset and self.reader.given():
+            raise UsageError(
+                "Reader options (--delimiter, --header, ...) apply to --file; a registered dataset keeps the ones "
+                "it was added with.",
+                hint=f"Drop them, or register it again: `datasets remove {self.dataset}` then `datasets add` "
+                "with the options.",
+            )
         if self.files:
-            return registry.file_dataset(list(self.files))
+            return registry.file_dataset(list(self.files), self.reader)
         if self.dataset:
             return registry.get_dataset(self.dataset)
         raise UsageError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sqlite3
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from csvanalyst.agent.loop import TurnState
     from csvanalyst.agent.observer import TurnObserver
     from csvanalyst.agent.tools import ToolContext, ToolOutcome
+    from csvanalyst.agent.toolsets import ToolSet
     from csvanalyst.catalog.schema import DatasetInfo
     from csvanalyst.observability.tracing import TurnTracer
 
@@ -182,7 +183,8 @@ class Session:
         yield Status(message=f"asking {self.client.provider} ({self.client.model})")
         if tracer is not None:
             tracer.set_provider(self.client.provider, self.client.model)
-        messages = build_messages(dataset, question, self.history(thread_id), samples=self.samples)
+        tool_set = self.tool_set()
+        messages = build_messages(dataset, question, self.history(thread_id), samples=self.samples, tool_set=tool_set)
         settings = ModelSettings(model=self.model)
         yield from run_agent(
             self.client,
@@ -193,7 +195,43 @@ class Session:
             cancel=cancel,
             state=state,
             observer=tracer,
+            tool_set=tool_set,
         )
+
+    def tool_set(self) -> ToolSet:
+        """The tools this session's model is offered (the `tool_set` setting; `auto` decides by provider)."""
+        from csvanalyst.agent.toolsets import choose_tool_set, tool_set_for
+
+        if self._client is not None:
+            return tool_set_for(self.settings.tool_set, self._client)
+        from csvanalyst.config import provider_setting
+        from csvanalyst.llm.factory import resolve_provider
+
+        # Decided without creating the client, so --show-prompt works before a key is set.
+        provider = resolve_provider(self.provider)
+        return choose_tool_set(self.settings.tool_set, provider, provider_setting("openai_base_url"))
+
+    def first_request(self, question: str, scope: DataScope, thread_id: str | None = None) -> dict[str, Any]:
+        """Exactly what the model would be sent for `question` (messages and tools), with a token estimate."""
+        from csvanalyst.agent.prompts import build_messages, estimated_tokens
+        from csvanalyst.agent.tools import tool_specs
+        from csvanalyst.core.query import python_refusal
+
+        tool_set = self.tool_set()
+        history = self.history(thread_id) if thread_id else []
+        messages = build_messages(scope.resolve(), question, history, samples=self.samples, tool_set=tool_set)
+        python = python_refusal(self.settings, self.executor) is None
+        payload: dict[str, Any] = {
+            "tool_set": tool_set,
+            "messages": [m.model_dump(exclude_defaults=True) for m in messages],
+            "tools": [t.model_dump() for t in tool_specs(python=python, tool_set=tool_set)],
+        }
+        payload["estimated_tokens"] = {
+            "total": estimated_tokens({k: payload[k] for k in ("messages", "tools")}),
+            "tools": estimated_tokens(payload["tools"]),
+            "note": "about 4 characters per token; the model's own tokenizer may differ",
+        }
+        return payload
 
     def _direct_python(
         self, code: str, ctx: ToolContext, state: TurnState, observer: TurnObserver | None

@@ -63,6 +63,10 @@ class OpenAIClient(SdkClient):
     def _create(self) -> Any:
         return self._client().chat.completions.create
 
+    def models(self, timeout_s: float = 5.0) -> list[dict[str, Any]]:
+        """The server's /models entries with every field it sends (local servers add their limits there)."""
+        return [entry.to_dict() for entry in self._client().models.list(timeout=timeout_s).data]
+
     def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
         return request_kwargs(
             settings.model or self.model,

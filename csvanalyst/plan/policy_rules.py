@@ -8,6 +8,7 @@ the tree is visited, wherever it is nested.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection, Iterable
 
 from sqlglot import exp
@@ -255,10 +256,24 @@ def _listing(names: Iterable[str]) -> str:
 
 
 def suggest(name: str, candidates: Collection[str]) -> list[str]:
-    """Close matches, compared case-insensitively because DuckDB identifiers are."""
+    """Close matches, compared case-insensitively because DuckDB identifiers are; failing those, names made
+    sharing all the words of the shorter one (`tip_value` for `tip`, `bill` or `bill_total` for `total_bill`)."""
     by_lower = {candidate.lower(): candidate for candidate in candidates}
     matches = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)
-    return [by_lower[match] for match in matches]
+    if matches:
+        return [by_lower[match] for match in matches]
+    parts = _name_words(name)
+    return [c for c in sorted(candidates) if parts and _name_words(c) and _shares_words(_name_words(c), parts)][:3]
+
+
+def _shares_words(one: frozenset[str], other: frozenset[str]) -> bool:
+    return one <= other or other <= one
+
+
+def _name_words(name: str) -> frozenset[str]:
+    """The words of a name, split on case changes, digits and punctuation."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return frozenset(re.findall(r"[a-z]+|[0-9]+", spaced.lower()))
 
 
 def did_you_mean(name: str, candidates: Collection[str]) -> str:

@@ -17,6 +17,11 @@ paid API. Each request consumes the next scripted `Reply`; every request is reco
         ...
         server.requests[0].body["messages"]                           # what the client sent
 
+`metadata={"/v1/models": {...}, "/props": {...}, "/api/show": {...}}` also serves those JSON bodies (to GET
+and POST), the way local servers describe their models and context window (vLLM's `max_model_len` in
+/v1/models, llama.cpp's `/props`, Ollama's `/api/show`); any other path answers 404. Such requests are
+recorded in `server.metadata_requests`, apart from the model requests.
+
 Both endpoints answer non-streaming (JSON) and streaming (`"stream": true`, SSE in each provider's
 event format) requests. `repeat=Reply(...)` answers every request after the script runs out (e.g. a
 model that never stops calling tools); without it an exhausted script answers 400. A request that
@@ -30,7 +35,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
@@ -78,10 +83,19 @@ class WireServer(LoopbackServer):
 
     thread_name = "wire-server"
 
-    def __init__(self, script: Iterable[Reply] = (), *, repeat: Reply | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        script: Iterable[Reply] = (),
+        *,
+        repeat: Reply | None = None,
+        host: str = "127.0.0.1",
+        metadata: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         self._script: deque[Reply] = deque(script)
         self.repeat = repeat
+        self.metadata = dict(metadata or {})
         self.requests: list[RecordedRequest] = []
+        self.metadata_requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._httpd = _QuietServer((host, 0), _Handler)
         self._httpd.wire = self  # type: ignore[attr-defined]
@@ -121,9 +135,31 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read `server.requests`, not stderr."""
 
+    def do_GET(self) -> None:
+        self._serve_metadata("")
+
+    def _serve_metadata(self, raw: str) -> None:
+        wire: WireServer = self.server.wire  # type: ignore[attr-defined]
+        path = self.path.split("?", 1)[0]
+        try:
+            body = json.loads(raw or "{}")
+        except json.JSONDecodeError:
+            body = {}
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        with wire._lock:
+            wire.metadata_requests.append(RecordedRequest("metadata", path, headers, body, raw))
+        if path in wire.metadata:
+            self._send_json(200, wire.metadata[path])
+        else:
+            self._send_json(404, {"error": {"message": f"no route {path}", "type": "not_found_error"}})
+
     def do_POST(self) -> None:
         route = ROUTES.get(self.path.split("?", 1)[0])
         raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode("utf-8", "replace")
+        wire_server: WireServer = self.server.wire  # type: ignore[attr-defined]
+        if route is None and self.path.split("?", 1)[0] in wire_server.metadata:
+            self._serve_metadata(raw)
+            return
         if route is None:
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found_error"}})
             return

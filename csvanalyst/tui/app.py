@@ -35,14 +35,14 @@ class AnalystApp(App[None]):
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, SlashCommands}
     # None of these is an editing key of the prompt (TextArea uses Ctrl+A/D/E/K/U/W/X/Y/Z…); a test checks.
     BINDINGS: ClassVar[list[Any]] = [
-        Binding("escape", "cancel_turn", "Cancel"),
-        Binding("ctrl+n", "new_thread", "New thread"),
-        Binding("ctrl+r", "focus_threads", "Threads"),
-        Binding("ctrl+o", "focus_datasets", "Datasets"),
-        Binding("ctrl+l", "focus_prompt", "Prompt"),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
-        Binding("f1", "help", "Help"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("escape", "cancel_turn", "Cancel", tooltip="cancel the running question"),
+        Binding("ctrl+n", "new_thread", "New thread", tooltip="start a new thread"),
+        Binding("ctrl+r", "focus_threads", "Threads", tooltip="focus the thread list"),
+        Binding("ctrl+o", "focus_datasets", "Datasets", tooltip="focus the datasets"),
+        Binding("ctrl+l", "focus_prompt", "Prompt", tooltip="focus the prompt"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", tooltip="hide / show the sidebar"),
+        Binding("f1", "help", "Help", tooltip="this help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="quit"),
     ]
 
     def __init__(self, session: Any, scope: DataScope, thread_id: str | None = None) -> None:

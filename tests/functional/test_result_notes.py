@@ -20,7 +20,7 @@ TIPS = PUBLIC / "tips.csv"
 
 
 def _tool_result(first_call) -> dict:
-    model = ScriptedModel([first_call, answer("done")])
+    model = ScriptedModel([first_call, answer("done")], repeat_last=True)  # a suspect result gets pushed back
     list(Session(client=model).ask("q", DataScope(files=(TIPS,))))
     tool = next(m for m in model.calls[1] if isinstance(m, Message) and m.role == "tool")
     return json.loads(tool.content)

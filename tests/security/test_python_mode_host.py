@@ -61,6 +61,7 @@ def test_the_model_is_not_offered_python_without_filesystem_isolation(mode: str)
 def test_ast_check_runs_on_the_host_first() -> None:
     class NoRun:
         name = "never"
+        isolation = "bwrap"  # a wall that would let Python run: only the AST check may refuse it
 
         def run(self, *args: object, **kwargs: object) -> None:
             raise AssertionError("a refused snippet must not reach the sandbox")

@@ -32,6 +32,9 @@ def _check(sql: str) -> None:
         ("WITH t AS (SELECT amont FROM orders) SELECT * FROM t", "amont", "amount"),
         ("SELECT * EXCLUDE (amout) FROM orders", "amout", "amount"),
         ("SELECT c.naem FROM orders o JOIN customers c ON o.customer_id = c.id", "naem", "name"),
+        # no close spelling: a name made of the real one's words and more, or of some of them
+        ("SELECT amount_value FROM orders", "amount_value", "amount"),
+        ("SELECT idCustomer FROM orders", "idCustomer", "customer_id"),
     ],
 )
 def test_unknown_column_is_rejected_with_a_suggestion(sql: str, column: str, suggestion: str) -> None:

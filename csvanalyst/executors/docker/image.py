@@ -140,7 +140,7 @@ def ensure_base(client: Any, progress: Progress) -> str:
         pass
     tarball = cache_dir() / f"rootfs-{base_key()}.tar"
     if not tarball.exists():
-        _debootstrap(tarball, progress)
+        debootstrap_base(tarball, progress)
     progress(f"importing {tarball.name}")
     repo, _, version = tag.partition(":")
     with tarball.open("rb") as fh:
@@ -148,7 +148,8 @@ def ensure_base(client: Any, progress: Progress) -> str:
     return tag
 
 
-def _debootstrap(tarball: Path, progress: Progress) -> None:
+def debootstrap_base(tarball: Path, progress: Progress) -> None:
+    """Make the Debian base tarball (minbase + python3), shared by the runner image and the microVM rootfs."""
     from csvanalyst.errors import EnvironmentProblem
 
     if shutil.which("debootstrap") is None or os.geteuid() != 0:

@@ -42,7 +42,7 @@ def build_rootfs(progress: Progress = lambda _: None) -> Path:
     target = default_rootfs()
     if target.is_dir():
         return target
-    tarball = _base_tarball()
+    tarball = _base_tarball(progress)
     site = docker_image.ensure_site(progress)
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -61,15 +61,12 @@ def build_rootfs(progress: Progress = lambda _: None) -> Path:
     return target
 
 
-def _base_tarball() -> Path:
-    from csvanalyst.errors import EnvironmentProblem
-
+def _base_tarball(progress: Progress) -> Path:
+    """The cached Debian base, made with debootstrap when this home has none yet: a runner image built
+    earlier (or under another home) leaves no tarball behind in this one."""
     tarball = docker_image.cache_dir() / f"rootfs-{docker_image.base_key()}.tar"
     if not tarball.is_file():
-        raise EnvironmentProblem(
-            f"The Debian base {tarball} for the microVM root filesystem is not cached.",
-            hint="Run `csvanalyst runner build` once (it makes the base with debootstrap), then build the rootfs.",
-        )
+        docker_image.debootstrap_base(tarball, progress)
     return tarball
 
 

@@ -18,8 +18,8 @@ MODES = ("ask", "SQL", "PYTHON")
 
 class PromptInput(TextArea):
     BINDINGS = [  # noqa: RUF012
-        Binding("ctrl+t", "cycle_mode", "Mode"),
-        Binding("ctrl+j", "newline", "New line", show=False),
+        Binding("ctrl+t", "cycle_mode", "Mode", tooltip="prompt mode: ask → SQL → PYTHON"),
+        Binding("ctrl+j", "newline", "New line", show=False, tooltip="a new line in the prompt"),
     ]
 
     class Submitted(Message):

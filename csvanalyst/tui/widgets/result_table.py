@@ -56,9 +56,9 @@ def sort_key(value: Any) -> tuple[int, Any]:
 
 class ResultTable(DataTable[Any]):
     BINDINGS = [  # noqa: RUF012
-        Binding("s", "sort_column", "Sort"),
-        Binding("right_square_bracket", "page(1)", "Next page"),
-        Binding("left_square_bracket", "page(-1)", "Prev page"),
+        Binding("s", "sort_column", "Sort", tooltip="sort the whole result by the cursor's column"),
+        Binding("right_square_bracket", "page(1)", "Next page", tooltip="next page of a long result"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", tooltip="previous page"),
     ]
 
     class PageShown(Message):

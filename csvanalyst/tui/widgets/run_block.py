@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Collapsible, Static
@@ -31,9 +32,9 @@ class RunBlock(Vertical):
     """Holds the run's event; the rows shown are the preview until `show_rows` gets the full result."""
 
     BINDINGS = [  # noqa: RUF012
-        ("c", "copy_sql", "Copy SQL"),
-        ("a", "load_all", "All rows"),
-        ("x", "export", "Export"),
+        Binding("c", "copy_sql", "Copy SQL", tooltip="copy the result's SQL"),
+        Binding("a", "load_all", "All rows", tooltip="load all rows (runs the SQL again)"),
+        Binding("x", "export", "Export", tooltip="export the result to a file"),
     ]
 
     def __init__(self, run: RunFinished, **kwargs: Any) -> None:
