@@ -37,7 +37,8 @@ def test_ask_runs_the_loop_over_a_wire_format_server(provider: str, isolated_hom
     ]
     with WireServer(script) as server:
         env = (
-            {"OPENAI_BASE_URL": server.openai_url, "OPENAI_MODEL": "gpt-4o-mini"}
+            # the full QueryPlan tool set over the real SDK (a local base URL would pick the compact one)
+            {"OPENAI_BASE_URL": server.openai_url, "OPENAI_MODEL": "gpt-4o-mini", "CSVANALYST_TOOL_SET": "full"}
             if provider == "openai"
             else {"ANTHROPIC_API_KEY": "test-key-abcd", "ANTHROPIC_BASE_URL": server.url}
         )
@@ -89,7 +90,7 @@ def test_config_file_model_and_base_url_are_honoured_and_usage_names_them(isolat
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "CSVANALYST_MODEL"))}
     with WireServer(script) as server:
         (isolated_home / "config.toml").write_text(
-            f'model = "my-local-model"\nopenai_base_url = "{server.openai_url}"\nmodle = "typo"\n'
+            f'model = "my-local-model"\nopenai_base_url = "{server.openai_url}"\ntool_set = "full"\nmodle = "typo"\n'
         )
         env = {**clean, "CSVANALYST_HOME": str(isolated_home), "CSVANALYST_ALLOW_MODEL_REQUESTS": "0"}
         proc = subprocess.run(

@@ -369,7 +369,7 @@ def test_show_prompt_sends_schema_not_files(home: Path) -> None:
     assert "<dataset_schema>" in system and '"samples"' not in system and '"values"' not in system
     assert {t["name"] for t in doc["tools"]} >= {"run_plan", "run_sql"}
     tokens = doc["estimated_tokens"]
-    sent = {k: v for k, v in doc.items() if k != "estimated_tokens"}
+    sent = {k: v for k, v in doc.items() if k not in ("estimated_tokens", "tool_set")}  # reported, not sent
     assert tokens["total"] == -(-len(json.dumps(sent, ensure_ascii=False)) // 4)
     assert 0 < tokens["tools"] < tokens["total"]
 
