@@ -99,8 +99,14 @@ def alive(pid: int) -> bool:
         return False
 
 
+# A transient status line (cursor hidden, redrawn, erased, cursor shown): how many frames it drew
+# depends on how long the run took, so only its presence is compared.
+_TRANSIENT_STATUS = re.compile(r"\x1b\[\?25l.*?\x1b\[\?25h", re.S)
+
+
 def same_text(text: str) -> str:
-    """Output with what differs from run to run (run ids, timings) masked."""
+    """Output with what differs from run to run (run ids, timings, status frames) masked."""
+    text = _TRANSIENT_STATUS.sub("STATUS", text)
     masked = _THREAD_ID.sub("THREAD", _RUN_ID.sub("RUN", text))
     return _TIMINGS.sub(r'"\1": 0', _MS.sub("N ms", masked))
 
