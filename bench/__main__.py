@@ -179,7 +179,11 @@ def main() -> None:
 
 # Suites of the other front ends and backends, each in its own module with run() -> dict.
 EXTRA_SUITES = [
-    s for s in os.environ.get("BENCH_SUITES", "planner,mistakes,corpus,sandboxes,server,tui,tracing").split(",") if s
+    s
+    for s in os.environ.get("BENCH_SUITES", "planner,mistakes,corpus,sandboxes,server,tui,tui_frames,tracing").split(
+        ","
+    )
+    if s
 ]
 
 
