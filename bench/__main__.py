@@ -1,7 +1,8 @@
 """`make bench`: csvanalyst against plain DuckDB and pandas on the same files, in the same run.
 
-Sizes are set by BENCH_ROWS (default 10,000,000) and BENCH_REPEATS (default 3). Results are printed as a
-table and written to bench/results/latest.json.
+Sizes are set by BENCH_ROWS (default 10,000,000) and BENCH_REPEATS (default 3); the shell-command suite
+(bench/shell.py) by BENCH_SHELL_ROWS and BENCH_SHELL_ROUNDS; BENCH_SUITES picks the extra suites. Results are
+printed as a table and written to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def bench_cached_repeat(csv: Path, home: Path) -> dict[str, float]:
         repeats=REPEATS,
     )
     from csvanalyst.core.query import DataScope, execute
-    from csvanalyst.executors.local import LocalExecutor
+    from csvanalyst.executors.local.executor import LocalExecutor
 
     settings = use_home(home)
     scope = DataScope(dataset="big")
@@ -180,9 +181,9 @@ def main() -> None:
 # Suites of the other front ends and backends, each in its own module with run() -> dict.
 EXTRA_SUITES = [
     s
-    for s in os.environ.get("BENCH_SUITES", "planner,mistakes,corpus,sandboxes,server,tui,tui_frames,tracing").split(
-        ","
-    )
+    for s in os.environ.get(
+        "BENCH_SUITES", "shell,planner,mistakes,corpus,loader,sandboxes,server,tui,tui_frames,tracing"
+    ).split(",")
     if s
 ]
 

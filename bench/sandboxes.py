@@ -41,7 +41,7 @@ def _p95(samples: list[float]) -> float:
 
 
 def _backends(request: RunRequest) -> dict[str, Callable[[], object]]:
-    from csvanalyst.executors.local import LocalExecutor
+    from csvanalyst.executors.local.executor import LocalExecutor
     from csvanalyst.runner.main import run as run_in_process
 
     data = request.model_dump(mode="json")
@@ -52,7 +52,7 @@ def _backends(request: RunRequest) -> dict[str, Callable[[], object]]:
         "local_warm": lambda: warm.run(request),
     }
     try:
-        from csvanalyst.executors.docker import DockerExecutor
+        from csvanalyst.executors.docker.executor import DockerExecutor
 
         docker_cold, docker_warm = DockerExecutor(), DockerExecutor(keep_warm=True)
     except Exception as exc:  # no daemon or no image: measure what exists here

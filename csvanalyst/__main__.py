@@ -1,6 +1,6 @@
-"""`python -m csvanalyst` runs the same CLI as the console script."""
+"""`python -m csvanalyst` runs the same CLI as the console script (warm worker included)."""
 
-from csvanalyst.cli.app import main
+from csvanalyst.daemon.client import main
 
 if __name__ == "__main__":
     main()

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
         "Also on when ENABLE_PYTHON_EXECUTION=1.",
     )
 
+    daemon: bool = Field(
+        False,
+        description="Hand one-shot commands (sql, ask, plan) to a warm per-user background worker "
+        "(docs/daemon.md); off (the default) runs every command in its own process unless it says --daemon.",
+    )
+    daemon_idle_s: float = Field(
+        900.0, gt=0, le=7 * 24 * 3600, description="Seconds the background worker waits for a command before exiting."
+    )
+
     model: str | None = Field(None, description="Model name for the chosen provider (default: per provider).")
     tool_set: Literal["auto", "full", "compact"] = Field(
         "auto",

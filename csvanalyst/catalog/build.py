@@ -13,21 +13,24 @@ from pathlib import Path
 from csvanalyst.catalog.csvsql import literal
 from csvanalyst.catalog.diskfull import disk_full_error, is_disk_full
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
+from csvanalyst.catalog.formats import TableInput, table_inputs
 from csvanalyst.catalog.ingest import ingest
-from csvanalyst.catalog.parquet_input import is_parquet, read_parquet_table
+from csvanalyst.catalog.parquet_input import read_parquet_table
 from csvanalyst.catalog.profile import profile_table
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions
 from csvanalyst.catalog.schema import DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import CsvSpec, read_spec
-from csvanalyst.catalog.sources import Source
+from csvanalyst.catalog.sources import Source, check_unique
 from csvanalyst.errors import InputError
 
 Progress = Callable[[str, float], None]
 
 
-def fingerprint_of(sources: list[Source]) -> str:
-    """The dataset fingerprint of the files as they are now."""
+def fingerprint_of(sources: list[Source], reader: ReaderOptions = NO_OPTIONS) -> str:
+    """The dataset fingerprint of the files as they are now, read with `reader`."""
     try:
-        return combine([(table, file_fingerprint(path)) for table, path in sources])
+        parts = [(table, file_fingerprint(path)) for table, path in sources]
+        return combine(parts + ([("~reader", reader.key())] if reader.key() else []))
     except OSError as exc:
         raise InputError(
             f"Cannot read a source file: {exc.filename}: {exc.strerror}.",
@@ -42,15 +45,21 @@ def build_dataset(
     sources: list[Source],
     cache_root: Path,
     progress: Progress | None = None,
+    reader: ReaderOptions = NO_OPTIONS,
 ) -> DatasetInfo:
     """Validate all `sources`, then ingest and profile them under `cache_root/name/<fingerprint>`."""
-    fingerprint = fingerprint_of(sources)
+    fingerprint = fingerprint_of(sources, reader)
     target = cache_root / name / fingerprint
     scratch = target / ".utf8"
     shutil.rmtree(target, ignore_errors=True)
     try:
-        specs = [(table, path, None if is_parquet(path) else read_spec(path, scratch)) for table, path in sources]
-        tables = [_table(table, path, spec, target, progress) for table, path, spec in specs]
+        inputs = [(table + part.suffix, path, part) for table, path in sources for part in table_inputs(path, scratch)]
+        check_unique([name for name, _, _ in inputs], [path for _, path, _ in inputs])
+        specs = [
+            (name, path, part, None if part.kind == "parquet" else read_spec(part.path, scratch, reader))
+            for name, path, part in inputs
+        ]
+        tables = [_table(name, path, part, spec, target, progress) for name, path, part, spec in specs]
     except BaseException as exc:
         shutil.rmtree(target, ignore_errors=True)
         if isinstance(exc, Exception) and is_disk_full(exc):
@@ -63,12 +72,15 @@ def build_dataset(
         origin=origin,
         fingerprint=fingerprint,
         tables=tables,  # type: ignore[arg-type]
+        reader=reader.given(),
     )
 
 
-def _table(table: str, original: Path, spec: CsvSpec | None, target: Path, progress: Progress | None) -> TableSchema:
+def _table(
+    table: str, original: Path, part: TableInput, spec: CsvSpec | None, target: Path, progress: Progress | None
+) -> TableSchema:
     dest = target / f"{table}.parquet"
-    result = ingest(spec, dest, original, progress) if spec else read_parquet_table(original, copy_to=dest)
+    result = ingest(spec, dest, original, progress) if spec else read_parquet_table(part.path, copy_to=dest)
     if progress:
         progress(f"Profiling {table}", 1.0)
     rows, columns = profile_table(f"read_parquet({literal(str(result.path))})", result.columns)

@@ -15,13 +15,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from csvanalyst.catalog.csvsql import literal, read_csv_sql
 from csvanalyst.catalog.fingerprint import combine, file_fingerprint
+from csvanalyst.catalog.formats import TableInput, table_inputs
 from csvanalyst.catalog.ingest import check_in_place
 from csvanalyst.catalog.names import normalize_name
-from csvanalyst.catalog.parquet_input import is_parquet, read_parquet_table
+from csvanalyst.catalog.parquet_input import read_parquet_table
 from csvanalyst.catalog.precheck import check_readable
 from csvanalyst.catalog.profile import profile_table
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions
 from csvanalyst.catalog.schema import ColumnInfo, DatasetInfo, TableSchema, TableSource
 from csvanalyst.catalog.sniff import read_spec
 from csvanalyst.catalog.sources import check_unique
@@ -33,8 +37,8 @@ PROFILE_FULL_BYTES = 256 * 1024 * 1024
 PROFILE_SAMPLE_ROWS = 200_000
 
 
-def file_dataset(paths: list[Path]) -> DatasetInfo:
-    """A dataset of the given CSV files, one table per file named after its stem."""
+def file_dataset(paths: list[Path], reader: ReaderOptions = NO_OPTIONS) -> DatasetInfo:
+    """A dataset of the given CSV files, one table per file named after its stem, read with `reader`."""
     if not paths:
         raise UsageError("No file given.", hint="Pass --file PATH (repeatable).")
     spool_dir = get_settings().cache_dir / "files" / "streams"
@@ -47,32 +51,47 @@ def file_dataset(paths: list[Path]) -> DatasetInfo:
     tables, parts = [], []
     for name, path in zip(names, given, strict=True):
         real = path.resolve()
-        fingerprint = file_fingerprint(real)
+        fingerprint = file_fingerprint(real) + (f"-{reader.key()}" if reader.key() else "")
         parts.append((name, fingerprint))
-        tables.append(_table(name, real, get_settings().cache_dir / "files" / fingerprint))
+        tables.extend(_tables(name, real, get_settings().cache_dir / "files" / fingerprint, reader))
+    check_unique([t.name for t in tables], [Path(t.original_file or t.name) for t in tables])
     return DatasetInfo(
         name="+".join(names),
-        description=f"{len(tables)} file{'s' if len(tables) != 1 else ''} queried in place",
+        description=f"{len(given)} file{'s' if len(given) != 1 else ''} queried in place",
         origin="file",
         fingerprint=combine(parts),
         tables=tables,
+        reader=reader.given(),
     )
 
 
-def _table(name: str, real: Path, cache: Path) -> TableSchema:
-    """The file's schema, sniffed once per fingerprint: a repeat query on an unchanged file skips it."""
+class _Remembered(BaseModel):
+    """The tables of one file as profiled, each with the suffix its name gets (a workbook's sheet)."""
+
+    parts: list[tuple[str, TableSchema]]
+
+
+def _tables(name: str, real: Path, cache: Path, reader: ReaderOptions) -> list[TableSchema]:
+    """The file's tables, sniffed once per fingerprint: a repeat query on an unchanged file skips it."""
     remembered = cache / "profiled.json"
     try:
-        table = TableSchema.model_validate_json(remembered.read_text())
-        if Path(table.source.path).exists():
-            return table.model_copy(update={"name": name})
+        known = _Remembered.model_validate_json(remembered.read_text()).parts
+        if all(Path(table.source.path).exists() for _, table in known):
+            return [table.model_copy(update={"name": name + suffix}) for suffix, table in known]
     except (OSError, ValueError):
         pass  # not sniffed yet, or written by another version: sniff again
-    spec = None if is_parquet(real) else read_spec(real, cache)
-    read = check_in_place(spec, cache / "table.parquet", real) if spec else read_parquet_table(real)
+    parts = [(part.suffix, _table(name + part.suffix, real, part, cache, reader)) for part in table_inputs(real, cache)]
+    _remember(remembered, _Remembered(parts=parts))
+    return [table for _, table in parts]
+
+
+def _table(name: str, real: Path, part: TableInput, cache: Path, reader: ReaderOptions) -> TableSchema:
+    spec = None if part.kind == "parquet" else read_spec(part.path, cache, reader)
+    dest = cache / f"table{part.suffix}.parquet"
+    read = check_in_place(spec, dest, real) if spec else read_parquet_table(part.path)
     options = read.options if read.format == "csv" else {}
     source = TableSource(path=str(read.path.resolve()), format=read.format, csv_options=options)
-    table = TableSchema(
+    return TableSchema(
         name=name,
         columns=_profile(source, read.columns),
         row_count=read.row_count,
@@ -81,8 +100,6 @@ def _table(name: str, real: Path, cache: Path) -> TableSchema:
         notes=list(dict.fromkeys([*(spec.notes if spec else []), *read.notes])),
         rows=read.rows,
     )
-    _remember(remembered, table)
-    return table
 
 
 def _profile(source: TableSource, columns: list[ColumnInfo]) -> list[ColumnInfo]:
@@ -98,7 +115,7 @@ def _profile(source: TableSource, columns: list[ColumnInfo]) -> list[ColumnInfo]
     return profile_table(relation, columns)[1]
 
 
-def _remember(path: Path, table: TableSchema) -> None:
+def _remember(path: Path, table: BaseModel) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

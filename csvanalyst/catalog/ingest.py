@@ -1,7 +1,8 @@
 """Read a sniffed CSV in full: every row is either in the table or set aside with its line, text and reason.
 
 Rows are never realigned: a row whose field count differs from the header, or whose quoting is broken,
-is set aside (DuckDB's reject tables record it) and counted. Two repairs keep good rows loadable:
+is set aside (DuckDB's reject tables record it, and `shifted` finds the extra-separator rows DuckDB
+would take for a trailing delimiter) and counted. Two repairs keep good rows loadable:
 a column whose later values do not fit the sniffed type is read as text, and an unmatched quote that
 would swallow the following lines has its own line set aside so the rest are read again. Written
 Parquet goes to a temporary name first, so a crash never leaves half a file.
@@ -11,16 +12,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from csvanalyst.catalog import rejects
+from csvanalyst.catalog import rejects, values
 from csvanalyst.catalog.buildlock import unique_temp
 from csvanalyst.catalog.csvsql import literal, quote_ident, read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
-from csvanalyst.catalog.progress import run_with_progress
+from csvanalyst.catalog.progress import ambient, in_bytes_and_rows, run_with_progress
 from csvanalyst.catalog.schema import ColumnInfo, RowAccount, SetAsideRow
+from csvanalyst.catalog.shifted import find_shifted
 from csvanalyst.catalog.sniff import CsvSpec
 
 Progress = Callable[[str, float], None]
@@ -55,11 +57,22 @@ class _Load:
     columns: list[ColumnInfo] = field(init=False)
     notes: list[str] = field(default_factory=list)
     dropped: list[SetAsideRow] = field(default_factory=list)
+    conversions: dict[str, values.Conversion] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.progress = ambient(self.progress)
+        if self.progress is not None:
+            size = self.spec.path.stat().st_size
+            self.progress = in_bytes_and_rows(self.progress, size, self.spec.bytes_per_row)
         self.source = self.spec.path
         self.options = {**self.spec.options, "null_padding": False}
         self.columns = [c.model_copy() for c in self.spec.columns]
+        self.conversions = dict(self.spec.conversions)
+        self.write = self.write or bool(self.conversions)  # only a copy holds the converted values
+
+    def column_types(self) -> dict[str, str]:
+        """The types `read_csv` reads: converted columns are text until they are converted."""
+        return {c.name: "VARCHAR" if c.name in self.conversions else c.type for c in self.columns}
 
 
 def ingest(spec: CsvSpec, dest: Path, original: Path, progress: Progress | None = None) -> Ingested:
@@ -78,7 +91,7 @@ def _best(spec: CsvSpec, original: Path, dest: Path, progress: Progress | None, 
     quoted = _run(_Load(spec, original, dest, progress, write=write))
     if spec.quotes_seen or not quoted.rows.set_aside:
         return quoted
-    plain_spec = CsvSpec(spec.path, {**spec.options, "quote": "", "escape": ""}, spec.columns, spec.notes)
+    plain_spec = replace(spec, options={**spec.options, "quote": "", "escape": ""})
     plain_dest = dest.with_name(f"{dest.stem}.plain{dest.suffix}")
     plain = _run(_Load(plain_spec, original, plain_dest, progress, write=write))
     if plain.rows.set_aside >= quoted.rows.set_aside:
@@ -101,8 +114,13 @@ def _run(load: _Load) -> Ingested:
     tmp = unique_temp(load.dest)
     found_tmp = unique_temp(load.dest.with_name(f"{load.dest.stem}.rejects"))
     try:
+        shifted = find_shifted(load.source, load.options, len(load.columns))
+        if shifted:
+            load.source = rejects.drop_lines(load.source, shifted, load.dest)
+            load.dropped = [s.row for s in shifted]
+        _check_conversions(load)
         for attempt in range(MAX_PASSES):
-            load.options["columns"] = {c.name: c.type for c in load.columns}
+            load.options["columns"] = load.column_types()
             found = _pass(load, tmp if load.write else None, found_tmp)
             if attempt == MAX_PASSES - 1 or not _repaired(load, found):
                 break
@@ -120,7 +138,7 @@ def _pass(load: _Load, tmp: Path | None, found_tmp: Path) -> rejects.Found:
     """One full read with rejects recorded; returns what was set aside (rows counted on the way)."""
     import duckdb
 
-    source = read_csv_sql(load.source, {**load.options, "store_rejects": True})
+    source = values.converted_sql(read_csv_sql(load.source, {**load.options, "store_rejects": True}), load.conversions)
     if tmp is not None:
         query = f"COPY (SELECT * FROM {source}) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
     else:  # every column named, so every value is parsed and cast (count(*) alone skips that)
@@ -135,6 +153,26 @@ def _pass(load: _Load, tmp: Path | None, found_tmp: Path) -> rejects.Found:
         except duckdb.Error as exc:
             raise csv_error(exc, load.source, load.original) from exc
         return rejects.collect(con, loaded, [row.line for row in load.dropped], found_tmp)
+
+
+def _check_conversions(load: _Load) -> None:
+    """Keep as text a money or percentage column with a value of another form anywhere in the file."""
+    if not load.conversions:
+        return
+    import duckdb
+
+    load.options["columns"] = load.column_types()
+    relation = read_csv_sql(load.source, {**load.options, "ignore_errors": True})
+    with duckdb.connect() as con:
+        try:
+            first = con.execute(values.mismatches_sql(relation, load.conversions)).fetchone()
+        except duckdb.Error as exc:
+            raise csv_error(exc, load.source, load.original) from exc
+    for (name, (kind, _)), value in zip(list(load.conversions.items()), first or (), strict=False):
+        if value is not None:
+            del load.conversions[name]
+            next(c for c in load.columns if c.name == name).type = "VARCHAR"
+            load.notes.append(values.kept_text(name, kind, str(value)))
 
 
 def _repaired(load: _Load, found: rejects.Found) -> bool:
@@ -158,7 +196,7 @@ def _repaired(load: _Load, found: rejects.Found) -> bool:
 
 
 def _finish(load: _Load, found: rejects.Found, tmp: Path, found_tmp: Path) -> Ingested:
-    account = rejects.account(found, load.dropped, found_tmp, load.dest)
+    account = rejects.account(found, load.dropped, found_tmp, load.dest, load.spec.footer)
     if load.write:
         os.replace(tmp, load.dest)
         return Ingested(load.dest, "parquet", load.columns, load.options, account, load.notes)

@@ -11,11 +11,10 @@ import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from csvanalyst.errors import InputError
 
-Encoding = Literal["utf-8", "latin-1", "utf-16-le", "utf-16-be"]
+Encoding = str  # a Python codec name: utf-8, latin-1, cp1252, utf-16-le, utf-16-be, or one the user gave
 
 SAMPLE_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 2_000_000  # DuckDB's default max_line_size; stated in errors so users know the limit
@@ -38,6 +37,7 @@ _MAGIC: list[tuple[bytes, str]] = [
 ]
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _DELIMITERS = (",", ";", "\t", "|")
+_CP1252_ONLY = re.compile(rb"[\x80\x82-\x8c\x8e\x91-\x9c\x9e\x9f]")
 
 
 @dataclass
@@ -52,27 +52,81 @@ class FileFacts:
     notes: list[str] = field(default_factory=list)
 
 
-def inspect_file(path: Path) -> FileFacts:
-    """Validate `path` as a readable, non-empty text table; raise InputError with what is wrong."""
+def inspect_file(path: Path, encoding: Encoding | None = None) -> FileFacts:
+    """Validate `path` as a readable, non-empty text table; raise InputError with what is wrong.
+
+    The encoding is the one given, or detected from the head and, for a UTF-8-looking head, confirmed
+    on the rest of the file: one Latin-1 byte deep in a large export must not leave a row unreadable."""
     size = check_readable(path)
     with path.open("rb") as handle:
         head = handle.read(SAMPLE_BYTES)
     complete = size <= SAMPLE_BYTES
     kind = detect_binary(head, path)
-    if kind:
-        raise InputError(f"{path} is not a CSV file: it looks like {kind}.", hint=EXPORT_HINT)
-    encoding = detect_encoding(head, path, complete)
+    if kind and not (encoding or "").startswith("utf-16"):
+        hint = "Name it with the .xlsx suffix to read its sheets." if "(.xlsx)" in kind else EXPORT_HINT
+        raise InputError(f"{path} is not a CSV file: it looks like {kind}.", hint=hint)
+    notes: list[str] = []
+    if encoding is None:
+        encoding = detect_encoding(head, path, complete)
+        if encoding == "utf-8" and not complete:
+            encoding, notes = _confirm_utf8(path, head)
+        if encoding == "latin-1" and not complete:
+            encoding = _single_byte_of_file(path)  # one curly quote or euro sign anywhere makes it cp1252
+        if encoding != "utf-8":
+            notes.append(f"{path.name} is encoded as {encoding.upper()}; read it as such (give --encoding to change)")
+    elif encoding != "utf-8":
+        notes.append(f"{path.name} is read as {encoding.upper()}, as --encoding asks")
     text = _decode(head, encoding, complete)
     if not complete:
         cut = text.rfind("\n") + 1
         if len(text) - cut > MAX_LINE_BYTES:
             raise _long_line(path, text.count("\n", 0, cut) + 1)
         text = text[:cut]
-    facts = FileFacts(path=path, size=size, encoding=encoding, text=text, complete=complete)
+    facts = FileFacts(path=path, size=size, encoding=encoding, text=text, complete=complete, notes=notes)
     check_text_shape(facts)
-    if encoding != "utf-8":
-        facts.notes.append(f"{path.name} is encoded as {encoding.upper()}; read it as such")
     return facts
+
+
+def _confirm_utf8(path: Path, head: bytes) -> tuple[Encoding, list[str]]:
+    """Decode the rest of the file as UTF-8 (ASCII chunks cost nearly nothing); at the first invalid byte,
+    a file with no UTF-8 text before it is single-byte encoded throughout, and one with some mixes both."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    multibyte = not head.isascii()
+    decoder.decode(head)
+    offset = len(head)
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        while chunk := handle.read(SAMPLE_BYTES):
+            try:
+                if not (chunk.isascii() and decoder.getstate()[0] == b""):
+                    decoder.decode(chunk)
+                    multibyte = multibyte or not chunk.isascii()
+            except UnicodeDecodeError as exc:
+                where = offset + exc.start
+                if multibyte:
+                    raise InputError(
+                        f"{path} mixes encodings: it has UTF-8 text, but the bytes at byte offset {where:,} "
+                        "are not valid UTF-8.",
+                        hint="Re-save the file with one encoding (UTF-8 is best), or give --encoding.",
+                    ) from exc
+                encoding = single_byte_encoding(chunk)
+                return encoding, [f"byte offset {where:,} of {path.name} is not UTF-8"]
+            offset += len(chunk)
+    return "utf-8", []
+
+
+def single_byte_encoding(sample: bytes) -> Encoding:
+    """cp1252 when bytes 0x80-0x9f occur (curly quotes, euro sign: control codes in Latin-1), else Latin-1."""
+    return "cp1252" if _CP1252_ONLY.search(sample) else "latin-1"
+
+
+def _single_byte_of_file(path: Path) -> Encoding:
+    """cp1252 when bytes 0x80-0x9f occur anywhere in the file, else Latin-1 (a scan that stops at the first)."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(SAMPLE_BYTES):
+            if _CP1252_ONLY.search(chunk):
+                return "cp1252"
+    return "latin-1"
 
 
 def check_readable(path: Path) -> int:
@@ -156,14 +210,14 @@ def detect_encoding(head: bytes, path: Path, complete: bool) -> Encoding:
                 f"(byte offset {exc.start}) are not valid UTF-8.",
                 hint="Re-save the file with one encoding (UTF-8 is best), or fix that line.",
             ) from exc
-        return "latin-1"
+        return single_byte_encoding(head)
 
 
 def _decode(head: bytes, encoding: Encoding, complete: bool) -> str:
-    codec = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}
+    codec = {"utf-8": "utf-8-sig", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}.get(encoding, encoding)
     if encoding.startswith("utf-16") and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        codec[encoding] = encoding
-    decoder = codecs.getincrementaldecoder(codec[encoding])(errors="replace")
+        codec = encoding
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
     return decoder.decode(head, final=complete)
 
 

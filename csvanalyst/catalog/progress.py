@@ -1,12 +1,53 @@
-"""Report a long DuckDB statement's progress from a side thread while it runs."""
+"""Report a long DuckDB statement's progress from a side thread while it runs.
+
+A caller that cannot pass a callback down (a front end calling the core, which resolves the data
+itself) installs one for its context with `reporting`; reads without their own callback use it.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 Progress = Callable[[str, float], None]
+_AMBIENT: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("ingest_progress", default=None)
+
+
+@contextmanager
+def reporting(progress: Progress) -> Iterator[None]:
+    """Send the progress of every file read in this context to `progress`."""
+    token = _AMBIENT.set(progress)
+    try:
+        yield
+    finally:
+        _AMBIENT.reset(token)
+
+
+def ambient(progress: Progress | None) -> Progress | None:
+    """`progress`, else the one installed with `reporting`."""
+    return progress if progress is not None else _AMBIENT.get()
+
+
+def in_bytes_and_rows(progress: Progress, size: int, bytes_per_row: float) -> Progress:
+    """A callback that also says how many bytes of the file and (about) how many rows were read."""
+
+    def report(label: str, fraction: float) -> None:
+        done = fraction * size
+        rows = int(done / bytes_per_row) if bytes_per_row > 0 else 0
+        progress(f"{label}: {_size(done)} of {_size(size)}, ~{rows:,} rows", fraction)
+
+    return report
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
 
 
 def run_with_progress(con: Any, query: str, label: str, progress: Progress | None) -> None:

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -19,6 +20,7 @@ from csvanalyst.catalog.build import build_dataset, fingerprint_of, prune_cache
 from csvanalyst.catalog.buildlock import build_lock
 from csvanalyst.catalog.files import file_dataset
 from csvanalyst.catalog.names import close_matches, dataset_name
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions, from_mapping
 from csvanalyst.catalog.rejects import set_aside_notes
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.catalog.sources import Source, sources_for
@@ -97,34 +99,48 @@ def get_dataset(name: str, progress: Progress | None = None) -> DatasetInfo:
         fresh = _fresh_or_none(name)
         if fresh is not None:
             return fresh
-        _row, origin, description, sources, source_path = _resolve(name)
-        return _rebuild(name, origin, description, sources, source_path, progress)
+        resolved = _resolve(name)
+        return _rebuild(name, resolved, progress)
 
 
 def _fresh_or_none(name: str) -> DatasetInfo | None:
-    row, _origin, _description, sources, _source_path = _resolve(name)
-    if row is not None and _is_fresh(row, sources):
-        return DatasetInfo.model_validate_json(row["info_json"])
+    resolved = _resolve(name)
+    if resolved.row is not None and _is_fresh(resolved.row, resolved.sources, resolved.reader):
+        return DatasetInfo.model_validate_json(resolved.row["info_json"])
     return None
 
 
-def _resolve(name: str) -> tuple[sqlite3.Row | None, str, str, list[Source], str]:
-    """The stored row (if any), origin, description, current sources and source path of `name`."""
+@dataclass
+class _Resolved:
+    """A dataset's stored row (if any) and what it is built from now."""
+
+    row: sqlite3.Row | None
+    origin: str
+    description: str
+    sources: list[Source]
+    source_path: str
+    reader: ReaderOptions
+
+
+def _resolve(name: str) -> _Resolved:
     with _reading() as db:
         row = rows.get(db, name)
     if row is None and name not in demo.demo_names():
         raise _not_found(name)
     origin = row["origin"] if row else "demo"
     if origin == "demo":
+        entry = demo.demo_entry(name) or {}
         description, sources, source_path = _demo_sources(name)
-        return row, origin, description, sources, source_path
+        reader = from_mapping(entry.get("reader"), f"the registry entry of {name!r}")
+        return _Resolved(row, origin, description, sources, source_path, reader)
     source_path = row["source_path"]
-    description = DatasetInfo.model_validate_json(row["info_json"]).description
-    return row, origin, description, sources_for(Path(source_path)), source_path
+    info = DatasetInfo.model_validate_json(row["info_json"])
+    reader = from_mapping(info.reader, f"the stored dataset {name!r}")
+    return _Resolved(row, origin, info.description, sources_for(Path(source_path)), source_path, reader)
 
 
-def _is_fresh(row: sqlite3.Row, sources: list[Source]) -> bool:
-    if fingerprint_of(sources) != row["fingerprint"]:
+def _is_fresh(row: sqlite3.Row, sources: list[Source], reader: ReaderOptions) -> bool:
+    if fingerprint_of(sources, reader) != row["fingerprint"]:
         return False
     info = DatasetInfo.model_validate_json(row["info_json"])
     return all(Path(t.source.path).is_file() for t in info.tables)
@@ -138,14 +154,14 @@ def _demo_sources(name: str) -> tuple[str, list[Source], str]:
     return entry["description"], sources, str(folder)
 
 
-def _rebuild(
-    name: str, origin: str, description: str, sources: list[Source], source_path: str, progress: Progress | None
-) -> DatasetInfo:
+def _rebuild(name: str, resolved: _Resolved, progress: Progress | None) -> DatasetInfo:
     """Build into a new fingerprint directory, record it, then drop the stale caches."""
     cache_root = get_settings().cache_dir
-    info = build_dataset(name, origin, description, sources, cache_root, progress)
+    info = build_dataset(
+        name, resolved.origin, resolved.description, resolved.sources, cache_root, progress, resolved.reader
+    )
     try:
-        _record(info, source_path)
+        _record(info, resolved.source_path)
     except BaseException:
         shutil.rmtree(cache_root / name / info.fingerprint, ignore_errors=True)
         raise
@@ -166,13 +182,18 @@ def _record(info: DatasetInfo, source_path: str) -> None:
 
 
 def add_dataset(
-    path: Path, name: str | None = None, progress: Progress | None = None, *, strict: bool = False
+    path: Path,
+    name: str | None = None,
+    progress: Progress | None = None,
+    *,
+    strict: bool = False,
+    reader: ReaderOptions = NO_OPTIONS,
 ) -> DatasetInfo:
     """Register a CSV file or a folder of CSVs: validated, cached and profiled before it is recorded.
 
     The whole add holds the name's build lock, so of two adds of one name the second waits and is
     refused without touching the cache the first one built. With `strict`, a file with rows that cannot
-    be read is refused instead of registered without them.
+    be read is refused instead of registered without them. `reader` is stored and used on every rebuild.
     """
     path = Path(path).expanduser()
     sources = sources_for(path)
@@ -187,7 +208,7 @@ def add_dataset(
         _check_free(dataset)
         prune_cache(cache_root, dataset, keep=None)  # leftovers of a crashed earlier attempt
         try:
-            info = build_dataset(dataset, "user", description, sources, cache_root, progress)
+            info = build_dataset(dataset, "user", description, sources, cache_root, progress, reader)
             set_aside_notes(info, strict=strict)
             with _store() as db, transaction(db):
                 rows.upsert(

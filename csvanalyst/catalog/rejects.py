@@ -90,15 +90,18 @@ def collect(con: Any, loaded: int, dropped: list[int], found_tmp: Path) -> Found
     return found
 
 
-def account(found: Found, dropped: list[SetAsideRow], found_tmp: Path, dest: Path) -> RowAccount:
-    """The final tally; every set-aside row (cut-out lines included) goes to `<dest stem>.rejects.parquet`."""
+def account(
+    found: Found, dropped: list[SetAsideRow], found_tmp: Path, dest: Path, footer: list[SetAsideRow]
+) -> RowAccount:
+    """The final tally; every set-aside row (cut-out lines included) goes to `<dest stem>.rejects.parquet`.
+    The `footer` lines are no rows of the table: listed, not counted."""
     total = found.count + len(dropped)
     first = sorted([*found.first, *dropped], key=lambda r: r.line)[:FIRST_SHOWN]
     if not total:
-        return RowAccount(loaded=found.loaded)
+        return RowAccount(loaded=found.loaded, footer=footer)
     path = dest.with_name(f"{dest.stem}.rejects.parquet")
     _write_all(found_tmp if found.count else None, dropped, path)
-    return RowAccount(loaded=found.loaded, set_aside=total, first=first, rejects_path=str(path))
+    return RowAccount(loaded=found.loaded, set_aside=total, first=first, rejects_path=str(path), footer=footer)
 
 
 def _write_all(found_tmp: Path | None, dropped: list[SetAsideRow], path: Path) -> None:
@@ -123,13 +126,25 @@ def drop_lines(source: Path, spills: list[Spill], dest: Path) -> Path:
         for spill in sorted(spills, key=lambda s: s.offset):
             start = _line_start(reader, spill)
             _copy_range(reader, writer, position, start)
-            reader.seek(start)
-            reader.readline()
-            position = reader.tell()
+            position = _line_end(reader, start)
         reader.seek(position)
         while chunk := reader.read(4 * 1024 * 1024):
             writer.write(chunk)
     return copy
+
+
+def _line_end(reader: Any, start: int) -> int:
+    """The position after the line starting at `start`, which may end in \n, \r\n or a bare \r."""
+    reader.seek(start)
+    position = start
+    while block := reader.read(64 * 1024):
+        ends = [i for i in (block.find(b"\n"), block.find(b"\r")) if i >= 0]
+        if ends:
+            end = position + min(ends)
+            reader.seek(end)
+            return end + (2 if reader.read(2) == b"\r\n" else 1)
+        position += len(block)
+    return position
 
 
 def _line_start(reader: Any, spill: Spill) -> int:
@@ -160,15 +175,22 @@ def remove_copies(dest: Path) -> None:
 
 
 def summary(rows: RowAccount | None, name: str, see: str) -> str | None:
-    """The one line every front end shows when rows were set aside; None when the table is complete."""
-    if rows is None or not rows.set_aside:
+    """The one line every front end shows when rows were set aside or lines after the table left out;
+    None when the file was read whole."""
+    if rows is None or not (rows.set_aside or rows.footer):
         return None
-    first = rows.first[0] if rows.first else None
-    where = f" (first: line {first.line}, {first.reason})" if first else ""
-    return (
-        f"{rows.set_aside:,} of {rows.total:,} rows of {name} could not be read{where}; "
-        f"see `csvanalyst datasets rejects {see}`"
-    )
+    parts = []
+    if rows.set_aside:
+        first = rows.first[0] if rows.first else None
+        where = f" (first: line {first.line}, {first.reason})" if first else ""
+        parts.append(f"{rows.set_aside:,} of {rows.total:,} rows of {name} could not be read{where}")
+    if rows.footer:
+        line = rows.footer[0]
+        parts.append(
+            f"{len(rows.footer)} line(s) after the table of {name} were left out as notes or totals, "
+            f"not rows (first: line {line.line}, {line.text[:60]!r})"
+        )
+    return "; ".join(parts) + f"; see `csvanalyst datasets rejects {see}`"
 
 
 def set_aside_notes(dataset: DatasetInfo, *, strict: bool) -> tuple[list[str], dict[str, int]]:
@@ -176,10 +198,13 @@ def set_aside_notes(dataset: DatasetInfo, *, strict: bool) -> tuple[list[str], d
     notes, tally = [], {}
     for table in dataset.tables:
         rows = table.rows
-        if rows is None or not rows.set_aside:
+        if rows is None or not (rows.set_aside or rows.footer):
             continue
         see = table.original_file if dataset.origin == "file" else dataset.name
         line = summary(rows, Path(table.original_file or table.name).name, str(see))
+        if not rows.set_aside:
+            notes.append(str(line))  # a footer alone is no unreadable row: strict mode lets it pass
+            continue
         if strict:
             raise InputError(
                 f"Strict mode: {line}.",
@@ -200,11 +225,14 @@ def rejects_of(name: str) -> list[dict[str, Any]]:
     info = registry.file_dataset([path]) if path.is_file() else registry.get_dataset(name)
     found: list[dict[str, Any]] = []
     for table in info.tables:
+        footer = table.rows.footer if table.rows else []
         if table.rows is None or not table.rows.rejects_path:
+            found.extend({"table": table.name, "line": r.line, "reason": r.reason, "text": r.text} for r in footer)
             continue
         with duckdb.connect() as con:
             query = f"SELECT line, reason, text FROM read_parquet({literal(table.rows.rejects_path)}) ORDER BY line"
             found.extend(
                 {"table": table.name, "line": r[0], "reason": r[1], "text": r[2]} for r in con.execute(query).fetchall()
             )
+        found.extend({"table": table.name, "line": r.line, "reason": r.reason, "text": r.text} for r in footer)
     return found

@@ -90,6 +90,7 @@ class RowAccount(BaseModel):
     set_aside: int = 0
     first: list[SetAsideRow] = Field(default_factory=list)
     rejects_path: str | None = None  # Parquet file of every set-aside row
+    footer: list[SetAsideRow] = Field(default_factory=list)  # lines after the table (notes, totals): not rows
 
     @property
     def total(self) -> int:
@@ -120,6 +121,7 @@ class DatasetInfo(BaseModel):
     origin: Literal["demo", "user", "file"] = "user"
     fingerprint: str = ""
     tables: list[TableSchema]
+    reader: dict[str, Any] = Field(default_factory=dict)  # the reader options it was registered with
 
     def table(self, name: str) -> TableSchema | None:
         for table in self.tables:

@@ -9,28 +9,28 @@ from __future__ import annotations
 
 import csv
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csvanalyst.catalog import values
 from csvanalyst.catalog.csvsql import read_csv_sql
 from csvanalyst.catalog.duckdb_errors import csv_error
+from csvanalyst.catalog.footer import without_footer
+from csvanalyst.catalog.headers import two_line_header
+from csvanalyst.catalog.layout import LINES, UNSURE_SHARE, Layout, guess_layout
 from csvanalyst.catalog.names import unique_columns
 from csvanalyst.catalog.precheck import MAX_LINE_BYTES, FileFacts, check_readable, inspect_file
-from csvanalyst.catalog.schema import ColumnInfo
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions
+from csvanalyst.catalog.schema import ColumnInfo, SetAsideRow
 from csvanalyst.catalog.streams import compression_of, decompress, table_stem
 from csvanalyst.catalog.transcode import transcode_to_utf8
 from csvanalyst.errors import InputError
 
-_CANDIDATES = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _PROBE_ROWS = 500
-_LAYOUT_LINES = 200
-_LAYOUT_CHARS = 1024 * 1024
 # Python's csv module stops at 128 KiB fields; ours may be as long as a line DuckDB accepts.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
-_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _FIELDS = "Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat"
 
 
@@ -43,9 +43,12 @@ class CsvSpec:
     columns: list[ColumnInfo]
     notes: list[str] = field(default_factory=list)
     quotes_seen: bool = True  # the sniffer found quoted values; if not, quotes may be plain text
+    bytes_per_row: float = 0.0  # from the sampled head: turns bytes read into an estimate of rows read
+    footer: list[SetAsideRow] = field(default_factory=list)  # lines after the table, cut from `path`
+    conversions: dict[str, values.Conversion] = field(default_factory=dict)  # text columns read as numbers
 
 
-def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
+def read_spec(path: Path, utf8_dir: Path, reader: ReaderOptions = NO_OPTIONS) -> CsvSpec:
     """Check and sniff `path`; other encodings are first re-encoded to a UTF-8 copy in `utf8_dir`.
 
     A UTF-8 copy (rather than DuckDB's `encoding` option) keeps every reader on one path: DuckDB's
@@ -54,67 +57,115 @@ def read_spec(path: Path, utf8_dir: Path) -> CsvSpec:
     check_readable(path)
     kind = compression_of(path)
     plain = decompress(path, kind, utf8_dir / f"{table_stem(path)}.csv") if kind else path
-    facts = inspect_file(plain)
+    facts = inspect_file(plain, reader.encoding)
     facts.path = path
     readable = plain
     if facts.encoding != "utf-8":
         readable = transcode_to_utf8(plain, utf8_dir / f"{path.stem}.utf8.csv", facts.encoding)
-    return sniff(readable, facts)
+    return sniff(readable, facts, reader, utf8_dir)
 
 
-def sniff(path: Path, facts: FileFacts) -> CsvSpec:
-    """Detect the dialect and types of `path` (whose head `facts` describes); raise InputError if unreadable."""
+def sniff(path: Path, facts: FileFacts, reader: ReaderOptions = NO_OPTIONS, scratch: Path | None = None) -> CsvSpec:
+    """Detect the dialect and types of `path` (whose head `facts` describes); raise InputError if unreadable.
+
+    What the user gave in `reader` is taken as it is; the rest is detected around it. A footer (notes
+    or a totals row after the table) is cut into a copy in `scratch`, which is then what is read."""
     import duckdb
 
-    hints: dict[str, Any] = {"max_line_size": MAX_LINE_BYTES}
-    delim, skip = guess_layout(facts.text)
-    if delim:
-        hints["delim"] = delim
-    if skip:
-        hints["skip"] = skip
+    hints: dict[str, Any] = {"max_line_size": MAX_LINE_BYTES, **_given_hints(reader)}
+    layout = guess_layout(facts.text, reader.delimiter, reader.quote)
+    if layout.delimiter and reader.delimiter is None:
+        hints["delim"] = layout.delimiter
+    if layout.skip and reader.skip_rows is None:
+        hints["skip"] = layout.skip
     with duckdb.connect() as con:
         found = _sniff(con, path, hints, facts)
+        names = _two_line_header(facts.text, found, reader)
+        if names:
+            hints.update(header=False, skip=int(found["SkipRows"] or 0) + 2)
+            found = _sniff(con, path, hints, facts)
+        cut = without_footer(path, found, scratch) if scratch else None
+        if cut:
+            path, facts = cut.path, cut.facts(facts)
+            found = _sniff(con, path, hints, facts)
         rows = _sample_rows(facts.text, found)
-        decimal = _decimal_comma_hints(found, rows)
+        decimal = _decimal_comma_hints(found, rows) if reader.decimal is None else {}
         if decimal:
             hints.update(decimal)
             found = _sniff(con, path, hints, facts)
-    return _spec(path, found, hints, rows, facts)
+    spec = _spec(path, found, hints, rows, facts, names)
+    spec.notes.extend(_unsure_notes(layout, found, hints, reader, facts.path.name, bool(names)))
+    if cut:
+        spec.footer = cut.rows()
+    values.apply(spec, rows[1:] if found["HasHeader"] else rows, found, facts.path.name, reader.decimal)
+    if reader.quote is not None:
+        spec.quotes_seen = True  # the user's quoting is kept, never swapped for plain text
+    spec.bytes_per_row = _bytes_per_line(facts.text)
+    return spec
 
 
-def guess_layout(text: str) -> tuple[str | None, int]:
-    """(delimiter, lines before the header): the candidate whose most common field count (above one)
-    covers most lines wins, and the header is the first line with that count, so title or export
-    lines above it (a preamble) are skipped instead of becoming the header or data."""
-    lines = _LINES.findall(text[:_LAYOUT_CHARS])[:_LAYOUT_LINES]
-    best: tuple[float, int, str | None, int] = (0.0, 1, None, 0)
-    for candidate in _CANDIDATES:
-        counts = _field_counts(lines, candidate)
-        if not counts:
-            continue
-        width, freq = Counter(n for _, n in counts).most_common(1)[0]
-        share = freq / len(counts)
-        if width > 1 and (share, width) > best[:2]:
-            best = (share, width, candidate, next(start for start, n in counts if n == width))
-    return best[2], best[3]
+def _two_line_header(text: str, found: dict[str, Any], reader: ReaderOptions) -> list[str] | None:
+    """The joined names of a two-line header, unless the user said where the header is."""
+    if reader.header is not None or reader.skip_rows is not None or not found["HasHeader"]:
+        return None
+    return two_line_header(_sample_rows(text, found))
 
 
-def _field_counts(lines: list[str], delimiter: str) -> list[tuple[int, int]]:
-    """(first physical line index, field count) of each non-blank record, quotes respected."""
-    reader = csv.reader(lines, delimiter=delimiter)
-    counts: list[tuple[int, int]] = []
-    start = 0
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                counts.append((start, len(row)))
-            start = reader.line_num
-    except csv.Error:
-        pass  # a broken quote ends the sample here; what was read still counts
-    return counts
+def _bytes_per_line(text: str) -> float:
+    """From the sampled head: turns bytes read into an estimate of rows read."""
+    lines = (text.count("\n") + text.count("\r") - text.count("\r\n")) or 1
+    return len(text.encode("utf-8", "replace")) / lines
+
+
+def _given_hints(reader: ReaderOptions) -> dict[str, Any]:
+    """The user's reader options as `read_csv` options."""
+    hints: dict[str, Any] = {}
+    if reader.delimiter is not None:
+        hints["delim"] = reader.delimiter
+    if reader.quote is not None:
+        hints["quote"] = reader.quote
+        hints["escape"] = reader.escape if reader.escape is not None else reader.quote
+    elif reader.escape is not None:
+        hints["escape"] = reader.escape
+    if reader.header is not None:
+        hints["header"] = reader.header
+    if reader.skip_rows is not None:
+        hints["skip"] = reader.skip_rows
+    if reader.decimal == ",":
+        hints["decimal_separator"] = ","
+    return hints
+
+
+def _unsure_notes(
+    layout: Layout, found: dict[str, Any], hints: dict[str, Any], reader: ReaderOptions, name: str, joined: bool
+) -> list[str]:
+    """Say what was chosen where the evidence was thin, and which option overrides it."""
+    notes: list[str] = []
+    delimiter = found["Delimiter"] or ","
+    if (
+        reader.delimiter is None
+        and layout.delimiter
+        and (layout.share < UNSURE_SHARE or layout.runner_up > layout.share - 0.1)
+    ):
+        notes.append(
+            f"the delimiter of {name} is unclear; {delimiter!r} was chosen ({layout.share:.0%} of lines agree): "
+            "give --delimiter to choose another"
+        )
+    if reader.skip_rows is None and found["SkipRows"] and not joined:
+        notes.append(f"give --skip-rows N if the header of {name} is not line {int(found['SkipRows']) + 1}")
+    if reader.decimal is None and hints.get("decimal_separator") == ",":
+        notes.append(f"numbers in {name} are read with a decimal comma: give --decimal . to read them otherwise")
+    return notes
 
 
 def _sniff(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
+    found = _sniff_once(con, path, hints, facts)
+    if "quote" in hints:
+        found["Quote"], found["Escape"] = hints["quote"], hints["escape"]
+    return found
+
+
+def _sniff_once(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
     """Run DuckDB's sniffer, told to skip bad rows: a few ragged or broken lines must not make it take
     the header for data or pick another column count (they are set aside when the file is read)."""
     query = f"SELECT {_FIELDS} FROM sniff_csv{read_csv_sql(path, {**hints, 'ignore_errors': True})[len('read_csv') :]}"
@@ -129,13 +180,18 @@ def _sniff(con: Any, path: Path, hints: dict[str, Any], facts: FileFacts) -> dic
 def _sample_rows(text: str, found: dict[str, Any]) -> list[list[str]]:
     """The first rows of the sample parsed with the sniffed dialect (header included)."""
     quote = found["Quote"] or '"'
-    escape = found["Escape"]
+    escape = found["Escape"] or None
+    delimiter = found["Delimiter"] or ","
+    lines = LINES.findall(text)  # records may end in \n, \r\n or a bare \r
+    if len(delimiter) > 1:  # Python's csv splits on one character: stand in a unit separator
+        lines, delimiter = [line.replace(delimiter, "\x1f") for line in lines], "\x1f"
     reader = csv.reader(
-        _LINES.findall(text),  # records may end in \n, \r\n or a bare \r
-        delimiter=found["Delimiter"] or ",",
+        lines,
+        delimiter=delimiter,
         quotechar=quote,
         doublequote=escape in (None, quote),
         escapechar=None if escape in (None, quote) else escape,
+        quoting=csv.QUOTE_NONE if found["Quote"] == "" else csv.QUOTE_MINIMAL,
     )
     rows: list[list[str]] = []
     try:
@@ -164,18 +220,36 @@ def _decimal_comma_hints(found: dict[str, Any], rows: list[list[str]]) -> dict[s
     return {}
 
 
-def _spec(path: Path, found: dict[str, Any], hints: dict[str, Any], rows: list[list[str]], facts: FileFacts) -> CsvSpec:
+def _spec(
+    path: Path,
+    found: dict[str, Any],
+    hints: dict[str, Any],
+    rows: list[list[str]],
+    facts: FileFacts,
+    joined: list[str] | None = None,
+) -> CsvSpec:
     sniffed = [(c["name"], c["type"]) for c in found["Columns"]]
     notes = list(facts.notes)
-    if found["HasHeader"] and rows:
+    above = int(found["SkipRows"] or 0) - (2 if joined else 0)  # preamble lines above the header
+    if joined and len(joined) == len(sniffed):
+        names, renames = unique_columns(joined)
+        notes.extend(renames)
+        notes.append(
+            f"the header of {facts.path.name} spans two lines ({above + 1} and {above + 2}); "
+            "their names were joined (give --header and --skip-rows to read it otherwise)"
+        )
+    elif found["HasHeader"] and rows:
         names, renames = _header_names(rows[0], sniffed, facts)
         notes.extend(renames)
     else:
         names = [f"column_{i}" for i in range(1, len(sniffed) + 1)]
-        notes.append(f"{facts.path.name} has no header row; columns are named column_1 ... column_{len(names)}")
+        notes.append(
+            f"{facts.path.name} has no header row; columns are named column_1 ... column_{len(names)}"
+            + ("" if "header" in hints else " (give --header if its first line is one)")
+        )
     columns = [ColumnInfo(name=n, type=t) for n, (_, t) in zip(names, sniffed, strict=True)]
-    if found["SkipRows"]:
-        notes.append(f"the first {found['SkipRows']} line(s) of {facts.path.name}, above its header, were skipped")
+    if above > 0:
+        notes.append(f"the first {above} line(s) of {facts.path.name}, above its header, were skipped")
     options = _options(found, hints, columns)
     if facts.complete and len([line for line in facts.text.splitlines() if line.strip()]) == 1:
         notes.append(f"{facts.path.name} has a header but no data rows")
@@ -200,14 +274,14 @@ def _options(found: dict[str, Any], hints: dict[str, Any], columns: list[ColumnI
     """Explicit options, so the full read sees exactly the dialect and types sniffed here."""
     # RFC 4180 quoting even when the sniffer saw none: a stray quote then sets its own line aside
     # (see ingest), where reading quotes as text would split every properly quoted value.
-    quote = found["Quote"] or '"'
+    quote = hints.get("quote", found["Quote"] or '"')
     options: dict[str, Any] = {
         "auto_detect": False,
-        "delim": found["Delimiter"] or ",",
+        "delim": hints.get("delim", found["Delimiter"] or ","),
         "quote": quote,
-        "escape": found["Escape"] or quote,
-        "header": bool(found["HasHeader"]),
-        "skip": int(found["SkipRows"] or 0),
+        "escape": hints.get("escape", found["Escape"] or quote),
+        "header": hints.get("header", bool(found["HasHeader"])),
+        "skip": int(hints.get("skip", found["SkipRows"] or 0)),
         "columns": {c.name: c.type for c in columns},
         "null_padding": False,
     }

@@ -1,4 +1,4 @@
-"""Which CSV files make up a dataset: one file, a folder of them, or a demo's registry entry."""
+"""Which files make up a dataset: one file, a folder of them, or a demo's registry entry."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from csvanalyst.catalog.names import normalize_name
 from csvanalyst.catalog.streams import table_stem
 from csvanalyst.errors import InputError, UsageError
 
-SUFFIXES = {".csv", ".tsv", ".txt", ".parquet"}
-COMPRESSED_SUFFIXES = {f"{s}{c}" for s in SUFFIXES for c in (".gz", ".zst")}
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
+SUFFIXES = {*TEXT_SUFFIXES, ".parquet", ".json", ".ndjson", ".jsonl", ".xlsx", ".xlsm"}
+COMPRESSED_SUFFIXES = {f"{s}{c}" for s in TEXT_SUFFIXES for c in (".gz", ".zst")}
 Source = tuple[str, Path]  # (table name, real path of the CSV)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 import typer.main
@@ -15,6 +17,7 @@ from csvanalyst.cli import (
     ask_cmd,
     chat_cmd,
     config_cmd,
+    daemon_cmd,
     datasets_cmd,
     deploy_cmd,
     doctor_cmd,
@@ -96,6 +99,7 @@ app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(threads_cmd.app, name="threads")
 app.add_typer(runner_cmd.app, name="runner")
 app.add_typer(deploy_cmd.app, name="deploy")
+app.add_typer(daemon_cmd.app, name="daemon")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("config")(config_cmd.config)
 app.command("eval")(eval_cmd.eval_suite)
@@ -108,15 +112,44 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: Typer handles usage errors (exit 2); our error tree maps to its documented codes."""
+ONE_SHOT_COMMANDS = frozenset({"sql", "plan", "ask", "python", "version"})  # what scripts call once per question
+
+
+def main(argv: list[str] | None = None, *, exit_process: bool = True) -> None:
+    """Entry point: Typer handles usage errors (exit 2); our error tree maps to its documented codes.
+
+    As the console script (`exit_process`), a one-shot command ends the process with `os._exit` once its
+    output is flushed and its store closed: the interpreter's teardown of every imported module costs more
+    than many queries. Anything else, or an in-process caller that passes exit_process=False, gets the
+    usual SystemExit."""
+    # pydantic scans every installed distribution for plugins at its first model; we use none. A user's
+    # own setting wins, and sandbox children get an environment built from scratch, so nothing leaks there.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    args = list(sys.argv[1:] if argv is None else argv)
+    code = _run(args)
+    if exit_process and args and args[0] in ONE_SHOT_COMMANDS:
+        leave(code)
+    raise SystemExit(code)
+
+
+def _run(args: list[str]) -> int:
+    """Run one command and return its exit code (Typer/click end every command with SystemExit)."""
+    try:
+        _dispatch(args)
+    except SystemExit as done:
+        return _exit_code(done.code)
+    except BrokenPipeError:  # the reader left while an error was being reported
+        return 0
+    return 0
+
+
+def _dispatch(args: list[str]) -> None:
     from csvanalyst.cli import diagnostics
     from csvanalyst.errors import CsvAnalystError, ErrorCode, exit_code_for
 
     try:
         command = typer.main.get_command(app)
         _name_metavars(command)
-        args = list(sys.argv[1:] if argv is None else argv)
         command(args=_help_for_bare_group(command, args), prog_name="csvanalyst")
     except CsvAnalystError as exc:
         diagnostics.exit_with(diagnostics.report(exc))
@@ -127,6 +160,29 @@ def main(argv: list[str] | None = None) -> None:
         diagnostics.exit_with(0)
     except Exception as exc:
         diagnostics.exit_with(diagnostics.internal_error(exc))
+
+
+def _exit_code(code: object) -> int:
+    """SystemExit's code as the process would report it: None is 0, a message goes to stderr as 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def leave(code: int) -> NoReturn:
+    """Flush stdout and stderr, run the atexit hooks (pools, exporters), then end without teardown.
+
+    A reader that closed the pipe early (`| head`) loses nothing it asked for; the exit code stays."""
+    import atexit
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # reader gone, or stream already closed
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def _name_metavars(command: Any) -> None:

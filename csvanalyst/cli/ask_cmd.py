@@ -10,13 +10,22 @@ from typing import Annotated, Any
 import typer
 
 from csvanalyst.cli.options import (
+    DaemonOpt,
     DatasetOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
+    EscapeOpt,
     FileOpt,
+    HeaderOpt,
     OutputOpt,
+    QuoteOpt,
     SandboxOpt,
+    SkipRowsOpt,
     StrictOpt,
     TimeoutOpt,
     TraceOpt,
+    reader_from,
     settings_with,
 )
 from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
@@ -54,6 +63,14 @@ def ask(
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
     strict: StrictOpt = False,
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
+    escape: EscapeOpt = None,
+    header: HeaderOpt = None,
+    skip_rows: SkipRowsOpt = None,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = None,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Ask a question about a dataset in plain language."""
     from csvanalyst.core.query import DataScope
@@ -77,7 +94,8 @@ def ask(
         model=model,
         samples=not no_samples,
     )
-    scope = DataScope(dataset=dataset, files=tuple(file or ()))
+    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
+    scope = DataScope(dataset=dataset, files=tuple(file or ()), reader=reader)
     if continue_last and thread:
         raise UsageError("--continue and --thread are alternatives.", hint="--continue is --thread last.")
     if continue_last or thread:
@@ -87,7 +105,10 @@ def ask(
         _print_prompt(session, text, scope, thread)
         return
     from csvanalyst.cli.ask_render import render_events
+    from csvanalyst.cli.ingest_progress import ingest_progress
 
+    with ingest_progress():
+        scope.resolve()  # read (and cache) the files here, with progress, before the answer streams
     stream = session.ask(text, scope, thread_id=thread)
     summary = render_events(stream, mode="events" if events else "json" if json_out else "live", show_sql=show_sql)
     if output is not None:

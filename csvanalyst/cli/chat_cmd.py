@@ -7,7 +7,22 @@ from typing import Annotated
 import typer
 
 from csvanalyst.cli.ask_cmd import Provider
-from csvanalyst.cli.options import DatasetOpt, FileOpt, SandboxOpt, TimeoutOpt, TraceOpt, settings_with
+from csvanalyst.cli.options import (
+    DatasetOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
+    EscapeOpt,
+    FileOpt,
+    HeaderOpt,
+    QuoteOpt,
+    SandboxOpt,
+    SkipRowsOpt,
+    TimeoutOpt,
+    TraceOpt,
+    reader_from,
+    settings_with,
+)
 
 DEFAULT_DATASET = "retail"
 
@@ -21,6 +36,13 @@ def chat(
     sandbox: SandboxOpt = None,
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
+    escape: EscapeOpt = None,
+    header: HeaderOpt = None,
+    skip_rows: SkipRowsOpt = None,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = None,
 ) -> None:
     """Open the terminal analyst (default dataset: retail, the demo)."""
     from csvanalyst.core.query import DataScope
@@ -30,8 +52,12 @@ def chat(
     if dataset and file:
         raise UsageError("Give either a dataset (-d) or files (--file), not both.")
     files = tuple(file or ())
-    scope = DataScope(dataset=None if files else dataset or DEFAULT_DATASET, files=files)
-    scope.resolve()  # a wrong name or file is a clear error before the screen opens
+    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
+    scope = DataScope(dataset=None if files else dataset or DEFAULT_DATASET, files=files, reader=reader)
+    from csvanalyst.cli.ingest_progress import ingest_progress
+
+    with ingest_progress():
+        scope.resolve()  # a wrong name or file is a clear error before the screen opens
     settings = settings_with(timeout=timeout, sandbox=sandbox, trace=trace)
     from csvanalyst.tui.app import AnalystApp
 

@@ -7,7 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from csvanalyst.cli.options import ListFormatOpt
+from csvanalyst.cli.options import (
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
+    EscapeOpt,
+    HeaderOpt,
+    ListFormatOpt,
+    QuoteOpt,
+    SkipRowsOpt,
+    reader_from,
+)
 
 app = typer.Typer(help="Demo and registered datasets.", no_args_is_help=True)
 
@@ -108,6 +118,13 @@ def add(
         bool,
         typer.Option("--strict", help="Refuse a file with rows that cannot be read instead of setting them aside."),
     ] = False,
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
+    escape: EscapeOpt = None,
+    header: HeaderOpt = None,
+    skip_rows: SkipRowsOpt = None,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = None,
 ) -> None:
     """Register a CSV file or folder: validate, ingest into the columnar cache, profile."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -117,13 +134,16 @@ def add(
     from csvanalyst.cli.diagnostics import note
     from csvanalyst.config import get_settings
 
+    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("validating", total=1.0)
 
         def progress(message: str, fraction: float) -> None:
             bar.update(task, description=message, completed=fraction)
 
-        info = registry.add_dataset(path, name=name, progress=progress, strict=strict or get_settings().strict)
+        info = registry.add_dataset(
+            path, name=name, progress=progress, strict=strict or get_settings().strict, reader=reader
+        )
     tables = ", ".join(f"{t.name} ({t.row_count:,} rows)" for t in info.tables if t.row_count is not None)
     note(f"registered dataset {info.name!r}: {tables}")
     for table in info.tables:

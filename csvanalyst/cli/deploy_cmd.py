@@ -17,7 +17,7 @@ def image(
 ) -> None:
     """Build the application image offline (same Debian base as the runner image); prints its tag."""
     from csvanalyst.deploy import app_image
-    from csvanalyst.executors.docker import connect
+    from csvanalyst.executors.docker.executor import connect
 
     report = app_image.build(connect(), tuple(tag or ()), lambda msg: typer.echo(f"… {msg}", err=True))
     how = "cached" if report["cached"] else "built"
@@ -34,7 +34,7 @@ def check(
     """Start the image read-only as uid 10001 with no capabilities and check /healthz and /readyz."""
     from csvanalyst.cli.runner_cmd import report_checks
     from csvanalyst.deploy import app_check, app_image
-    from csvanalyst.executors.docker import connect
+    from csvanalyst.executors.docker.executor import connect
 
     name = image or f"{app_image.IMAGE_REPO}:latest"
     report_checks(

@@ -62,10 +62,10 @@ def _model_server() -> dict[str, Any] | None:
 
 
 def _sandboxes() -> list[dict[str, Any]]:
-    from csvanalyst.executors.local import available_modes
+    from csvanalyst.executors.local.executor import available_modes
 
     rows = []
-    from csvanalyst.executors.isolation import PROMISES
+    from csvanalyst.executors.local.isolation import PROMISES
 
     for mode, problem in available_modes().items():
         detail = f"ok: {PROMISES[mode].summary()}" if problem is None else problem
@@ -80,8 +80,8 @@ def _docker() -> dict[str, Any]:
     from csvanalyst.errors import CsvAnalystError
 
     try:
-        from csvanalyst.executors import docker as docker_backend
-        from csvanalyst.executors import docker_image
+        from csvanalyst.executors.docker import executor as docker_backend
+        from csvanalyst.executors.docker import image as docker_image
 
         client = docker_backend.connect()
         tag = docker_image.image_tag()
@@ -95,7 +95,7 @@ def _diagnosed(name: str) -> dict[str, Any]:
     """A backend that checks itself: `diagnose()` returns (usable, why) without raising."""
     import importlib
 
-    module = importlib.import_module(f"csvanalyst.executors.{name}")
+    module = importlib.import_module(f"csvanalyst.executors.{name}.executor")
     usable, detail = module.diagnose()
     return {"sandbox": name, "usable": usable, "detail": detail}
 
@@ -121,7 +121,7 @@ def _fix() -> dict[str, Any]:
     from csvanalyst.catalog.sweep import sweep_home
     from csvanalyst.config import get_settings
     from csvanalyst.errors import CsvAnalystError
-    from csvanalyst.executors.local import sweep_stale_scratch
+    from csvanalyst.executors.local.executor import sweep_stale_scratch
     from csvanalyst.store.db import connect
     from csvanalyst.store.owners import repair_orphaned_runs
 
@@ -134,7 +134,7 @@ def _fix() -> dict[str, Any]:
     fixed: dict[str, Any] = {"interrupted_runs": runs, "paths": swept.paths + sweep_stale_scratch()}
     fixed["bytes"] = swept.bytes
     try:
-        from csvanalyst.executors import docker as docker_backend
+        from csvanalyst.executors.docker import executor as docker_backend
 
         fixed["containers"] = docker_backend.sweep_orphans(docker_backend.connect())
     except CsvAnalystError:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.config import Settings
 
 
@@ -58,6 +59,78 @@ StrictOpt = Annotated[
     bool,
     typer.Option("--strict", help="Refuse a file with rows that cannot be read instead of setting them aside."),
 ]
+
+# Read by the console-script client before this module is imported (csvanalyst/daemon/client.py); here
+# it only has to be accepted.
+DaemonOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--daemon/--no-daemon",
+        help="Run in the warm background worker, starting it if needed, or in this process (default: the "
+        "daemon setting, off unless set; docs/daemon.md).",
+        show_default=False,
+    ),
+]
+
+
+_READER = "Reading files"
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="Field separator of the files (1-4 characters, or tab, space, ...); default: detected.",
+        rich_help_panel=_READER,
+    ),
+]
+QuoteOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--quote", help='Quote character ("" reads quotes as plain text); default: detected.', rich_help_panel=_READER
+    ),
+]
+EscapeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--escape", help="Escape character inside quotes (default: the quote doubled).", rich_help_panel=_READER
+    ),
+]
+HeaderOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--header/--no-header", help="Whether the first line is a header; default: detected.", rich_help_panel=_READER
+    ),
+]
+SkipRowsOpt = Annotated[
+    int | None,
+    typer.Option("--skip-rows", help="Lines above the header to skip; default: detected.", rich_help_panel=_READER),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding (utf-8, latin-1, cp1252, utf-16, ...); default: detected.",
+        rich_help_panel=_READER,
+    ),
+]
+DecimalOpt = Annotated[
+    str | None,
+    typer.Option("--decimal", help='Decimal mark of numbers, "." or ","; default: detected.', rich_help_panel=_READER),
+]
+
+
+def reader_from(
+    delimiter: str | None = None,
+    quote: str | None = None,
+    escape: str | None = None,
+    header: bool | None = None,
+    skip_rows: int | None = None,
+    encoding: str | None = None,
+    decimal: str | None = None,
+) -> ReaderOptions:
+    """The reader flags, checked (a bad value is a usage error, exit 2)."""
+    from csvanalyst.catalog.reader import reader_options
+
+    return reader_options(delimiter, quote, escape, header, skip_rows, encoding, decimal)
 
 
 def settings_with(

@@ -9,20 +9,30 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from csvanalyst.cli.options import (
+    DaemonOpt,
     DatasetOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
+    EscapeOpt,
     FileOpt,
     FormatOpt,
+    HeaderOpt,
     MaxRowsOpt,
     NoEscapeOpt,
     OutputFormat,
     OutputOpt,
+    QuoteOpt,
     SandboxOpt,
+    SkipRowsOpt,
     StrictOpt,
     TimeoutOpt,
+    reader_from,
     settings_with,
 )
 
 if TYPE_CHECKING:
+    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.core.query import QueryOutcome
 
 
@@ -37,10 +47,21 @@ def sql(
     sandbox: SandboxOpt = None,
     no_escape_formulas: NoEscapeOpt = False,
     strict: StrictOpt = False,
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
+    escape: EscapeOpt = None,
+    header: HeaderOpt = None,
+    skip_rows: SkipRowsOpt = None,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = None,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Run one read-only SQL query (DuckDB dialect) over a dataset or CSV files."""
+    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
     text = sys.stdin.read() if query == "-" else query
-    run_and_print("sql", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict)
+    run_and_print(
+        "sql", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict, reader
+    )
 
 
 def plan(
@@ -54,10 +75,21 @@ def plan(
     sandbox: SandboxOpt = None,
     no_escape_formulas: NoEscapeOpt = False,
     strict: StrictOpt = False,
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
+    escape: EscapeOpt = None,
+    header: HeaderOpt = None,
+    skip_rows: SkipRowsOpt = None,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = None,
+    daemon: DaemonOpt = None,
 ) -> None:
     """Compile a QueryPlan (JSON) to SQL and run it."""
+    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
     text = sys.stdin.read() if plan_file == "-" else read_text_file(Path(plan_file))
-    run_and_print("plan", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict)
+    run_and_print(
+        "plan", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict, reader
+    )
 
 
 def read_text_file(path: Path) -> str:
@@ -83,14 +115,18 @@ def run_and_print(
     sandbox: str | None,
     no_escape_formulas: bool,
     strict: bool = False,
+    reader: ReaderOptions | None = None,
 ) -> None:
+    from csvanalyst.catalog.reader import NO_OPTIONS
     from csvanalyst.cli import render
+    from csvanalyst.cli.ingest_progress import ingest_progress
     from csvanalyst.core.query import DataScope, execute
 
     chosen = render.choose_format(fmt, output)
     settings = settings_with(max_rows=max_rows, timeout=timeout, sandbox=sandbox, strict=strict)
-    scope = DataScope(dataset=dataset, files=tuple(files or ()))
-    outcome = execute(kind, text, scope, settings=settings)  # type: ignore[arg-type]
+    scope = DataScope(dataset=dataset, files=tuple(files or ()), reader=reader or NO_OPTIONS)
+    with ingest_progress():
+        outcome = execute(kind, text, scope, settings=settings)  # type: ignore[arg-type]
     show_outcome(outcome, chosen, output, escape_formulas=not no_escape_formulas)
 
 

@@ -14,8 +14,8 @@ app = typer.Typer(
 @app.command("build")
 def build() -> None:
     """Build the runner image offline (Debian base via debootstrap, wheels via pip download)."""
-    from csvanalyst.executors import docker_image
-    from csvanalyst.executors.docker import connect
+    from csvanalyst.executors.docker import image as docker_image
+    from csvanalyst.executors.docker.executor import connect
 
     client = connect()
     report = docker_image.build(client, lambda msg: typer.echo(f"… {msg}", err=True))
@@ -28,7 +28,7 @@ def build() -> None:
 @app.command("build-rootfs")
 def build_rootfs() -> None:
     """Build the microsandbox microVM's root filesystem (the runner image's contents, no Docker needed)."""
-    from csvanalyst.executors.microsandbox_rootfs import build_rootfs as build_it
+    from csvanalyst.executors.microsandbox.rootfs import build_rootfs as build_it
 
     typer.echo(str(build_it(lambda msg: typer.echo(f"… {msg}", err=True))))
 
@@ -38,8 +38,8 @@ def check(
     image: Annotated[str | None, typer.Option("--image", help="Image to check (default: the current one).")] = None,
 ) -> None:
     """Run a known query in the image and verify the answer and the hardening."""
-    from csvanalyst.executors.docker import DockerExecutor
-    from csvanalyst.executors.docker_check import check as run_checks
+    from csvanalyst.executors.docker.check import check as run_checks
+    from csvanalyst.executors.docker.executor import DockerExecutor
 
     executor = DockerExecutor(image=image)
     report_checks(
@@ -76,12 +76,12 @@ def cleanup(
     from csvanalyst.errors import UsageError
 
     if sandbox == "kubernetes":
-        from csvanalyst.executors.kubernetes import cleanup as delete_jobs
+        from csvanalyst.executors.kubernetes.executor import cleanup as delete_jobs
 
         typer.echo(f"deleted {delete_jobs(namespace)} runner Job(s)")
         return
     if sandbox == "microsandbox":
-        from csvanalyst.executors.microsandbox import cleanup as remove_vms
+        from csvanalyst.executors.microsandbox.executor import cleanup as remove_vms
 
         typer.echo(f"removed {remove_vms()} microVM(s)")
         return
@@ -89,7 +89,7 @@ def cleanup(
         raise UsageError(
             f"Nothing to clean up for sandbox {sandbox!r}.", hint="Use --sandbox docker, kubernetes or microsandbox."
         )
-    from csvanalyst.executors.docker import cleanup as remove_all
-    from csvanalyst.executors.docker import connect
+    from csvanalyst.executors.docker.executor import cleanup as remove_all
+    from csvanalyst.executors.docker.executor import connect
 
     typer.echo(f"removed {remove_all(connect())} container(s)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions, from_mapping
 from csvanalyst.catalog.schema import DatasetInfo
 from csvanalyst.config import Settings, get_settings
 from csvanalyst.errors import (
@@ -29,30 +30,44 @@ QueryKind = Literal["sql", "plan", "python"]
 
 @dataclass(frozen=True)
 class DataScope:
-    """What a query may see: a registered dataset by name, or ad-hoc CSV files."""
+    """What a query may see: a registered dataset by name, or ad-hoc files read with `reader` options."""
 
     dataset: str | None = None
     files: tuple[Path, ...] = ()
+    reader: ReaderOptions = NO_OPTIONS
 
     def to_dict(self) -> dict[str, object]:
         if self.files:
-            return {"files": [str(p.resolve()) for p in self.files]}
+            given = self.reader.given()
+            return {"files": [str(p.resolve()) for p in self.files], **({"reader": given} if given else {})}
         return {"dataset": self.dataset}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> DataScope:
         files = data.get("files") or []
         dataset = data.get("dataset")
+        reader = data.get("reader")
         assert isinstance(files, list)
-        return cls(dataset=str(dataset) if dataset else None, files=tuple(Path(str(f)) for f in files))
+        return cls(
+            dataset=str(dataset) if dataset else None,
+            files=tuple(Path(str(f)) for f in files),
+            reader=from_mapping(reader if isinstance(reader, dict) else None, "the recorded scope"),
+        )
 
     def resolve(self) -> DatasetInfo:
         from csvanalyst.catalog import registry
 
         if self.dataset and self.files:
             raise UsageError("Give either a dataset (-d) or files (--file), not both.")
+        if self.dataset and self.reader.given():
+            raise UsageError(
+                "Reader options (--delimiter, --header, ...) apply to --file; a registered dataset keeps the ones "
+                "it was added with.",
+                hint=f"Drop them, or register it again: `datasets remove {self.dataset}` then `datasets add` "
+                "with the options.",
+            )
         if self.files:
-            return registry.file_dataset(list(self.files))
+            return registry.file_dataset(list(self.files), self.reader)
         if self.dataset:
             return registry.get_dataset(self.dataset)
         raise UsageError(
@@ -93,10 +108,19 @@ def to_sql(kind: QueryKind, text: str, dataset: DatasetInfo) -> str:
 
 
 def check(sql: str, dataset: DatasetInfo, settings: Settings):  # -> CheckedSql
-    from csvanalyst.plan.policy import check_sql
+    """The policy check, answered from a remembered approval of the same SQL on the same data and policy."""
+    from csvanalyst.plan.verdicts import check_sql_cached
 
     schema = {t.name: {c.name: c.type for c in t.columns} for t in dataset.tables}
-    return check_sql(sql, tables=dataset.table_names, dataset=dataset.name, row_cap=settings.max_rows, schema=schema)
+    return check_sql_cached(
+        sql,
+        tables=dataset.table_names,
+        dataset=dataset.name,
+        fingerprint=dataset.fingerprint,
+        row_cap=settings.max_rows,
+        schema=schema,
+        cache_dir=settings.cache_dir / "verdicts",
+    )
 
 
 def execute(
@@ -160,9 +184,7 @@ def execute(
 def _prepare(executor: Executor, dataset: DatasetInfo, settings: Settings) -> None:
     """Let a sandbox start its process while the host compiles and checks the query (start-up is
     the largest fixed cost of a run). It may read only this dataset's tables."""
-    prepare = getattr(executor, "prepare", None)
-    if prepare is not None:
-        prepare([t.source for t in dataset.tables], limits_from(settings))
+    executor.prepare([t.source for t in dataset.tables], limits_from(settings))
 
 
 def _execute_recorded(
@@ -231,9 +253,9 @@ def python_refusal(settings: Settings, executor: Executor | None) -> CsvAnalystE
     files and network; the restricted-Python checks are a second layer, never the boundary."""
     if not settings.enable_python:
         return UsageError("Python analysis is turned off.", hint=PYTHON_ENABLE_HINT, code="python_disabled")
-    from csvanalyst.executors.isolation import PROMISES
+    from csvanalyst.executors.local.isolation import PROMISES
 
-    mode = getattr(executor, "isolation", None)
+    mode = executor.isolation if executor is not None else None
     if mode in PROMISES and not PROMISES[mode].runs_python:
         return EnvironmentProblem(
             f"Python analysis needs a sandbox that isolates the filesystem and network, and the local sandbox here "

@@ -16,8 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from csvanalyst.executors import docker_image
-from csvanalyst.executors.docker_image import Progress
+from csvanalyst.executors.docker import image as docker_image
+from csvanalyst.executors.docker.image import Progress
 
 IMAGE_REPO = "csvanalyst-app"
 EXTRAS = ("kubernetes",)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, Field, field_validator
@@ -66,9 +67,22 @@ class RunResult(BaseModel):
 
 @runtime_checkable
 class Executor(Protocol):
-    name: str
+    """What the core asks of a sandbox; every backend implements all of it."""
 
-    def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult: ...
+    name: str
+    isolation: str  # the wall around a run: a local mode (bwrap, unshare, none) or container, pod, microvm
+
+    def prepare(self, tables: Sequence[TableSource], limits: Limits) -> None:
+        """Get ready for a run over exactly these tables while the host checks the query (may do nothing)."""
+        ...
+
+    def ready(self) -> str:
+        """ "ok" while this backend can take a run, else why not (the server's /readyz)."""
+        ...
+
+    def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
+        """One request; setting `cancel` stops its sandboxed process and ends the run as cancelled."""
+        ...
 
     def close(self) -> None: ...
 
@@ -91,11 +105,16 @@ class ClosingExecutor:
 
 
 _BACKENDS: dict[str, str] = {
-    "local": "csvanalyst.executors.local:LocalExecutor",
-    "docker": "csvanalyst.executors.docker:DockerExecutor",
-    "kubernetes": "csvanalyst.executors.kubernetes:KubernetesExecutor",
-    "microsandbox": "csvanalyst.executors.microsandbox:MicrosandboxExecutor",
+    "local": "csvanalyst.executors.local.executor:LocalExecutor",
+    "docker": "csvanalyst.executors.docker.executor:DockerExecutor",
+    "kubernetes": "csvanalyst.executors.kubernetes.executor:KubernetesExecutor",
+    "microsandbox": "csvanalyst.executors.microsandbox.executor:MicrosandboxExecutor",
 }
+
+
+# A host process that serves a backend another way (the background worker's request processes reach its
+# warm pools) puts a factory here; `load` then builds that instead of the registered class.
+SERVED: dict[str, Any] = {}
 
 
 def names() -> list[str]:
@@ -110,6 +129,8 @@ def load(name: str, **options: Any) -> Executor:
     target = _BACKENDS.get(name)
     if target is None:
         raise UsageError(f"Unknown sandbox {name!r}.", hint=f"Choose one of: {', '.join(names())}.")
+    if name in SERVED:
+        return SERVED[name](**options)  # type: ignore[no-any-return]
     module_name, _, attr = target.partition(":")
     cls = getattr(importlib.import_module(module_name), attr)
     return cls(**options)

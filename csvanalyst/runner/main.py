@@ -12,7 +12,7 @@ import time
 import traceback
 from typing import Any, TextIO
 
-from . import lockdown, sql, tables
+from . import lifeline, lockdown, sql, tables
 from .protocol import BadRequest, Request, failure, parse_request
 
 
@@ -38,53 +38,59 @@ def _bad_request(exc: BadRequest) -> dict[str, Any]:
 
 
 def _guarded(request: Request, scratch: str | None, started: float) -> dict[str, Any]:
-    import duckdb
-
     try:
         body = _run_python if request.kind == "python" else _run_sql
         if scratch is not None:
             return body(request, scratch, started)
         with tempfile.TemporaryDirectory(prefix="duckdb-") as private:
             return body(request, private, started)
-    except tables.TableUnreadable as exc:
+    except Exception as exc:
+        return explain(exc, request)
+
+
+def explain(exc: BaseException, request: Request) -> dict[str, Any]:
+    """The typed result for an exception of a run (SQL, or the snippet's process setting up its tables)."""
+    import duckdb
+
+    if isinstance(exc, tables.TableUnreadable):
         return failure(
             "error",
             "table_unreadable",
             str(exc),
             "The dataset's file is missing or unreadable; check the file or add the dataset again.",
         )
-    except sql.Rejected as exc:
+    if isinstance(exc, sql.Rejected):
         return failure("rejected", "not_a_select", str(exc), "Send exactly one SELECT statement.")
-    except BadRequest as exc:
+    if isinstance(exc, BadRequest):
         return _bad_request(exc)
-    except (duckdb.OutOfMemoryException, MemoryError) as exc:
+    if isinstance(exc, (duckdb.OutOfMemoryException, MemoryError)):
         return failure(
             "oom",
             "out_of_memory",
             _message(exc) or "Out of memory.",
             "Aggregate or filter more, select fewer columns, or raise the memory limit.",
         )
-    except duckdb.InterruptException:
+    if isinstance(exc, duckdb.InterruptException):
         return failure(
             "timeout",
             "timeout",
             f"The query ran longer than {request.limits.timeout_s:g} s.",
             "Filter or aggregate more, or raise the time limit.",
         )
-    except duckdb.Error as exc:
+    if isinstance(exc, duckdb.Error):
         return failure("error", _error_code(exc), _message(exc), _hint(exc))
-    except Exception as exc:  # the last line of defence: never a traceback on stdout
-        traceback.print_exc(file=sys.stderr)
-        return failure(
-            "sandbox_error",
-            "runner_crashed",
-            f"The runner failed: {type(exc).__name__}: {exc}",
-            "This is a bug in the sandbox runner; the query itself may be fine.",
-        )
+    # the last line of defence: never a traceback on stdout
+    traceback.print_exception(exc, file=sys.stderr)
+    return failure(
+        "sandbox_error",
+        "runner_crashed",
+        f"The runner failed: {type(exc).__name__}: {exc}",
+        "This is a bug in the sandbox runner; the query itself may be fine.",
+    )
 
 
 def _run_python(request: Request, scratch: str, started: float) -> dict[str, Any]:
-    """Restricted Python (python_mode.py): only inside an isolated sandbox, checked there again."""
+    """Restricted Python (python_mode.py): only inside an isolated sandbox, in a process of its own."""
     from . import python_mode
 
     return python_mode.run_python(request, scratch, started)
@@ -144,6 +150,9 @@ def main(stdin: TextIO | None = None, stdout: TextIO | None = None, *, limit_pro
     """Read, run, write. Exit 0 whenever a result was written, so the status lives in the JSON."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    if limit_process:  # a runner process of its own, not a caller's thread
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # a stream with no descriptor
+            lifeline.watch(stdout.fileno())
     _preload()
     try:
         data = json.loads(_request_text(stdin))

@@ -31,18 +31,26 @@ import tempfile
 import time
 from typing import Any, BinaryIO
 
-from . import main, sql
+from . import lifeline, main, sql
 
 KILL_GRACE_S = 2.0
 
 
 PRIVATE_TMP_ENV = "CSVANALYST_PRIVATE_TMP"  # set by executors whose temp dir belongs to this worker alone
 PR_SET_DUMPABLE = 4
+_current_run: list[int] = []  # the pid of the child answering the request in hand, if any
+
+
+def _kill_current_run() -> None:
+    for pid in list(_current_run):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
     main._preload()
     _harden()
+    lifeline.watch(stdout.fileno(), _kill_current_run)  # never go on serving a host that is gone
     for line in stdin:
         if not line.strip():
             continue
@@ -111,12 +119,14 @@ def _one(line: bytes) -> tuple[int | None, bytes, bool]:
             os.close(read_end)
             _child(line, write_end, scratch)
         os.close(write_end)
+        _current_run[:] = [pid]
         body, timed_out = _drain(read_end, deadline)
         os.close(read_end)
         if timed_out:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
+        _current_run.clear()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return os.waitstatus_to_exitcode(status), body, timed_out

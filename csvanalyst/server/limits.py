@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
-from csvanalyst.executors.base import Executor, RunRequest, RunResult
+from csvanalyst.catalog.schema import TableSource
+from csvanalyst.executors.base import Executor, Limits, RunRequest, RunResult
 from csvanalyst.observability.metrics import Metrics
 from csvanalyst.server.problems import HttpProblem
 
@@ -88,10 +89,16 @@ class BoundedExecutor:
         self.metrics.runs.labels(result.executor or self.name, result.status).inc()
         return result
 
-    def prepare(self, *args: Any, **kwargs: Any) -> None:
-        prepare = getattr(self.inner, "prepare", None)
-        if prepare is not None:
-            self._pool.submit(prepare, *args, **kwargs).result()
+    @property
+    def isolation(self) -> str:
+        return self.inner.isolation
+
+    def prepare(self, tables: Sequence[TableSource], limits: Limits) -> None:
+        """On this wrapper's long-lived threads too: a process started ahead must outlive the request."""
+        self._pool.submit(self.inner.prepare, tables, limits).result()
+
+    def ready(self) -> str:
+        return self.inner.ready()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -26,7 +26,7 @@ def fail_interrupted_runs(store_path: Path) -> int:
 def sweep_leftovers() -> None:
     """Reclaim what killed processes left on this home (partial caches, uploads, sandbox scratch)."""
     from csvanalyst.catalog.sweep import sweep_home
-    from csvanalyst.executors.local import sweep_stale_scratch
+    from csvanalyst.executors.local.executor import sweep_stale_scratch
 
     swept = sweep_home()
     scratch = sweep_stale_scratch()

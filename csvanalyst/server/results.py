@@ -62,39 +62,10 @@ def as_json(run_id: str, table: Table) -> bytes:
 
 
 def as_parquet(table: Table) -> bytes:
-    """Parquet written by DuckDB with the run's own column types (JSON-safe values cast back)."""
-    import duckdb
+    """Parquet with the run's own column types, written by the one Parquet export every front end uses."""
+    from csvanalyst.core.parquet_export import write_parquet
 
     with tempfile.TemporaryDirectory(prefix="csvanalyst-parquet-") as tmp:
         out = Path(tmp) / "result.parquet"
-        con = duckdb.connect()
-        try:
-            cols = ", ".join(f'"{_q(c["name"])}" {_type(c["type"])}' for c in table.columns)
-            con.execute(f"CREATE TABLE result ({cols})")
-            if table.rows:
-                marks = ", ".join("?" for _ in table.columns)
-                con.executemany(f"INSERT INTO result VALUES ({marks})", [_cells(r) for r in table.rows])
-            con.execute(f"COPY result TO '{_q_literal(str(out))}' (FORMAT parquet)")
-        finally:
-            con.close()
+        write_parquet(out, table.columns, table.rows)
         return out.read_bytes()
-
-
-def _q(name: str) -> str:
-    return name.replace('"', '""')
-
-
-def _q_literal(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def _type(name: str) -> str:
-    """Plain scalar types are kept; nested or unknown ones become text rather than failing the export."""
-    upper = name.upper()
-    if any(ch in upper for ch in "[]<>{}") or upper.startswith(("STRUCT", "MAP", "UNION", "LIST")):
-        return "VARCHAR"
-    return upper if upper.replace("(", "").replace(")", "").replace(",", "").replace(" ", "").isalnum() else "VARCHAR"
-
-
-def _cells(row: list[Any]) -> list[Any]:
-    return [str(v) if isinstance(v, dict | list) else v for v in row]

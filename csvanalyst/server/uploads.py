@@ -16,7 +16,8 @@ from typing import BinaryIO
 from csvanalyst.catalog.sweep import write_owner
 from csvanalyst.errors import InputError
 
-ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt"}
+KEPT_SUFFIXES = {".json", ".ndjson", ".jsonl", ".xlsx"}  # the catalog reads these by their suffix
+ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt", *KEPT_SUFFIXES}
 COMPRESSED = (".gz", ".zst")  # after one of the above: decompressed by the catalog like any such file
 CHUNK = 1024 * 1024
 
@@ -41,7 +42,7 @@ def check_suffix(filename: str | None) -> None:
     suffix = PurePosixPath(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise InputError(
-            f"Only CSV files can be uploaded (got {filename!r}).",
+            f"Only CSV, JSON, NDJSON and Excel .xlsx files can be uploaded (got {filename!r}).",
             hint=f"Upload a file ending in {', '.join(sorted(ALLOWED_SUFFIXES))} (optionally .gz or .zst).",
         )
 
@@ -51,7 +52,8 @@ def save(source: BinaryIO, filename: str | None, root: Path) -> Path:
     check_suffix(filename)
     folder = root / uuid.uuid4().hex
     folder.mkdir(parents=True, mode=0o700)
-    target = folder / f"{safe_stem(filename)}.csv"
+    suffix = PurePosixPath(_without_compression(PurePosixPath(PureWindowsPath(filename or "").name).name)).suffix
+    target = folder / f"{safe_stem(filename)}{suffix.lower() if suffix.lower() in KEPT_SUFFIXES else '.csv'}"
     try:
         write_owner(folder)  # a server killed mid-upload leaves a folder the next start can reclaim
         with target.open("xb") as out:

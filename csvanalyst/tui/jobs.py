@@ -105,7 +105,12 @@ def export(post: Post, path: Path, columns: list[dict[str, str]], rows: list[lis
 
 
 def load_dataset(post: Post, scope: DataScope, *, switch: bool) -> None:
-    post(msg.DatasetReady(scope.resolve(), switch=switch))
+    """Resolve `scope`; a file read (a new file, or a stale cache) reports its progress to the status bar."""
+    from csvanalyst.catalog.progress import reporting
+
+    with reporting(lambda stage, fraction: post(msg.DatasetProgress(stage, fraction))):
+        info = scope.resolve()
+    post(msg.DatasetReady(info, switch=switch))
 
 
 def add_dataset(post: Post, path: Path, name: str | None) -> None:

@@ -246,7 +246,7 @@ def test_cancel_stops_a_running_sandbox_query() -> None:
     import os
     import time
 
-    from csvanalyst.executors.launch import descendants
+    from csvanalyst.executors.local.launch import descendants
     from csvanalyst.store import runs
     from csvanalyst.store.db import connect
 

@@ -19,11 +19,12 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 
 from csvanalyst.config import get_settings
-from csvanalyst.executors.launch import descendants
+from csvanalyst.executors.local.launch import descendants
 from tests.support.live import ServeProcess
 from tests.support.slow import NEVER_ENDING_SQL
 
@@ -31,11 +32,11 @@ SLOW_SQL = f"SQL: {NEVER_ENDING_SQL}"  # only the kill ends it
 SERVE_ARGS = ("--timeout", "300")  # the sandbox deadline must not end the run before the kill does
 
 
-def _wait_for(condition, limit_s: float = 60.0):
+def _wait_for(condition, limit_s: float = 60.0, what: Callable[[], str] = lambda: "condition not reached"):
     """Poll until `condition()` is truthy and return it; the limit is a hang guard, not a timing claim."""
     deadline = time.monotonic() + limit_s
     while not (value := condition()):
-        assert time.monotonic() < deadline, "condition not reached"
+        assert time.monotonic() < deadline, what()
         time.sleep(0.05)
     return value
 
@@ -63,11 +64,16 @@ def test_sigkill_mid_turn_then_restart_recovers() -> None:
         run = _wait_for(lambda: _running_run(http))
         sandbox = _wait_for(lambda: descendants(server.pid))  # the run's sandbox process is up
         scratch = _scratch_dirs(sandbox)
+        sandbox_started = {pid: _start_time(pid) for pid in sandbox}
         assert scratch, "the run has a scratch folder"
         server.kill()
         client.join(timeout=60)
     assert "error" in outcome or '"done"' not in str(outcome.get("body")), outcome  # the stream was cut
-    _wait_for(lambda: not [pid for pid in sandbox if _alive(pid)], limit_s=30)
+    _wait_for(
+        lambda: not _survivors(sandbox_started),
+        limit_s=30,
+        what=lambda: f"sandbox processes outlived the server: {_survivors(sandbox_started)}",
+    )
 
     db = sqlite3.connect(store)
     try:
@@ -98,12 +104,28 @@ def test_sigkill_mid_turn_then_restart_recovers() -> None:
     assert any("marked interrupted runs as failed" in line for line in server.log_lines)
 
 
-def _alive(pid: int) -> bool:
+def _survivors(pids: dict[int, str | None]) -> dict[int, str]:
+    """The processes among `pids` still running, with their command lines (to tell what escaped).
+    A pid counts only while its start time is the recorded one: a reused pid is another process."""
+    found = {}
+    for pid, started in pids.items():
+        if started is not None and _start_time(pid) == started:
+            try:
+                with open(f"/proc/{pid}/cmdline") as handle:
+                    found[pid] = handle.read().replace("\0", " ")[:300]
+            except OSError:
+                continue
+    return found
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (field 22 of /proc/PID/stat), or None once it is gone or a zombie."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+            fields = handle.read().rsplit(")", 1)[1].split()
     except OSError:
-        return False
+        return None
+    return None if fields[0] == "Z" else fields[19]
 
 
 def _scratch_dirs(pids: list[int]) -> set[str]:

@@ -7,12 +7,14 @@ event stream is a generator, that is exactly what a TUI, an SSE client or `ask -
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
+from csvanalyst.catalog.schema import TableSource
 from csvanalyst.core.query import DataScope
 from csvanalyst.core.session import Session
 from csvanalyst.events import Event
-from csvanalyst.executors.base import ClosingExecutor, RunRequest, RunResult
-from csvanalyst.executors.local import LocalExecutor
+from csvanalyst.executors.base import ClosingExecutor, Limits, RunRequest, RunResult
+from csvanalyst.executors.local.executor import LocalExecutor
 
 
 class WatchedExecutor(ClosingExecutor):
@@ -24,6 +26,16 @@ class WatchedExecutor(ClosingExecutor):
         self.inner = LocalExecutor()
         self.seen = seen
         self.seen_at_start: list[str] = []
+
+    @property
+    def isolation(self) -> str:
+        return self.inner.isolation
+
+    def prepare(self, tables: Sequence[TableSource], limits: Limits) -> None:
+        self.inner.prepare(tables, limits)
+
+    def ready(self) -> str:
+        return self.inner.ready()
 
     def run(self, request: RunRequest, cancel: threading.Event | None = None) -> RunResult:
         self.seen_at_start = [event.type for event in self.seen]

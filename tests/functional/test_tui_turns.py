@@ -218,7 +218,7 @@ def test_esc_stops_the_sandbox_run_and_the_next_question_works() -> None:
     import os
 
     from csvanalyst.config import get_settings
-    from csvanalyst.executors.launch import descendants
+    from csvanalyst.executors.local.launch import descendants
     from csvanalyst.store import runs
 
     settings = get_settings().model_copy(update={"timeout_s": 600.0})  # only Esc can end the run

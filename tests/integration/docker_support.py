@@ -16,7 +16,7 @@ __all__ = ["docker_executor", "leftovers", "runner_image_client", "unavailable"]
 
 
 def docker_executor(**options: object):  # -> DockerExecutor
-    from csvanalyst.executors.docker import DockerExecutor
+    from csvanalyst.executors.docker.executor import DockerExecutor
 
     try:
         return DockerExecutor(**options)  # type: ignore[arg-type]
@@ -26,8 +26,8 @@ def docker_executor(**options: object):  # -> DockerExecutor
 
 def runner_image_client(needed_by: str) -> Any:
     """A Docker client whose daemon answers and holds the runner image of this checkout."""
-    from csvanalyst.executors import docker_image
-    from csvanalyst.executors.docker import connect, require_image
+    from csvanalyst.executors.docker import image as docker_image
+    from csvanalyst.executors.docker.executor import connect, require_image
 
     try:
         client = connect()
@@ -39,7 +39,7 @@ def runner_image_client(needed_by: str) -> Any:
 
 def leftovers(executor: object) -> list[object]:
     """Containers this test process started that still exist."""
-    from csvanalyst.executors.docker import LABEL
+    from csvanalyst.executors.docker.executor import LABEL
 
     client = executor.client  # type: ignore[attr-defined]
     return client.containers.list(all=True, filters={"label": [LABEL, f"csvanalyst.host_pid={os.getpid()}"]})

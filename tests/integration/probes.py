@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from csvanalyst.executors.launch import Outcome
+from csvanalyst.executors.contract import Outcome
 
 SECRETS = {"OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "AWS_SECRET_ACCESS_KEY": "aws-1"}
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def client() -> object:
-    from csvanalyst.executors.docker import connect
+    from csvanalyst.executors.docker.executor import connect
 
     try:
         return connect()

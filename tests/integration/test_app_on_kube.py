@@ -83,7 +83,7 @@ def kubeconfig(url: str) -> str:
 @pytest.fixture(scope="module")
 def app(docker_client: Any, cluster: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from csvanalyst.deploy import app_check, app_image
-    from csvanalyst.executors import docker_image
+    from csvanalyst.executors.docker import image as docker_image
 
     try:
         image = str(app_image.build(docker_client)["tag"])

@@ -35,8 +35,8 @@ def job_from_chart(docs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) 
     from kubernetes.client import ApiClient, Configuration
 
     from csvanalyst import config
-    from csvanalyst.executors.kubernetes import KubernetesExecutor
-    from csvanalyst.executors.kubernetes_job import build_job
+    from csvanalyst.executors.kubernetes.executor import KubernetesExecutor
+    from csvanalyst.executors.kubernetes.job import build_job
 
     for name, value in env(docs).items():
         if isinstance(value, str):
@@ -125,7 +125,7 @@ def test_the_role_grants_exactly_what_the_executor_calls(
     chart's Role, and the Role allows nothing the executor never calls (least privilege)."""
     import threading
 
-    from csvanalyst.executors.kubernetes import KubernetesExecutor, cleanup
+    from csvanalyst.executors.kubernetes.executor import KubernetesExecutor, cleanup
     from tests.support.kube_api import KubeApiServer
 
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)

@@ -61,7 +61,7 @@ class Release:
 @pytest.fixture(scope="module")
 def release() -> Iterator[Release]:
     kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
-    from csvanalyst.executors.kubernetes_config import connect
+    from csvanalyst.executors.kubernetes.config import connect
 
     context = os.environ.get("CSVANALYST_K8S_CONTEXT")
     try:

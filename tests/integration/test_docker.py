@@ -103,7 +103,7 @@ def test_pool_idle_workers_are_stopped(tmp_path: Path) -> None:
 
 
 def test_missing_image_says_how_to_build_it(docker: object) -> None:
-    from csvanalyst.executors.docker import DockerExecutor
+    from csvanalyst.executors.docker.executor import DockerExecutor
 
     with pytest.raises(EnvironmentProblem) as caught:
         DockerExecutor(image="csvanalyst-runner:does-not-exist")
@@ -111,7 +111,7 @@ def test_missing_image_says_how_to_build_it(docker: object) -> None:
 
 
 def test_cleanup_removes_labelled_leftovers(docker: object, tmp_path: Path) -> None:
-    from csvanalyst.executors.docker import cleanup
+    from csvanalyst.executors.docker.executor import cleanup
 
     docker.create(None, [], Limits(), once=True)  # type: ignore[attr-defined]
     assert len(leftovers(docker)) == 1
@@ -127,7 +127,7 @@ def test_runner_check_passes(docker: object, isolated_home: Path) -> None:
 
 def test_unreachable_daemon_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, isolated_home: Path) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    from csvanalyst.executors.docker import DockerExecutor
+    from csvanalyst.executors.docker.executor import DockerExecutor
 
     with pytest.raises(EnvironmentProblem) as caught:
         DockerExecutor()

@@ -18,8 +18,9 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import LocalExecutor, to_result
+from csvanalyst.executors.contract import Outcome, to_result
+from csvanalyst.executors.local.executor import LocalExecutor
+from csvanalyst.executors.local.isolation import PROMISES
 from tests.integration.docker_support import docker_executor, leftovers
 from tests.integration.probes import SECRETS, TRY_READ, TRY_WRITE, reported
 from tests.support.requires import HOW_TO_INSTALL, unavailable
@@ -88,7 +89,8 @@ def test_sql_cannot_read_another_dataset(sandbox: object, two_datasets: tuple[Pa
 def test_code_cannot_read_another_dataset(sandbox: object, two_datasets: tuple[Path, Path]) -> None:
     """Only sandboxes that isolate the filesystem promise this (bwrap, docker); unshare and the plain process
     leave the host's files visible, which is why Python mode is refused there."""
-    if getattr(sandbox, "isolation", "bwrap") != "bwrap":
+    mode = getattr(sandbox, "isolation", "bwrap")
+    if mode in PROMISES and not PROMISES[mode].files_isolated:  # a local mode; other backends all isolate
         unavailable(
             f"the local sandbox runs as {sandbox.isolation!r} here, which isolates no filesystem "  # type: ignore[attr-defined]
             f"({HOW_TO_INSTALL['bwrap']} for one that does)"

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from csvanalyst.config import get_settings
-from csvanalyst.executors.docker import LABEL, cleanup
+from csvanalyst.executors.docker.executor import LABEL, cleanup
 from tests.integration.docker_support import docker_executor, runner_image_client
 
 
@@ -18,7 +18,7 @@ def _warm_worker_then_wait(home: str, csv: str, ready: object) -> None:
     os.environ["CSVANALYST_HOME"] = home
     from csvanalyst.catalog.schema import TableSource
     from csvanalyst.executors.base import RunRequest
-    from csvanalyst.executors.docker import DockerExecutor
+    from csvanalyst.executors.docker.executor import DockerExecutor
 
     executor = DockerExecutor(keep_warm=True)
     executor.run(RunRequest(code="SELECT a FROM t", tables={"t": TableSource(path=csv, format="csv")}))

@@ -26,9 +26,9 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker_check import KNOWN_CSV, KNOWN_ROWS, KNOWN_SQL
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import LocalExecutor, to_result
+from csvanalyst.executors.contract import Outcome, to_result
+from csvanalyst.executors.docker.check import KNOWN_CSV, KNOWN_ROWS, KNOWN_SQL
+from csvanalyst.executors.local.executor import LocalExecutor
 from tests.integration.docker_support import runner_image_client
 from tests.integration.probes import SECRETS
 
@@ -77,8 +77,8 @@ def no_cluster_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def executor(server: KubeletApiServer, root: Path) -> Any:
-    from csvanalyst.executors.docker_image import image_tag
-    from csvanalyst.executors.kubernetes import KubernetesExecutor
+    from csvanalyst.executors.docker.image import image_tag
+    from csvanalyst.executors.kubernetes.executor import KubernetesExecutor
 
     return KubernetesExecutor(
         api_client=server.api_client(),
@@ -104,9 +104,9 @@ def spawn(server: KubeletApiServer, root: Path, argv: list[str], request: RunReq
     """A Job built exactly like a run's with only its command replaced, followed by the executor's Watch."""
     from kubernetes import client
 
-    from csvanalyst.executors.kubernetes import delete_job
-    from csvanalyst.executors.kubernetes_job import build_job
-    from csvanalyst.executors.kubernetes_watch import Target, Watch
+    from csvanalyst.executors.kubernetes.executor import delete_job
+    from csvanalyst.executors.kubernetes.job import build_job
+    from csvanalyst.executors.kubernetes.watch import Target, Watch
 
     runner = executor(server, root)
     run_id = secrets.token_hex(6)
@@ -184,9 +184,9 @@ def test_active_deadline_kills_the_pod(server: KubeletApiServer, kubelet: Kubele
     """The Job's activeDeadlineSeconds, not our own clock, ends this one: the Watch sees DeadlineExceeded."""
     from kubernetes import client
 
-    from csvanalyst.executors.kubernetes import delete_job
-    from csvanalyst.executors.kubernetes_job import build_job
-    from csvanalyst.executors.kubernetes_watch import Target, Watch
+    from csvanalyst.executors.kubernetes.executor import delete_job
+    from csvanalyst.executors.kubernetes.job import build_job
+    from csvanalyst.executors.kubernetes.watch import Target, Watch
 
     runner = executor(server, claim)
     request = sales(claim, SLOW_SQL, timeout_s=600)
@@ -312,7 +312,7 @@ def test_a_job_the_stand_in_cannot_reproduce_is_refused(server: KubeletApiServer
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 
-    from csvanalyst.executors.kubernetes_job import build_job
+    from csvanalyst.executors.kubernetes.job import build_job
 
     runner = executor(server, claim)
     job = build_job(sales(claim), secrets.token_hex(6), runner.options)
@@ -342,7 +342,7 @@ def test_table_file_mode_as_the_app_writes_it(
 
 def test_largest_request_the_executor_sends_still_starts(server: KubeletApiServer, claim: Path) -> None:
     """Linux refuses one environment string over 128 KiB; a request just under the executor's cap must start."""
-    from csvanalyst.executors.kubernetes_job import MAX_REQUEST_ENV_BYTES, request_env
+    from csvanalyst.executors.kubernetes.job import MAX_REQUEST_ENV_BYTES, request_env
 
     base = sales(claim, "SELECT 1 AS one -- ")
     padding = MAX_REQUEST_ENV_BYTES - len(request_env(base).encode()) - 16
@@ -372,10 +372,10 @@ def test_a_root_pod_is_refused_by_the_kubelet(server: KubeletApiServer, kubelet:
     """runAsNonRoot is the kubelet's check, not the API server's: the pod is created and never starts."""
     from kubernetes import client
 
-    from csvanalyst.executors.kubernetes import delete_job
-    from csvanalyst.executors.kubernetes_errors import KubeFailure
-    from csvanalyst.executors.kubernetes_job import build_job
-    from csvanalyst.executors.kubernetes_watch import Target, Watch
+    from csvanalyst.executors.kubernetes.errors import KubeFailure
+    from csvanalyst.executors.kubernetes.executor import delete_job
+    from csvanalyst.executors.kubernetes.job import build_job
+    from csvanalyst.executors.kubernetes.watch import Target, Watch
 
     runner = executor(server, claim)
     request = sales(claim)

@@ -26,10 +26,10 @@ from tests.support.kube_api import KubeApiServer
 
 kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
-from csvanalyst.executors.docker import RUNNER_ARGV  # noqa: E402
-from csvanalyst.executors.kubernetes import KubernetesExecutor, cleanup, diagnose  # noqa: E402
-from csvanalyst.executors.kubernetes_errors import CREATE_JOB, READ_LOG, from_api  # noqa: E402
-from csvanalyst.executors.kubernetes_status import split_log  # noqa: E402
+from csvanalyst.executors.contract import RUNNER_ARGV  # noqa: E402
+from csvanalyst.executors.kubernetes.errors import CREATE_JOB, READ_LOG, from_api  # noqa: E402
+from csvanalyst.executors.kubernetes.executor import KubernetesExecutor, cleanup, diagnose  # noqa: E402
+from csvanalyst.executors.kubernetes.status import split_log  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "k8s"
@@ -197,7 +197,7 @@ def test_unreachable_api_is_a_clear_error(claim: Path) -> None:
 
 def test_a_create_that_never_connected_sends_no_delete(claim: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Nothing can exist when the connection itself failed: no delete is attempted, no warning is logged."""
-    from csvanalyst.executors import kubernetes as backend
+    from csvanalyst.executors.kubernetes import executor as backend
 
     deletes: list[str] = []
     refused = kubernetes.client.ApiClient(kubernetes.client.Configuration(host="http://127.0.0.1:9"))
@@ -245,7 +245,7 @@ def test_cleanup_deletes_only_leftover_runner_jobs(claim: Path) -> None:
         api = server.api_client()
         batch = kubernetes.client.BatchV1Api(api)
         runner = executor(server, claim)
-        from csvanalyst.executors.kubernetes_job import build_job
+        from csvanalyst.executors.kubernetes.job import build_job
 
         for run_id in ("aaaaaaaaaaaa", "bbbbbbbbbbbb"):
             batch.create_namespaced_job("analytics", build_job(sales_request(claim), run_id, runner.options))

@@ -35,7 +35,7 @@ import pytest
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker_check import KNOWN_CSV, KNOWN_ROWS, KNOWN_SQL
+from csvanalyst.executors.docker.check import KNOWN_CSV, KNOWN_ROWS, KNOWN_SQL
 from tests.support.slow import never_ending_over
 
 pytestmark = pytest.mark.skipif(
@@ -82,8 +82,8 @@ def _skip(reason: str) -> None:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
-    from csvanalyst.executors.kubernetes import _default_image
-    from csvanalyst.executors.kubernetes_config import connect
+    from csvanalyst.executors.kubernetes.config import connect
+    from csvanalyst.executors.kubernetes.executor import _default_image
 
     try:
         connection = connect(os.environ.get("CSVANALYST_K8S_CONTEXT"))
@@ -185,7 +185,7 @@ def _deny_all_network(api: Any, namespace: str) -> None:
 
 
 def executor(live: Live) -> Any:
-    from csvanalyst.executors.kubernetes import KubernetesExecutor
+    from csvanalyst.executors.kubernetes.executor import KubernetesExecutor
 
     return KubernetesExecutor(
         api_client=live.api_client,
@@ -236,9 +236,9 @@ def test_pod_is_locked_down_and_has_no_network(live: Live) -> None:
     """The probe runs in a Job built exactly like a run's, with only its command replaced."""
     from kubernetes import client
 
-    from csvanalyst.executors.kubernetes import delete_job
-    from csvanalyst.executors.kubernetes_job import build_job
-    from csvanalyst.executors.kubernetes_watch import Target, Watch
+    from csvanalyst.executors.kubernetes.executor import delete_job
+    from csvanalyst.executors.kubernetes.job import build_job
+    from csvanalyst.executors.kubernetes.watch import Target, Watch
 
     runner = executor(live)
     run_id = secrets.token_hex(6)

@@ -13,8 +13,8 @@ pytest.importorskip("kubernetes", reason="the kubernetes client is not installed
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import RunRequest, RunResult
-from csvanalyst.executors.kubernetes import KubernetesExecutor
-from csvanalyst.executors.kubernetes_watch import BACKOFF, FAST_POLL_S
+from csvanalyst.executors.kubernetes.executor import KubernetesExecutor
+from csvanalyst.executors.kubernetes.watch import BACKOFF, FAST_POLL_S
 from tests.support.kube_api import KubeApiServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "k8s"

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from csvanalyst.executors.kubernetes import KubernetesExecutor
+from csvanalyst.executors.kubernetes.executor import KubernetesExecutor
 from csvanalyst.server.app import create_app
 from tests.support.kube_api import KubeApiServer
 from tests.support.live import serve_in_thread

@@ -16,15 +16,14 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import to_result
+from csvanalyst.executors.contract import Outcome, to_result
 from tests.integration.probes import SECRETS, TRY_READ, TRY_WRITE, reported
 
 SMALL = {"memory_mb": 256, "threads": 1}  # boots faster; every check here fits
 
 
 def _unavailable(reason: str) -> None:
-    from csvanalyst.executors import microsandbox_host
+    from csvanalyst.executors.microsandbox import host as microsandbox_host
 
     try:
         microsandbox_host.check_kvm()
@@ -37,7 +36,8 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def vm() -> Iterator[object]:
-    from csvanalyst.executors import microsandbox, microsandbox_host
+    from csvanalyst.executors.microsandbox import executor as microsandbox
+    from csvanalyst.executors.microsandbox import host as microsandbox_host
 
     rootfs = microsandbox.default_rootfs()
     try:
@@ -53,7 +53,7 @@ def vm() -> Iterator[object]:
 
 @pytest.fixture(autouse=True)
 def nothing_left_behind(vm: object) -> Iterator[None]:
-    from csvanalyst.executors import microsandbox
+    from csvanalyst.executors.microsandbox import executor as microsandbox
 
     yield
     assert microsandbox.ours(os.getpid()) == [], "a microVM outlived its run"

@@ -120,7 +120,7 @@ def test_every_chart_event_carries_inline_data_only(listener: Listener) -> None:
 def test_a_python_runs_chart_reaches_the_host_without_urls(listener: Listener, tmp_path: Path) -> None:
     from csvanalyst.catalog.schema import TableSource
     from csvanalyst.executors.base import RunRequest
-    from csvanalyst.executors.local import LocalExecutor, available_modes
+    from csvanalyst.executors.local.executor import LocalExecutor, available_modes
     from tests.integration.docker_support import unavailable
 
     if available_modes()["bwrap"] is not None:

@@ -1,7 +1,8 @@
 """The known escapes from restricted Python, in every sandbox that runs Python, judged by host effects.
 
 Each snippet uses one escape class (builtins reached through module re-exports, a `match` class
-pattern reading dunders, pandas' string dispatch to eval, the audit policy patched from inside) and,
+pattern reading dunders, pandas' string dispatch to eval, the audit policy patched from inside, frames
+through sys._getframe, gc.get_objects) and,
 with whatever it obtained, tries to write a file on the host, overwrite the dataset, connect to a
 listener on the host's loopback and leave a process behind. Whatever the run answers, none of that
 may have happened; the run must also not end `ok` (the restricted layer is defence in depth).
@@ -45,6 +46,20 @@ ESCAPES = {
     ),
     "string_dispatch_eval": "t.agg('eval', expr='a + 1')\nresult = 1",
     "string_dispatch_query": "result = t.agg('query', expr='a > 0')",
+    # sys reached through a pandas module by a match class pattern, then frames and gc for the builtins
+    "frames_via_getframe": (
+        "match pd.compat._constants:\n    case M(sys=s):\n"
+        "        f = s._getframe(0)\n"
+        "        while f.f_back is not None:\n            f = f.f_back\n"
+        "        act(f.f_globals['_' * 2 + 'builtins' + '_' * 2])\n"
+        "result = 1"
+    ),
+    "gc_objects": (
+        "match pd.compat._constants:\n    case M(sys=s):\n"
+        "        g = s.modules['gc']\n"
+        "        act([o for o in g.get_objects() if isinstance(o, dict) and 'open' in o and 'print' in o][0])\n"
+        "result = 1"
+    ),
     "audit_policy_patched": ("import re\nb = re.enum.bltns\nb.setattr(b.type(b.print), 'x', 1)\nact(b)\nresult = 1"),
 }
 
@@ -98,7 +113,7 @@ def test_an_escape_has_no_effect_on_the_host(
     tables = {"t": TableSource(path=str(data), format="csv")}
     seen = str(data)
     if getattr(sandbox, "isolation", "docker") == "docker":
-        from csvanalyst.executors.docker import mapped_request
+        from csvanalyst.executors.contract import mapped_request
 
         seen = mapped_request(RunRequest(code="", tables=tables)).tables["t"].path
     act = ACT.format(marker=str(marker), data=seen, port=listener.getsockname()[1], tag=tag)

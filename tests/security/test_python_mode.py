@@ -15,7 +15,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
-from csvanalyst.executors.local import LocalExecutor
+from csvanalyst.executors.local.executor import LocalExecutor
 from csvanalyst.runner import python_guard
 from tests.support.requires import local_isolation
 from tests.support.sandboxes import PYTHON_SANDBOXES, python_sandbox
@@ -38,7 +38,8 @@ def test_the_runner_refuses_python_where_the_host_filesystem_is_visible(mode: st
     code = f"open({str(marker)!r}, 'w').write('x')\nresult = 1"
     out = run(LocalExecutor(isolation=mode), code)
     assert out.status == "error" and out.error is not None and out.error.code == "python_unsandboxed", out
-    assert "bwrap" in out.error.message
+    for sandbox in ("bwrap", "docker", "microsandbox", "kubernetes"):  # the message says where Python does run
+        assert sandbox in out.error.message, out.error.message
     assert not marker.exists()
 
 
@@ -143,14 +144,15 @@ def test_hostile_snippets_are_refused_by_the_runner_ast_check(sandbox: object, n
 
 # Paths the AST check lets through (no dunder, no denied name): the audit hook refuses them at runtime.
 AUDIT_REFUSED = {
-    # pandas.show_versions -> platform.uname -> subprocess.Popen(['uname', '-p']): a real dunder-free
-    # route from pandas to a subprocess.
-    "subprocess_via_show_versions": ("pd.show_versions()", "subprocess.Popen"),
     "read_file_via_get_handle": ("h = pd.io.common.get_handle('/etc/passwd', 'r')", "/etc/passwd"),
     "read_other_dataset": ("h = pd.io.common.get_handle('/etc/hostname', 'r')", "/etc/hostname"),
     "write_outside_temp": ("h = pd.io.common.get_handle('/data-out.csv', 'w')", "for writing"),
     "socket_via_urlopen": ("r = pd.io.common.urlopen('http://169.254.169.254/latest/meta-data/')", "urllib"),
-    "caught_and_hidden": ("try:\n    pd.show_versions()\nexcept Exception:\n    pass\nresult = 1", "subprocess"),
+    # the refusal is caught and the snippet ends normally: the runner still hears of it, from outside
+    "caught_and_hidden": (
+        "try:\n    pd.io.common.get_handle('/etc/passwd', 'r')\nexcept Exception:\n    pass\nresult = 1",
+        "/etc/passwd",
+    ),
 }
 
 

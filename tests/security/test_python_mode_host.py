@@ -9,7 +9,7 @@ from csvanalyst.core.query import DataScope, execute
 from csvanalyst.core.session import Session
 from csvanalyst.errors import CsvAnalystError, EnvironmentProblem, PolicyError
 from csvanalyst.events import Answer, ErrorEvent, RunFinished
-from csvanalyst.executors.local import LocalExecutor
+from csvanalyst.executors.local.executor import LocalExecutor
 from tests.support.requires import local_isolation
 
 RETAIL = DataScope(dataset="retail")
@@ -61,6 +61,7 @@ def test_the_model_is_not_offered_python_without_filesystem_isolation(mode: str)
 def test_ast_check_runs_on_the_host_first() -> None:
     class NoRun:
         name = "never"
+        isolation = "bwrap"  # a wall that would let Python run: only the AST check may refuse it
 
         def run(self, *args: object, **kwargs: object) -> None:
             raise AssertionError("a refused snippet must not reach the sandbox")

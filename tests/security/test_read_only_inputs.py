@@ -15,7 +15,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import RunRequest
-from csvanalyst.executors.local import LocalExecutor, available_modes
+from csvanalyst.executors.local.executor import LocalExecutor, available_modes
 from tests.integration.docker_support import docker_executor
 
 ORIGINAL = b"a,b\n1,x\n2,y\n"
@@ -48,7 +48,7 @@ def mode(executor: object) -> str:
 def seen_path(executor: object, tables: dict[str, TableSource]) -> str:
     """The dataset's path as the run sees it (Docker mounts it elsewhere)."""
     if mode(executor) == "docker":
-        from csvanalyst.executors.docker import mapped_request
+        from csvanalyst.executors.contract import mapped_request
 
         return mapped_request(RunRequest(code="", tables=tables)).tables["t"].path
     return tables["t"].path

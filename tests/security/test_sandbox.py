@@ -19,8 +19,8 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.launch import Outcome
-from csvanalyst.executors.local import LocalExecutor, to_result
+from csvanalyst.executors.contract import Outcome, to_result
+from csvanalyst.executors.local.executor import LocalExecutor
 
 SECRETS = {"OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "CSVANALYST_TOKEN": "tok-1"}
 

@@ -19,8 +19,8 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import RunRequest
-from csvanalyst.executors.local import LocalExecutor, available_modes
-from csvanalyst.executors.local_pool import WORKER_BOOT
+from csvanalyst.executors.local.executor import LocalExecutor, available_modes
+from csvanalyst.executors.local.pool import WORKER_BOOT
 from tests.integration.docker_support import docker_executor, leftovers, unavailable
 
 POISON, INSPECT = "-- poison\nSELECT 1", "-- inspect\nSELECT 1"
@@ -127,7 +127,7 @@ def test_local_warm_worker_gives_every_run_a_fresh_tmp(local_warm: LocalExecutor
 
 
 def test_docker_warm_worker_gives_every_run_a_fresh_tmp(tables: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    from csvanalyst.executors import pool
+    from csvanalyst.executors.docker import pool
 
     boot = HOSTILE + "from runner import worker\nsys.exit(worker.serve(sys.stdin.buffer, sys.stdout.buffer))\n"
     monkeypatch.setattr(pool, "WORKER_ARGV", ["python3", "-s", "-B", "-P", "-c", boot])

@@ -45,7 +45,7 @@ def require_tool(tool: str, needed_for: str) -> str:
 
 def local_isolation(mode: str) -> None:
     """Skip (or fail under CI) unless the local sandbox's `mode` works on this machine."""
-    from csvanalyst.executors.local import available_modes
+    from csvanalyst.executors.local.executor import available_modes
 
     reason = available_modes()[mode]
     if reason is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from csvanalyst.executors.local import LocalExecutor
+from csvanalyst.executors.local.executor import LocalExecutor
 from tests.integration.docker_support import docker_executor, leftovers
 from tests.support.requires import local_isolation
 

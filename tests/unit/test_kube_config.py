@@ -12,7 +12,7 @@ import pytest
 kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
 from csvanalyst.errors import EnvironmentProblem  # noqa: E402
-from csvanalyst.executors import kubernetes_config  # noqa: E402
+from csvanalyst.executors.kubernetes import config as kubernetes_config  # noqa: E402
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_in_a_pod_without_its_token_the_error_says_so(pod: Path) -> None:
 
 
 def test_the_executor_takes_the_pods_namespace(pod: Path, tmp_path: Path) -> None:
-    from csvanalyst.executors.kubernetes import KubernetesExecutor
+    from csvanalyst.executors.kubernetes.executor import KubernetesExecutor
 
     executor = KubernetesExecutor(datasets_pvc="datasets", datasets_root=str(tmp_path), image="runner:t")
     assert executor.namespace == "analytics" and executor.host == "https://10.96.0.1:443"

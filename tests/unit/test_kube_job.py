@@ -16,8 +16,8 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker import MEMORY_HEADROOM_MB, RUNNER_ARGV
-from csvanalyst.executors.kubernetes_job import (
+from csvanalyst.executors.contract import MEMORY_HEADROOM_MB, RUNNER_ARGV
+from csvanalyst.executors.kubernetes.job import (
     MIN_TTL_S,
     JobOptions,
     NotOnClaim,

@@ -13,8 +13,8 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker import RUNNER_ARGV
-from csvanalyst.executors.kubernetes_job import JobOptions, build_job
+from csvanalyst.executors.contract import RUNNER_ARGV
+from csvanalyst.executors.kubernetes.job import JobOptions, build_job
 
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 

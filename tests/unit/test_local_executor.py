@@ -11,9 +11,9 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import UsageError
-from csvanalyst.executors import isolation
 from csvanalyst.executors.base import Limits, RunRequest, load
-from csvanalyst.executors.local import LocalExecutor, available_modes
+from csvanalyst.executors.local import isolation
+from csvanalyst.executors.local.executor import LocalExecutor, available_modes
 from tests.support.slow import NEVER_ENDING_SQL
 
 
@@ -105,10 +105,6 @@ def test_python_kind_runs_only_with_filesystem_isolation(executor: LocalExecutor
         assert result.status == "ok" and result.stdout == "1\n"
 
 
-def test_describe_names_the_isolation(executor: LocalExecutor) -> None:
-    assert executor.describe().startswith({"bwrap": "bwrap", "unshare": "unshare", "none": "plain"}[executor.isolation])
-
-
 def test_auto_picks_a_working_mode_and_loads_by_name() -> None:
     with load("local") as ex:
         assert isinstance(ex, LocalExecutor)
@@ -124,7 +120,7 @@ def test_unknown_isolation_is_a_usage_error() -> None:
 def test_each_modes_promise_is_what_the_runner_and_doctor_enforce() -> None:
     """One statement of what each mode guarantees: the runner's own Python gate and doctor's rows agree with it."""
     from csvanalyst.cli.doctor_cmd import _sandboxes as sandbox_rows
-    from csvanalyst.executors.isolation import PROMISES
+    from csvanalyst.executors.local.isolation import PROMISES
     from csvanalyst.runner.python_mode import ISOLATED_SANDBOXES
 
     assert set(PROMISES) == set(isolation.MODES)

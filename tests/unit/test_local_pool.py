@@ -14,8 +14,8 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.launch import descendants
-from csvanalyst.executors.local import LocalExecutor, available_modes
+from csvanalyst.executors.local.executor import LocalExecutor, available_modes
+from csvanalyst.executors.local.launch import descendants
 from tests.support.slow import NEVER_ENDING_SQL
 
 MODES = [m for m in ("bwrap", "unshare") if available_modes()[m] is None]

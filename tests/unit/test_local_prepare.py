@@ -12,8 +12,8 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.core.query import DataScope, execute
 from csvanalyst.errors import PolicyError
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.launch import descendants
-from csvanalyst.executors.local import LocalExecutor
+from csvanalyst.executors.local.executor import LocalExecutor
+from csvanalyst.executors.local.launch import descendants
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_scratch_dirs_of_dead_owners_are_swept(tmp_path: Path) -> None:
     import sys
     import tempfile
 
-    from csvanalyst.executors.local import SCRATCH_PREFIX, sweep_stale_scratch
+    from csvanalyst.executors.local.executor import SCRATCH_PREFIX, sweep_stale_scratch
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     stale = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{dead.stdout.strip()}-"))

@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.errors import EnvironmentProblem
-from csvanalyst.executors import microsandbox, microsandbox_host
 from csvanalyst.executors.base import Limits, RunRequest
-from csvanalyst.executors.docker import RUNNER_ARGV, mapped_request, table_mounts
-from csvanalyst.executors.local import to_result
-from csvanalyst.executors.microsandbox_options import create_options, exec_options, stage_tables
-from csvanalyst.executors.microsandbox_rootfs import IMAGE_ENV
+from csvanalyst.executors.contract import RUNNER_ARGV, mapped_request, table_mounts, to_result
+from csvanalyst.executors.microsandbox import executor as microsandbox
+from csvanalyst.executors.microsandbox import host as microsandbox_host
+from csvanalyst.executors.microsandbox.options import create_options, exec_options, stage_tables
+from csvanalyst.executors.microsandbox.rootfs import IMAGE_ENV
 
 pytest.importorskip("microsandbox", reason="the microsandbox SDK builds the option objects under test")
 
@@ -216,3 +217,18 @@ def test_a_broken_exec_stream_is_a_sandbox_error_naming_the_cause() -> None:
     result = to_result(outcome, RunRequest(code="", tables={}))
     assert outcome.returncode is None and b"agent connection reset" in outcome.stderr
     assert result.status == "sandbox_error" and "agent connection reset" in result.error.message  # type: ignore[union-attr]
+
+
+def test_microsandbox_honours_cancel_and_reports_readiness_from_its_host_checks(tmp_path: Path) -> None:
+    handle = ScriptedExec([], then_hang=True)
+    cancel = threading.Event()
+    cancel.set()
+    outcome = asyncio.run(microsandbox.collect(ScriptedSandbox(handle), None, b"{}", Limits(timeout_s=60), cancel))
+    assert outcome.cancelled and handle.killed and not outcome.timed_out
+    result = to_result(outcome, RunRequest(code="", tables={}))
+    assert result.status == "error" and result.error is not None and result.error.code == "cancelled"
+
+    unbuilt = microsandbox.MicrosandboxExecutor.__new__(microsandbox.MicrosandboxExecutor)  # __init__ refuses here
+    unbuilt.rootfs = tmp_path / "no-rootfs"
+    usable, detail = microsandbox.diagnose(unbuilt.rootfs)
+    assert not usable and unbuilt.ready() == detail

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +15,7 @@ from csvanalyst.server import uploads
 from csvanalyst.server.state import ServerState, get_state
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
+log = logging.getLogger("csvanalyst.server.ingest")
 State = Annotated[ServerState, Depends(get_state)]
 
 
@@ -52,13 +55,27 @@ def _register(state: ServerState, file: UploadFile, name: str | None) -> dict[st
 
     path = uploads.save(file.file, file.filename, state.uploads_dir)
     try:
-        info = add_dataset(path, name=name or uploads.safe_stem(file.filename))
+        info = add_dataset(path, name=name or uploads.safe_stem(file.filename), progress=_logged())
     except BaseException:
         uploads.discard(path, state.uploads_dir)
         raise
     from csvanalyst.server.public import public_schema
 
     return public_schema(describe_dataset(info))
+
+
+def _logged() -> Callable[[str, float], None]:
+    """Progress of an upload's ingest in the server log: a start, every quarter of the file, and the end."""
+    last = -1
+
+    def report(stage: str, fraction: float) -> None:
+        nonlocal last
+        quarter = int(fraction * 4)
+        if quarter != last or fraction >= 1.0:
+            last = quarter
+            log.info("ingest: %s (%.0f%%)", stage, fraction * 100)
+
+    return report
 
 
 @router.delete("/{dataset_id}", status_code=204, summary="Forget a dataset (and delete it if it was uploaded).")

@@ -45,19 +45,8 @@ def _checks(state: ServerState) -> dict[str, str]:
         checks["store"] = "ok"
     except CsvAnalystError as exc:
         checks["store"] = exc.message
-    ready = getattr(state.executor.inner, "ready", None)  # a backend that can check itself (kubernetes)
-    isolation = getattr(state.executor.inner, "isolation", None)
-    if callable(ready):
-        checks["sandbox"] = ready()
-    else:
-        checks["sandbox"] = "ok" if isolation is None else _probe(isolation)
+    checks["sandbox"] = state.executor.ready()
     return checks
-
-
-def _probe(mode: str) -> str:
-    from csvanalyst.executors.local import available_modes
-
-    return available_modes().get(mode) or "ok"
 
 
 @router.get("/metrics", summary="Prometheus metrics.", response_class=Response)

@@ -1,0 +1,39 @@
+"""An extra separator before an empty last field: DuckDB alone reads it as a trailing delimiter and
+shifts a cell; the loader sets the row aside under its own line, whatever the line ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from csvanalyst.catalog import shifted
+from csvanalyst.catalog.files import file_dataset
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_the_row_is_set_aside_with_its_line(tmp_path: Path, end: str) -> None:
+    lines = ["id,name,note", "1,Ana,", "2,,Bo,", '3,"x,y",', "4,Cy,z"]
+    path = tmp_path / "t.csv"
+    path.write_bytes(end.join(lines).encode() + end.encode())
+    table = file_dataset([path]).tables[0]
+    assert table.rows is not None and table.rows.set_aside == 1 and table.row_count == 3
+    assert (table.rows.first[0].line, table.rows.first[0].text) == (3, "2,,Bo,")
+
+
+def test_found_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shifted, "CHUNK", 7)
+    lines = ["a,b", *[f"{i}," for i in range(40)], "x,y,", "7,8"]
+    path = tmp_path / "c.csv"
+    path.write_bytes("\r\n".join(lines).encode() + b"\r\n")
+    found = shifted.find_shifted(path, {"delim": ",", "quote": '"', "header": True, "skip": 0}, 2)
+    assert [(s.row.line, s.row.text) for s in found] == [(42, "x,y,")]
+    with path.open("rb") as handle:
+        handle.seek(found[0].offset)
+        assert handle.read(4) == b"x,y,"
+
+
+def test_a_file_with_trailing_delimiters_everywhere_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "all.csv"
+    path.write_text("a,b,\n1,2,\n3,4,\n")
+    assert shifted.find_shifted(path, {"delim": ",", "quote": '"', "header": True, "skip": 0}, 2) == []
