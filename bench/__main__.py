@@ -181,9 +181,9 @@ def main() -> None:
 # Suites of the other front ends and backends, each in its own module with run() -> dict.
 EXTRA_SUITES = [
     s
-    for s in os.environ.get("BENCH_SUITES", "shell,planner,mistakes,corpus,loader,sandboxes,server,tui,tracing").split(
-        ","
-    )
+    for s in os.environ.get(
+        "BENCH_SUITES", "shell,planner,mistakes,corpus,loader,sandboxes,server,tui,tui_frames,tracing"
+    ).split(",")
     if s
 ]
 

@@ -1,0 +1,169 @@
+"""Terminal app frame times against baselines measured in the same run (ratios, not asserted).
+
+* Result tables of 10k and 100k rows: `csvanalyst chat`'s paged ResultTable against Textual's DataTable
+  holding every row (what a table widget costs by itself), from `show` to an idle screen, and one page
+  down (our `]` key against DataTable's `pagedown`). `*_ratio` = ours / DataTable: below 1 is faster.
+* A streamed answer: a turn whose scripted model streams a long markdown answer word by word, through the
+  real Session, thread worker and TurnView, against the same words posted from a thread into a plain
+  Static (the least a streamed text can cost to draw). Reported: both turns' time, their ratio, and the
+  longest blocked frame of each (the gap between ticks of a 5 ms sleep on the app's loop; the target is
+  under 100 ms). Wall-clock on a shared machine: `load_average_1m` is reported alongside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import threading
+import time
+from typing import Any
+
+from bench.tui import SIZE, Stalls, _until
+
+SIZES = (10_000, 100_000)
+ANSWER_WORDS = 600
+CHUNK_WORDS = 2  # a model's stream arrives a token or two at a time
+
+
+def _rows(count: int) -> tuple[list[dict[str, str]], list[list[Any]]]:
+    types = (("id", "BIGINT"), ("name", "VARCHAR"), ("x", "DOUBLE"), ("d", "DATE"))
+    rows = [[i, f"customer {i % 997}", i * 1.5, "2024-01-01"] for i in range(count)]
+    return [{"name": n, "type": t} for n, t in types], rows
+
+
+def _answer_text() -> str:
+    """A long answer as models write them: paragraphs, a list, bold words and a run id."""
+    sentence = "The **north** region leads with 1,234.5 in total sales, ahead of the south (run 1a2b3c4d5e)."
+    words: list[str] = []
+    while len(words) < ANSWER_WORDS:
+        words += [*sentence.split(" "), "\n\n-", "a", "point", "of", "the", "list\n\n"]
+    return " ".join(words[:ANSWER_WORDS])
+
+
+async def _timed(pilot: Any, stalls: Stalls, action: Any) -> tuple[float, float]:
+    """(ms from the action to an idle screen, longest blocked frame in ms)."""
+    stalls.start()
+    started = time.perf_counter()
+    result = action()
+    if asyncio.iscoroutine(result):
+        await result
+    await pilot.pause()
+    return (time.perf_counter() - started) * 1000, await stalls.stop()
+
+
+async def _tables() -> dict[str, float]:
+    from textual.widgets import DataTable
+
+    from bench.tui import _app
+    from csvanalyst.tui.widgets.result_table import ResultTable
+
+    figures: dict[str, float] = {}
+    app = _app()
+    stalls = Stalls()
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(pilot, lambda: app.dataset_info is not None)
+        await pilot.pause(0.3)
+        for count in SIZES:
+            columns, rows = _rows(count)
+            ours = ResultTable()
+            plain: DataTable[Any] = DataTable(zebra_stripes=True, cursor_type="cell")
+            await app.conversation.mount(ours)
+            show_ours, blocked_ours = await _timed(
+                pilot, stalls, lambda ours=ours, columns=columns, rows=rows: ours.show(columns, rows)
+            )
+            await ours.remove()
+            await app.conversation.mount(plain)
+
+            def fill(table: DataTable[Any] = plain, columns: Any = columns, rows: Any = rows) -> None:
+                table.add_columns(*(c["name"] for c in columns))
+                table.add_rows(rows)
+
+            show_plain, blocked_plain = await _timed(pilot, stalls, fill)
+            plain.focus()
+            page_plain, _ = await _timed(pilot, stalls, lambda: pilot.press("pagedown"))
+            await plain.remove()
+            await app.conversation.mount(ours)
+            ours.show(columns, rows)
+            ours.focus()
+            await pilot.pause()
+            page_ours, _ = await _timed(pilot, stalls, lambda: pilot.press("right_square_bracket"))
+            await ours.remove()
+            label = f"{count // 1000}k"
+            figures |= {
+                f"table_{label}_show_ms": show_ours,
+                f"table_{label}_show_datatable_ms": show_plain,
+                f"table_{label}_show_ratio": show_ours / show_plain,
+                f"table_{label}_max_blocked_ms": blocked_ours,
+                f"table_{label}_max_blocked_datatable_ms": blocked_plain,
+                f"table_{label}_page_ms": page_ours,
+                f"table_{label}_page_datatable_ms": page_plain,
+                f"table_{label}_page_ratio": page_ours / page_plain,
+            }
+    return figures
+
+
+def _chunks(text: str) -> list[str]:
+    words = text.split(" ")
+    return [" ".join(words[i : i + CHUNK_WORDS]) + " " for i in range(0, len(words), CHUNK_WORDS)]
+
+
+async def _stream() -> dict[str, float]:
+    from textual.widgets import Static
+
+    from bench.tui import _app
+    from csvanalyst.core.session import Session
+    from csvanalyst.testing.scripted import ScriptedModel, answer
+    from csvanalyst.tui.widgets.prompt import PromptInput
+
+    text = _answer_text()
+    model = ScriptedModel([answer(text)])
+    app = _app(Session(client=model))
+    stalls = Stalls()
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(pilot, lambda: app.dataset_info is not None)
+        await pilot.pause(0.3)
+        app.query_one(PromptInput).insert("a question answered at length")
+
+        async def turn() -> None:
+            await pilot.press("enter")
+            await _until(pilot, lambda: app._turn_counter == 1 and app.active_turn is None)
+
+        ours, blocked_ours = await _timed(pilot, stalls, turn)
+        plain = Static("")
+        await app.conversation.mount(plain)
+        finished = threading.Event()
+
+        def post_words() -> None:
+            streamed = ""
+            for chunk in _chunks(text):
+                streamed += chunk
+                app.call_from_thread(plain.update, streamed)
+            finished.set()
+
+        async def baseline() -> None:
+            threading.Thread(target=post_words, daemon=True).start()
+            await _until(pilot, finished.is_set)
+
+        base, blocked_base = await _timed(pilot, stalls, baseline)
+    return {
+        "stream_answer_ms": ours,
+        "stream_static_ms": base,
+        "stream_ratio": ours / base,
+        "stream_max_blocked_ms": blocked_ours,
+        "stream_max_blocked_static_ms": blocked_base,
+    }
+
+
+def run() -> dict[str, float]:
+    os.environ.setdefault("CSVANALYST_HOME", tempfile.mkdtemp(prefix="csvanalyst-bench-"))
+    os.environ["CSVANALYST_ALLOW_MODEL_REQUESTS"] = "0"
+    figures = asyncio.run(_tables())
+    figures |= asyncio.run(_stream())
+    figures["load_average_1m"] = os.getloadavg()[0]
+    return {key: round(value, 2) for key, value in figures.items()}
+
+
+if __name__ == "__main__":
+    for key, value in run().items():
+        print(f"{key}: {value}")
