@@ -137,10 +137,19 @@ def _run(args: list[str]) -> int:
     try:
         _dispatch(args)
     except SystemExit as done:
+        if _reader_left():
+            return 0
         return _exit_code(done.code)
     except BrokenPipeError:  # the reader left while an error was being reported
         return 0
     return 0
+
+
+def _reader_left() -> bool:
+    """Click (the copy Typer vendors) ends a command whose stdout reader left (`| head`) with exit 1,
+    after swapping stdout for its PacifyFlushWrapper; for us a reader that has all it asked for is no
+    error. Matched by name: the class moves between click releases and Typer's vendored copy."""
+    return type(sys.stdout).__name__.lstrip("_") == "PacifyFlushWrapper"
 
 
 def _dispatch(args: list[str]) -> None:

@@ -65,7 +65,9 @@ def test_exit_codes_and_messages_survive_the_fast_exit(isolated_home: Path, args
 
 
 def test_a_reader_that_closes_the_pipe_early_is_no_error(isolated_home: Path, many_rows: Path) -> None:
-    env = {**os.environ, "CSVANALYST_HOME": str(isolated_home)}
+    # stdout buffered, as in a user's shell: the broken pipe then surfaces inside the command (click's own
+    # handler), not only at the final flush
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | {"CSVANALYST_HOME": str(isolated_home)}
     argv = [sys.executable, "-m", "csvanalyst", "sql", "SELECT n FROM numbers", "--file", str(many_rows),
             "--format", "csv", "--max-rows", "50000"]  # fmt: skip
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
