@@ -7,7 +7,7 @@ shape only, never by their words:
   another field count than the table or separated from the table by a blank line;
 - a totals row is the last row, whose numeric cells each equal the sum of that column above it and
   whose other cells are empty or one label (checked when the whole file is in the tail window and at
-  least four rows are above it).
+  least four rows are above it; a larger file is read only in its last NOTES_BYTES, for notes).
 Such lines are cut from the copy that is read, and named in a note with their line numbers.
 """
 
@@ -29,7 +29,7 @@ REASON = "after the table: a note or a totals row, not a row of the table"
 
 TAIL_BYTES = 4 * 1024 * 1024
 MAX_NOTE_LINES = 10
-TAIL_LINES = 64 * MAX_NOTE_LINES  # the lines read when the file is larger than the tail window
+NOTES_BYTES = 256 * 1024  # the tail read for notes when the file is larger than TAIL_BYTES
 MIN_ROWS_ABOVE_TOTALS = 4  # below that, a counting column (0, 1, 2 then 3) adds up by chance
 
 
@@ -46,15 +46,15 @@ def find_footer(path: Path, delimiter: str, quote: str, width: int, header_lines
     if width < 2 or len(delimiter) != 1:
         return None
     size = path.stat().st_size
-    start = max(size - TAIL_BYTES, 0)
+    # A totals row is looked for only when the whole file fits the window; otherwise only trailing
+    # notes can be found, and they lie in the last few lines.
+    start = 0 if size <= TAIL_BYTES else size - NOTES_BYTES
     with path.open("rb") as handle:
         handle.seek(start)
         data = handle.read()
     lines = _lines(data, start)
     if start:
-        # The first line of the window may be cut; and with the head out of the window no totals
-        # row is looked for, so only the lines that can be notes (and the blanks around them) matter.
-        lines = lines[1:][-TAIL_LINES:]
+        lines = lines[1:]  # the first line of the window may be cut
     elif header_lines:
         lines = lines[header_lines:]
     cells = [(offset, text, _cells(text, delimiter, quote)) for offset, text in lines]
