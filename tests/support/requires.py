@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -52,3 +53,33 @@ def local_isolation(mode: str) -> None:
         tool = {"bwrap": "bwrap", "unshare": "unshare"}.get(mode)
         hint = f" ({HOW_TO_INSTALL[tool]})" if tool and shutil.which(tool) is None else ""
         unavailable(f"the local sandbox's {mode} isolation does not work here: {reason}{hint}")
+
+
+def microvm_rootfs() -> Path:
+    """The runner's rootfs, where microVMs boot. Where the platform cannot boot one (no KVM, a CPU without
+    VT-x/AMD-V, a KVM that cannot run the guest kernel) the test skips with the runtime's own reason, in CI
+    too: no installation fixes that. Where it can, a missing SDK or rootfs is `unavailable`."""
+    from csvanalyst.executors.microsandbox import host
+
+    try:
+        host.check_kvm()
+        host.check_cpu()
+    except host.HostProblem as problem:
+        _cannot_boot(f"{problem.reason} ({problem.hint})")
+    try:
+        host.check_sdk()
+        from csvanalyst.executors.microsandbox import executor as microsandbox
+
+        rootfs = microsandbox.default_rootfs()
+        host.check_all(rootfs)
+    except host.HostProblem as problem:
+        unavailable(f"the microsandbox sandbox is not set up here: {problem.reason} ({problem.hint})")
+    reason = microsandbox.probe_boot(rootfs)
+    if reason is not None:
+        _cannot_boot(reason)
+    return rootfs
+
+
+def _cannot_boot(reason: str) -> NoReturn:
+    print(f"skipping: microVMs cannot boot on this machine: {reason}")
+    pytest.skip(f"microVMs cannot boot on this machine: {reason}")
