@@ -6,6 +6,7 @@ Without CI a missing tool skips the test, printing what is missing and how to in
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -58,14 +59,10 @@ def local_isolation(mode: str) -> None:
 def microvm_rootfs() -> Path:
     """The runner's rootfs, where microVMs boot. Where the platform cannot boot one (no KVM, a CPU without
     VT-x/AMD-V, a KVM that cannot run the guest kernel) the test skips with the runtime's own reason, in CI
-    too: no installation fixes that. Where it can, a missing SDK or rootfs is `unavailable`."""
+    too: no installation fixes that. Elsewhere a missing SDK or rootfs is `unavailable`."""
     from csvanalyst.executors.microsandbox import host
 
-    try:
-        host.check_kvm()
-        host.check_cpu()
-    except host.HostProblem as problem:
-        _cannot_boot(f"{problem.reason} ({problem.hint})")
+    platform = _platform_problem()
     try:
         host.check_sdk()
         from csvanalyst.executors.microsandbox import executor as microsandbox
@@ -73,11 +70,32 @@ def microvm_rootfs() -> Path:
         rootfs = microsandbox.default_rootfs()
         host.check_all(rootfs)
     except host.HostProblem as problem:
+        if platform is not None:
+            _cannot_boot(platform)
         unavailable(f"the microsandbox sandbox is not set up here: {problem.reason} ({problem.hint})")
-    reason = microsandbox.probe_boot(rootfs)
-    if reason is not None:
-        _cannot_boot(reason)
+    reason = _boot_problem(rootfs)  # the runtime's own words, where it has any
+    if reason is not None or platform is not None:
+        _cannot_boot(reason or str(platform))
     return rootfs
+
+
+def _platform_problem() -> str | None:
+    from csvanalyst.executors.microsandbox import host
+
+    try:
+        host.check_kvm()
+        host.check_cpu()
+    except host.HostProblem as problem:
+        return f"{problem.reason} ({problem.hint})"
+    return None
+
+
+@functools.cache
+def _boot_problem(rootfs: Path) -> str | None:
+    """Booting a VM takes seconds, and failing to under kvm-pvm longer: once per test run is enough."""
+    from csvanalyst.executors.microsandbox import executor as microsandbox
+
+    return microsandbox.probe_boot(rootfs)
 
 
 def _cannot_boot(reason: str) -> NoReturn:
