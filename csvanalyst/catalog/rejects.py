@@ -230,7 +230,7 @@ def rejects_of(name: str) -> list[dict[str, Any]]:
     from csvanalyst.catalog import registry
 
     path = Path(name).expanduser()
-    info = registry.file_dataset([path]) if path.is_file() else registry.get_dataset(name)
+    info = registry.file_dataset([path], profiled=False) if path.is_file() else registry.get_dataset(name)
     found: list[dict[str, Any]] = []
     for table in info.tables:
         footer = table.rows.footer if table.rows else []

@@ -54,7 +54,9 @@ class DataScope:
             reader=from_mapping(reader if isinstance(reader, dict) else None, "the recorded scope"),
         )
 
-    def resolve(self) -> DatasetInfo:
+    def resolve(self, *, profiled: bool = True) -> DatasetInfo:
+        """The dataset in scope; `profiled=False` when no column stats are needed (a file is then not
+        scanned a second time to profile it)."""
         from csvanalyst.catalog import registry
 
         if self.dataset and self.files:
@@ -67,7 +69,7 @@ class DataScope:
                 "with the options.",
             )
         if self.files:
-            return registry.file_dataset(list(self.files), self.reader)
+            return registry.file_dataset(list(self.files), self.reader, profiled=profiled)
         if self.dataset:
             return registry.get_dataset(self.dataset)
         raise UsageError(
@@ -143,7 +145,7 @@ def execute(
 
     require_text(text, "Python code" if kind == "python" else "plan" if kind == "plan" else "SQL query")
     settings = settings or get_settings()
-    dataset = scope.resolve()
+    dataset = scope.resolve(profiled=False)
     notes, tally = reading_notes(dataset, strict=settings.strict)
     try:
         store: sqlite3.Connection | None = store_db.connect(settings.store_path)
