@@ -136,7 +136,7 @@ def execute(
     """Run one query end to end and record it. Raises the error tree for anything but status ok.
 
     Setting `cancel` stops the sandbox process of a run in flight; the run is recorded as cancelled."""
-    from csvanalyst.catalog.rejects import set_aside_notes
+    from csvanalyst.catalog.rejects import reading_notes
     from csvanalyst.core.text import require_text
     from csvanalyst.store import db as store_db
     from csvanalyst.store import runs
@@ -144,7 +144,7 @@ def execute(
     require_text(text, "Python code" if kind == "python" else "plan" if kind == "plan" else "SQL query")
     settings = settings or get_settings()
     dataset = scope.resolve()
-    notes, tally = set_aside_notes(dataset, strict=settings.strict)
+    notes, tally = reading_notes(dataset, strict=settings.strict)
     try:
         store: sqlite3.Connection | None = store_db.connect(settings.store_path)
         run_id = runs.start(
