@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ REASON = "after the table: a note or a totals row, not a row of the table"
 
 TAIL_BYTES = 4 * 1024 * 1024
 MAX_NOTE_LINES = 10
+TAIL_LINES = 64 * MAX_NOTE_LINES  # the lines read when the file is larger than the tail window
 MIN_ROWS_ABOVE_TOTALS = 4  # below that, a counting column (0, 1, 2 then 3) adds up by chance
 
 
@@ -50,7 +52,9 @@ def find_footer(path: Path, delimiter: str, quote: str, width: int, header_lines
         data = handle.read()
     lines = _lines(data, start)
     if start:
-        lines = lines[1:]  # the first line of the window may be cut
+        # The first line of the window may be cut; and with the head out of the window no totals
+        # row is looked for, so only the lines that can be notes (and the blanks around them) matter.
+        lines = lines[1:][-TAIL_LINES:]
     elif header_lines:
         lines = lines[header_lines:]
     cells = [(offset, text, _cells(text, delimiter, quote)) for offset, text in lines]
@@ -68,15 +72,15 @@ def find_footer(path: Path, delimiter: str, quote: str, width: int, header_lines
 
 def _lines(data: bytes, base: int) -> list[tuple[int, str]]:
     """(byte offset, text) of each physical line; records may end in \\n, \\r\\n or a bare \\r."""
-    found, position = [], 0
-    text = data.decode("utf-8", "replace") if data.isascii() else None
-    while position < len(data):
-        ends = [i for i in (data.find(b"\n", position), data.find(b"\r", position)) if i >= 0]
-        end = min(ends) if ends else len(data)
-        line = data[position:end]
-        found.append((base + position, line.decode("utf-8", "replace") if text is None else line.decode("ascii")))
-        position = end + (2 if data[end : end + 2] == b"\r\n" else 1)
-    return found
+    decode = "ascii" if data.isascii() else "utf-8"
+    return [
+        (base + match.start(), match.group(1).decode(decode, "replace"))
+        for match in _LINE.finditer(data)
+        if match.end() > match.start()
+    ]
+
+
+_LINE = re.compile(rb"([^\r\n]*)(?:\r\n|\r|\n|$)")
 
 
 def _cells(text: str, delimiter: str, quote: str) -> list[str] | None:
