@@ -14,7 +14,7 @@ from typing import ClassVar
 
 class ErrorCode(StrEnum):
     """Every code an error, an `Error` event or a problem response can carry, with its one exit code and its
-    one HTTP status: the only table of either (README.md, "Exit codes", lists the same)."""
+    one HTTP status: the only table of either (docs/exit-codes.md lists the same)."""
 
     exit_code: int
     http_status: int

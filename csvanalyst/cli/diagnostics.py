@@ -1,6 +1,6 @@
 """The only place that turns errors into stderr text and exit codes.
 
-Exit codes are part of the interface (README.md documents them): scripts rely on them.
+Exit codes are part of the interface (docs/exit-codes.md documents them): scripts rely on them.
 """
 
 from __future__ import annotations

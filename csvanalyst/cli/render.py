@@ -41,7 +41,7 @@ def print_sql(console: Any, sql: str) -> None:
 def result_payload(
     run_id: str, columns: list[dict[str, str]], rows: list[list[Any]], row_count: int, truncated: bool
 ) -> dict[str, Any]:
-    """The stable JSON shape of `--format json` (documented in README.md)."""
+    """The stable JSON shape of `--format json` (documented in docs/output.md)."""
     return {
         "run_id": run_id,
         "columns": columns,

@@ -14,7 +14,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 @app.command("list")
 def list_threads(
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many recent threads.")] = 20,
     json_out: JsonOpt = False,
     format: ListFormatOpt = None,
 ) -> None:

@@ -104,12 +104,12 @@ class Session:
 
         question = question.strip()
         state = TurnState()
-        from csvanalyst.catalog.rejects import set_aside_notes
+        from csvanalyst.catalog.rejects import reading_notes
 
         try:
             require_text(question, "question")
             dataset = scope.resolve()
-            notes, _ = set_aside_notes(dataset, strict=self.settings.strict)
+            notes, _ = reading_notes(dataset, strict=self.settings.strict)
             thread_id, unrecorded = self._thread_for(thread_id, question, scope)
             tracer = self._start_trace(question, dataset, thread_id)
         except CsvAnalystError as exc:
