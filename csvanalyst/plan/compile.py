@@ -60,12 +60,12 @@ class _Builder:
             query = query.limit(plan.limit)
         return query
 
-    def _projections(self) -> list[exp.Expression]:
+    def _projections(self) -> list[exp.Expr]:
         if not self.checked.outputs:
             return [exp.Star()]
         return [self._projection(out) for out in self.checked.outputs]
 
-    def _projection(self, out: Output) -> exp.Expression:
+    def _projection(self, out: Output) -> exp.Expr:
         expression = self.output(out)
         item = out.item
         plain = isinstance(item, SelectItem) and item.column is not None and item.bucket is None
@@ -80,10 +80,10 @@ class _Builder:
     def ref(self, name: str) -> exp.Column:
         return self.col(self.checked.refs[name])
 
-    def target(self, target: Target) -> exp.Expression:
+    def target(self, target: Target) -> exp.Expr:
         return self.col(target) if isinstance(target, Column) else self.output(target)
 
-    def output(self, out: Output) -> exp.Expression:
+    def output(self, out: Output) -> exp.Expr:
         item = out.item
         if isinstance(item, Aggregate):
             return self._share(item, out) if item.fn == "share" else self._aggregate(item)
@@ -96,9 +96,9 @@ class _Builder:
         trunc = exp.func("DATE_TRUNC", exp.Literal.string(item.bucket), column)
         return exp.cast(trunc, exp.DataType.Type.DATE)
 
-    def _aggregate(self, agg: Aggregate) -> exp.Expression:
+    def _aggregate(self, agg: Aggregate) -> exp.Expr:
         if agg.expr is not None:
-            arg: exp.Expression = self._arith(agg.expr)
+            arg: exp.Expr = self._arith(agg.expr)
         elif agg.column is not None:
             arg = self.ref(agg.column)
         else:
@@ -111,10 +111,10 @@ class _Builder:
             return exp.func("QUANTILE_CONT", arg, exp.Literal.number(agg.p))
         return exp.func(_AGG_FUNCS[agg.fn], arg)
 
-    def _share(self, agg: Aggregate, out: Output) -> exp.Expression:
+    def _share(self, agg: Aggregate, out: Output) -> exp.Expr:
         """100 * part / whole, with the part as `agg FILTER (WHERE ...)`; an empty whole gives NULL."""
         if agg.expr is not None:
-            whole: exp.Expression = exp.func("SUM", self._arith(agg.expr))
+            whole: exp.Expr = exp.func("SUM", self._arith(agg.expr))
         elif agg.column is not None:
             whole = exp.func("SUM", self.ref(agg.column))
         else:
@@ -125,26 +125,26 @@ class _Builder:
                         expression=exp.func("NULLIF", whole, exp.Literal.number(0)))  # fmt: skip
         return ratio
 
-    def _arith(self, expr: Arithmetic) -> exp.Expression:
+    def _arith(self, expr: Arithmetic) -> exp.Expr:
         left, right = self._operand(expr.left), self._operand(expr.right)
         if expr.op == "/":
             # A zero divisor gives NULL, not inf, so one bad row cannot poison a sum or average.
             right = exp.func("NULLIF", right, exp.Literal.number(0))
         return _ARITH[expr.op](this=left, expression=right)
 
-    def _operand(self, operand: Arithmetic | float | int | str) -> exp.Expression:
+    def _operand(self, operand: Arithmetic | float | int | str) -> exp.Expr:
         if isinstance(operand, Arithmetic):
             return exp.paren(self._arith(operand))
         if isinstance(operand, str):
             return self.ref(operand)
         return _number(operand)
 
-    def _where_item(self, item: Condition | list[Condition]) -> exp.Expression:
+    def _where_item(self, item: Condition | list[Condition]) -> exp.Expr:
         if isinstance(item, list):
             return exp.paren(exp.or_(*(self.condition(c) for c in item)))
         return self.condition(item)
 
-    def condition(self, cond: Condition) -> exp.Expression:
+    def condition(self, cond: Condition) -> exp.Expr:
         subject = self.target(cond.target)
         if cond.by_day:
             subject = exp.cast(subject, exp.DataType.Type.DATE)
@@ -156,7 +156,7 @@ class _Builder:
         return exp.Ordered(this=key, desc=desc, nulls_first=False)
 
 
-def _predicate(op: str, subject: exp.Expression, values: list[exp.Expression]) -> exp.Expression:
+def _predicate(op: str, subject: exp.Expr, values: list[exp.Expr]) -> exp.Expr:
     if op in _COMPARE:
         return _COMPARE[op](this=subject, expression=values[0])
     if op == "between":
@@ -172,7 +172,7 @@ def _predicate(op: str, subject: exp.Expression, values: list[exp.Expression]) -
     return exp.func(_TEXT_FUNCS[op], *lowered)
 
 
-def literal(value: Any) -> exp.Expression:
+def literal(value: Any) -> exp.Expr:
     """A typed SQL literal for a value already coerced to its column's type."""
     if isinstance(value, bool):
         return exp.Boolean(this=value)
@@ -187,7 +187,7 @@ def literal(value: Any) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def _number(value: float | int | Decimal) -> exp.Expression:
+def _number(value: float | int | Decimal) -> exp.Expr:
     # A negative literal is parenthesised so `a - -1` can never read as a comment start (`--`).
     number = exp.Literal.number(value)
     return exp.paren(number) if value < 0 else number

@@ -97,7 +97,7 @@ def _read_only_hint(tables: Collection[str]) -> str:
     return f"Only SELECT queries over the tables {names} are allowed."
 
 
-def _parse_one(sql: str, hint: str) -> exp.Expression:
+def _parse_one(sql: str, hint: str) -> exp.Expr:
     """Parse exactly one statement; empty input, several statements and syntax errors are rejected."""
     import sqlglot
     from sqlglot import exp
@@ -176,7 +176,7 @@ def _count_statements(sql: str) -> int:
     """Statements by semicolons at token level, so ';' inside strings or comments does not count."""
     from sqlglot.dialects.duckdb import DuckDB
     from sqlglot.errors import TokenError
-    from sqlglot.tokens import TokenType
+    from sqlglot.tokenizer_core import TokenType
 
     try:
         tokens = DuckDB().tokenize(sql)
@@ -196,7 +196,7 @@ def _leading_keyword(sql: str) -> str:
     return match.group(1).upper() if match else ""
 
 
-def _statement_type(root: exp.Expression, sql: str, hint: str) -> str:
+def _statement_type(root: exp.Expr, sql: str, hint: str) -> str:
     """Only queries may be the statement; anything else (DDL, DML, commands) is not read-only."""
     from sqlglot import exp
 
@@ -216,7 +216,7 @@ def _statement_type(root: exp.Expression, sql: str, hint: str) -> str:
     raise reject("not_read_only", f"'{fragment(root)}' {what}.", hint, sql, position=start)
 
 
-def apply_row_cap(root: exp.Expression, limit: int) -> exp.Expression:
+def apply_row_cap(root: exp.Expr, limit: int) -> exp.Expr:
     """Make the query return at most `limit` rows, keeping any smaller LIMIT and the ORDER BY intact."""
     from sqlglot import exp
 
@@ -236,7 +236,7 @@ def apply_row_cap(root: exp.Expression, limit: int) -> exp.Expression:
     return root
 
 
-def _literal_limit(node: exp.Expression) -> int | None:
+def _literal_limit(node: exp.Expr) -> int | None:
     """The row count of a plain `LIMIT n` / `FETCH FIRST n ROWS`; None when it is anything fancier."""
     from sqlglot import exp
 
@@ -249,7 +249,7 @@ def _literal_limit(node: exp.Expression) -> int | None:
     return None
 
 
-def _wrap(root: exp.Expression, limit: int) -> exp.Expression:
+def _wrap(root: exp.Expr, limit: int) -> exp.Expr:
     from sqlglot import exp
 
     return (

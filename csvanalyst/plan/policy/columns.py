@@ -32,9 +32,7 @@ class _Names:
     everywhere: dict[str, dict[str, str]]  # every table in the schema, for "it lives elsewhere" hints
 
 
-def check_columns(
-    root: exp.Expression, sql: str, used: tuple[str, ...], schema: Mapping[str, Mapping[str, str]]
-) -> None:
+def check_columns(root: exp.Expr, sql: str, used: tuple[str, ...], schema: Mapping[str, Mapping[str, str]]) -> None:
     """Raise PolicyError(rule="unknown_column") for a column that exists nowhere in the query's reach."""
     everywhere = {table.lower(): {c.lower(): c for c in columns} for table, columns in schema.items()}
     if any(table.lower() not in everywhere for table in used) or _has_opaque_source(root):
@@ -71,23 +69,25 @@ def _aggregated(column: exp.Column) -> bool:
 def _table_as_column(column: exp.Column, sql: str, columns: dict[str, str]) -> PolicyError:
     """`avg(tips)` aggregates the whole row of table tips; DuckDB answers with every avg() signature."""
     listed = ", ".join(sorted(columns.values())[:_LISTED_COLUMNS])
-    func = column.parent.sql_name().lower() if isinstance(column.parent, exp.Func) else "the aggregate"
+    parent = column.parent
+    func = parent.sql_name().lower() if isinstance(parent, exp.Func) else "the aggregate"
+    written = fragment(parent) if parent is not None else column.name
     return reject(
         "table_as_column",
-        f"'{column.name}' is a table, not a column, in '{fragment(column.parent)}'.",
+        f"'{column.name}' is a table, not a column, in '{written}'.",
         f"Aggregate one of its columns, e.g. {func}({column.name}.<column>). Columns of {column.name}: {listed}.",
         sql,
         column,
     )
 
 
-def _has_opaque_source(root: exp.Expression) -> bool:
+def _has_opaque_source(root: exp.Expr) -> bool:
     if any(True for _ in root.find_all(*_OPAQUE_SOURCES)):
         return True
     return any(not isinstance(table.this, exp.Identifier) for table in root.find_all(exp.Table))
 
 
-def _defined_names(root: exp.Expression) -> set[str]:
+def _defined_names(root: exp.Expr) -> set[str]:
     """Every name the query itself defines: aliases, CTE and table aliases with their columns, variables."""
     names: set[str] = set()
     for node in root.walk():
@@ -110,7 +110,7 @@ def _defined_names(root: exp.Expression) -> set[str]:
     return names
 
 
-def _table_aliases(root: exp.Expression, reachable: dict[str, dict[str, str]]) -> dict[str, str]:
+def _table_aliases(root: exp.Expr, reachable: dict[str, dict[str, str]]) -> dict[str, str]:
     """Qualifier -> dataset table, leaving out any qualifier that could also mean something else."""
     aliases: dict[str, str] = {}
     ambiguous: set[str] = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}

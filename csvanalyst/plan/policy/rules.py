@@ -43,7 +43,7 @@ _FORBIDDEN_NODE_NAMES = (
     "Into",
     "Export",
 )
-FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
+FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = tuple(
     getattr(exp, name) for name in _FORBIDDEN_NODE_NAMES if hasattr(exp, name)
 )
 
@@ -108,7 +108,7 @@ ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 _TABLE_POSITIONS = (exp.Table, exp.From, exp.Join, exp.Lateral)
 
 
-def locate(sql: str, node: exp.Expression | None) -> int | None:
+def locate(sql: str, node: exp.Expr | None) -> int | None:
     """Character offset of a node in the original SQL, from the first position sqlglot recorded."""
     if node is None:
         return None
@@ -131,7 +131,7 @@ def reject(
     message: str,
     hint: str,
     sql: str,
-    node: exp.Expression | None = None,
+    node: exp.Expr | None = None,
     *,
     position: int | None = None,
 ) -> PolicyError:
@@ -144,7 +144,7 @@ def reject(
     return PolicyError(f"Rejected by rule '{rule}'{where}: {message}", rule=rule, hint=hint, position=position)
 
 
-def fragment(node: exp.Expression, limit: int = 80) -> str:
+def fragment(node: exp.Expr, limit: int = 80) -> str:
     """A short DuckDB rendering of the offending node for messages."""
     text = node.sql(dialect="duckdb")
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -167,7 +167,7 @@ def is_denied(name: str) -> bool:
     return name in DENIED_FUNCTIONS or name.startswith(DENIED_PREFIXES) or name.endswith(DENIED_SUFFIXES)
 
 
-def check_nodes(root: exp.Expression, sql: str, read_only_hint: str) -> None:
+def check_nodes(root: exp.Expr, sql: str, read_only_hint: str) -> None:
     """Reject forbidden statements, functions and parameters anywhere in the tree."""
     for node in root.walk():
         if isinstance(node, FORBIDDEN_NODES):
@@ -190,7 +190,7 @@ def check_nodes(root: exp.Expression, sql: str, read_only_hint: str) -> None:
             _check_function(node, sql)
 
 
-def check_pivots(root: exp.Expression, sql: str) -> None:
+def check_pivots(root: exp.Expr, sql: str) -> None:
     """Run after the table checks, so a PIVOT over a file is reported as file access first."""
     for node in root.walk():
         if _is_dynamic_pivot(node):
@@ -205,7 +205,7 @@ def check_pivots(root: exp.Expression, sql: str) -> None:
             )
 
 
-def _is_dynamic_pivot(node: exp.Expression) -> bool:
+def _is_dynamic_pivot(node: exp.Expr) -> bool:
     """DuckDB's PIVOT without an IN list first runs a query to find its columns (several statements),
     which the sandbox rightly refuses; say so here, with the form that works."""
     if not isinstance(node, exp.Pivot) or node.args.get("unpivot") or node.this is None:

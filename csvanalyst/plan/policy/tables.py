@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from sqlglot import exp
 
@@ -29,21 +30,21 @@ class TableScope:
         return f"Only SELECT queries over the tables {names} are allowed."
 
 
-def resolve_tables(root: exp.Expression, sql: str, tables: Collection[str], dataset: str | None) -> tuple[str, ...]:
+def resolve_tables(root: exp.Expr, sql: str, tables: Collection[str], dataset: str | None) -> tuple[str, ...]:
     """Check every table reference, rewrite it to its canonical name, and return the tables used."""
     scope = TableScope(sql=sql, tables={name.lower(): name for name in tables}, dataset=dataset)
     _visit(root, frozenset(), scope)
     return tuple(dict.fromkeys(scope.used))
 
 
-def _with_of(node: exp.Expression) -> exp.With | None:
+def _with_of(node: exp.Expr) -> exp.With | None:
     found = node.args.get("with_") or node.args.get("with")
     return found if isinstance(found, exp.With) else None
 
 
-def _visit(root: exp.Expression, ctes: frozenset[str], scope: TableScope) -> None:
+def _visit(root: exp.Expr, ctes: frozenset[str], scope: TableScope) -> None:
     """Walk the tree with the CTE names visible at each node (iteratively: long UNION chains are deep)."""
-    stack: list[tuple[exp.Expression, frozenset[str]]] = [(root, ctes)]
+    stack: list[tuple[exp.Expr, frozenset[str]]] = [(root, ctes)]
     while stack:
         node, visible = stack.pop()
         with_clause = _with_of(node)
@@ -59,7 +60,7 @@ def _ctes(with_clause: exp.With) -> list[exp.CTE]:
     return [cte for cte in with_clause.expressions if isinstance(cte, exp.CTE)]
 
 
-def _cte_bodies(with_clause: exp.With, outer: frozenset[str]) -> list[tuple[exp.Expression, frozenset[str]]]:
+def _cte_bodies(with_clause: exp.With, outer: frozenset[str]) -> list[tuple[exp.Expr, frozenset[str]]]:
     """Each CTE body sees the CTEs before it, or all of them when the WITH is recursive."""
     ctes = _ctes(with_clause)
     names = [cte.alias_or_name.lower() for cte in ctes]
@@ -124,7 +125,7 @@ def _strip_dataset_qualifier(table: exp.Table, scope: TableScope) -> bool:
     return True
 
 
-def _unknown_table(table: exp.Table, name: str, scope: TableScope) -> None:
+def _unknown_table(table: exp.Table, name: str, scope: TableScope) -> NoReturn:
     available = ", ".join(sorted(scope.tables.values())) or "(none)"
     raise reject(
         "unknown_table",
@@ -135,7 +136,7 @@ def _unknown_table(table: exp.Table, name: str, scope: TableScope) -> None:
     )
 
 
-def strip_dataset_from_columns(root: exp.Expression, dataset: str | None) -> None:
+def strip_dataset_from_columns(root: exp.Expr, dataset: str | None) -> None:
     """`sales.orders.amount` must follow its table: once the table is unqualified, so is the column."""
     if dataset is None:
         return
