@@ -44,10 +44,11 @@ from typing import Any
 
 from csvanalyst.llm.base import Message, ModelSettings, TextChunk, ToolCall, ToolSpec, Turn, Usage
 from csvanalyst.llm.offline.answer import answer, decline, failure, sql_answer
-from csvanalyst.llm.offline.build import Draft, build_plan
+from csvanalyst.llm.offline.build import build_plan
 from csvanalyst.llm.offline.match import Catalog
 from csvanalyst.llm.offline.parse import parse_question
 from csvanalyst.llm.offline.resolve import Unsure
+from csvanalyst.llm.offline.shapes import Draft
 
 SQL_PREFIX = "sql:"
 

@@ -10,8 +10,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from csvanalyst.llm.offline.build import Draft
 from csvanalyst.llm.offline.match import Catalog, Col
+from csvanalyst.llm.offline.shapes import Draft
 
 MAX_ITEMS = 12
 SHAPES = (
@@ -95,8 +95,8 @@ def _body(draft: Draft, rows: list[list[Any]], total: int) -> str:
         if draft.plan["aggregates"][0]["fn"] == "count" or draft.plan["aggregates"][0].get("as") == "count":
             return f"There are {number(value)} {draft.measure}{where}."
         if draft.plan["aggregates"][0]["fn"] == "share":
-            shown = f"{number(value)}%" if value is not None else "empty (no rows)"
-            return f"The share of {draft.measure}{where} is {shown}."
+            share = f"{number(value)}%" if value is not None else "empty (no rows)"
+            return f"The share of {draft.measure}{where} is {share}."
         if draft.plan["aggregates"][0]["fn"] == "count_distinct":
             return f"There are {number(value)} {draft.measure} values{where}."
         return f"The {draft.measure}{where} is {number(value) if value is not None else 'empty (no values)'}."

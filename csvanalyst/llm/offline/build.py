@@ -254,7 +254,9 @@ class Planner(Conditions, Shapes):
                 "order_by": [{"column": col.name}]}  # fmt: skip
         return plan, Draft(plan=plan, kind="distinct", measure=col.name, groups=[col.name])
 
-    def _aggregate(self, agg_label: tuple[dict[str, Any], str], groups: list[dict[str, Any]]) -> tuple:
+    def _aggregate(
+        self, agg_label: tuple[dict[str, Any], str], groups: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], Draft]:
         agg, label = agg_label
         assert self.base is not None
         select = list(groups)

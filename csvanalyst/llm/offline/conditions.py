@@ -15,7 +15,7 @@ from csvanalyst.llm.offline.parse import BOUNDARY, STOPWORDS
 from csvanalyst.llm.offline.resolve import WEAK, Unsure, spans
 
 if TYPE_CHECKING:
-    from csvanalyst.llm.offline.build import Planner
+    from csvanalyst.llm.offline.state import PlannerState
 
 # Verbs and prepositions that carry no condition of their own ("won", "at noon", "observed in 2020").
 FILLERS = STOPWORDS | {"or", "and", "the", "a", "an", "than", "at", "from", "win", "won", "wins", "observed",
@@ -25,7 +25,7 @@ FILLERS = STOPWORDS | {"or", "and", "the", "a", "an", "than", "at", "from", "win
 class Conditions:
     """Filters from the left-over words; methods run on a Planner."""
 
-    def _period(self: Planner) -> None:
+    def _period(self: PlannerState) -> None:
         period = self.intent.period
         if period is None:
             return
@@ -43,13 +43,13 @@ class Conditions:
         self.filters.append({"column": self._ref(col), "op": period.op, "value": _value(period.values)})
         self.conditions.append(f"{period.label} ({col.name})")
 
-    def _date_column(self: Planner) -> Col:
+    def _date_column(self: PlannerState) -> Col:
         tables = [self.catalog.table(t) for t in self.tables]
         col = self.resolver.date_column([t for t in tables if t is not None], self._date_hints())
         self._use_table(col.table)
         return col
 
-    def _date_hints(self: Planner) -> list[Col]:
+    def _date_hints(self: PlannerState) -> list[Col]:
         """Date columns named by left-over words (`created`, `resolved`, `order date`)."""
         found = []
         for span in spans(self.pool):
@@ -65,10 +65,10 @@ class Conditions:
                 self.used_cols.append(col)
         return found or [c for c in self.used_cols if c.temporal]
 
-    def _date_pool(self: Planner) -> list[Col]:
+    def _date_pool(self: PlannerState) -> list[Col]:
         return [c for c in self.catalog.columns if c.temporal and c.table in self.tables]
 
-    def _comparisons(self: Planner) -> None:
+    def _comparisons(self: PlannerState) -> None:
         for comp in self.intent.comparisons:
             hit = self._hit(comp.phrase, "numeric")
             if not isinstance(hit.target, Col):
@@ -79,7 +79,7 @@ class Conditions:
             self.filters.append({"column": self._ref(hit.target), "op": comp.op, "value": value})
             self.conditions.append(f"{hit.target.name} {comp.op} {value}")
 
-    def _values(self: Planner) -> None:
+    def _values(self: PlannerState) -> None:
         found: dict[Col, list[ValueHit]] = {}
         for span in list(spans(self.pool)):
             if any(i not in self.pool for i in span) or not _contiguous(span):
@@ -100,7 +100,7 @@ class Conditions:
             self.filters.append({"column": self._ref(col), "op": "in", "value": spellings})
             self.conditions.append(f"{col.name} = {' or '.join(h.shown for h in hits)}")
 
-    def _boolean(self: Planner, span: list[int]) -> bool:
+    def _boolean(self: PlannerState, span: list[int]) -> bool:
         """A yes/no column named by the words: a filter on it (`non members` = false)."""
         words = [i for i in span if self.intent.tokens[i] not in link.NEGATIONS]
         if not words or (len(words) < len(span) and span[0] not in [i for i in span if i not in words]):
@@ -120,7 +120,7 @@ class Conditions:
         self.conditions.append(f"{col.name} = {'true' if truth else 'false'}")
         return True
 
-    def _value_hit(self: Planner, span: list[int]) -> ValueHit | None:
+    def _value_hit(self: PlannerState, span: list[int]) -> ValueHit | None:
         phrase = self.resolver.stems_of(span)
         near = [c for c in self.catalog.columns if c.table in self.tables]
         hits = self.catalog.match_values(phrase, near) or self.catalog.match_values(phrase)
@@ -139,11 +139,11 @@ class Conditions:
                 return self._closest(choice)
         raise Unsure(f"“{self.resolver.text(span)}” is a value of {', '.join(h.column.name for h in hits)}")
 
-    def _closest(self: Planner, hits: list[ValueHit]) -> ValueHit:
+    def _closest(self: PlannerState, hits: list[ValueHit]) -> ValueHit:
         order = [*self.tables, *self.resolver.hinted]
         return min(hits, key=lambda h: order.index(h.column.table) if h.column.table in order else len(order))
 
-    def _check_pool(self: Planner) -> None:
+    def _check_pool(self: PlannerState) -> None:
         """Every left-over word must be a filler, a used table/column name, or the planner declines."""
         known = {w for c in self.used_cols for w in c.stems} | {w for t in self.tables for w in _stems(t)}
         for i in self.pool:

@@ -102,7 +102,7 @@ class Intent:
 
     def phrase(self, start: int, stop_at: frozenset[str] = BOUNDARY) -> list[int]:
         """Free tokens from `start` up to the next boundary word; a phrase never starts with one."""
-        out = []
+        out: list[int] = []
         i = start
         while self.free(i) and (self.tokens[i] not in stop_at or (not out and self.tokens[i] in ("the", "a"))):
             if self.tokens[i] not in ("the", "a"):

@@ -201,7 +201,8 @@ def _fits(col: Col, want: str) -> bool:
 def _key_of(table: Table) -> Col | None:
     keys = [c for c in table.columns if c.is_key]
     own = [c for c in keys if c.stems[:-1] == table.stems[-1:] or c.name == "id"]
-    return (own or keys or [None])[0]
+    found = own or keys
+    return found[0] if found else None
 
 
 def default_fn(col: Col) -> str:

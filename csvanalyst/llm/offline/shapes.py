@@ -13,7 +13,7 @@ from csvanalyst.llm.offline.match import Col, Table
 from csvanalyst.llm.offline.resolve import WEAK, Unsure, spans
 
 if TYPE_CHECKING:
-    from csvanalyst.llm.offline.build import Planner
+    from csvanalyst.llm.offline.state import PlannerState
 
 
 @dataclass
@@ -35,8 +35,10 @@ class Draft:
 class Shapes:
     """Methods of the Planner for the shapes above."""
 
+    compare_whole: Table | None  # declared for the type checker, which would infer it from the one assignment below
+
     # -- linking beyond names ------------------------------------------------------------------
-    def _merge_per(self: Planner) -> None:
+    def _merge_per(self: PlannerState) -> None:
         """`cost per unit`, `km per litre`: a measure named with "per" is not a grouping."""
         intent = self.intent
         if not intent.measure:
@@ -52,7 +54,7 @@ class Shapes:
                 intent.measure = joined
                 intent.groups.remove(group)
 
-    def _bucket_as_column(self: Planner) -> None:
+    def _bucket_as_column(self: PlannerState) -> None:
         """ "by day" where `day` is a column (not a date): group by the column the data holds."""
         unit = self.intent.bucket
         tables = self._tables_in_play()
@@ -65,7 +67,7 @@ class Shapes:
         self.time_groups.append(col)
         self.notes.append(f"“{unit}” read as the column `{col.name}`")
 
-    def _compare_measure(self: Planner) -> None:
+    def _compare_measure(self: PlannerState) -> None:
         """What a comparison compares when no aggregate word says it: a named numeric column, else rows."""
         numeric = [c for c in self.catalog.columns if c.numeric]
         for span in spans(self.pool):
@@ -77,7 +79,7 @@ class Shapes:
         self.intent.fn = "count"
         self.compare_whole = self._only_table()
 
-    def _compared(self: Planner, plan: dict[str, Any], draft: Draft) -> None:
+    def _compared(self: PlannerState, plan: dict[str, Any], draft: Draft) -> None:
         """The column holding both compared values becomes the grouping, so each value gets its row."""
         pairs = [f for f in self.filters if f["op"] == "in" and len(f["value"]) >= 2]
         if len(pairs) != 1:
@@ -89,7 +91,7 @@ class Shapes:
         draft.compared = True
         draft.groups = [column.split(".")[-1], *draft.groups]
 
-    def _lookup(self: Planner) -> tuple[dict[str, Any], Draft]:
+    def _lookup(self: PlannerState) -> tuple[dict[str, Any], Draft]:
         """`life expectancy of X in 2007`: the values of a well-named column on the rows asked about."""
         phrase = self.intent.measure
         numeric = [c for c in self.catalog.columns if c.numeric]
@@ -105,18 +107,18 @@ class Shapes:
         draft = Draft(plan=plan, kind="rows", measure=col.name, value=col.name)
         return plan, _needs_filters(self, draft)
 
-    def _tables_in_play(self: Planner) -> list[Table]:
+    def _tables_in_play(self: PlannerState) -> list[Table]:
         tables = [t for t in (self.catalog.table(n) for n in self.tables) if t is not None]
         return tables or list(self.catalog.tables)
 
-    def _row_ranking(self: Planner, agg: dict[str, Any]) -> bool:
+    def _row_ranking(self: PlannerState, agg: dict[str, Any]) -> bool:
         """`top 5 products by price`, `which product has the most stock`: rows, not groups."""
         if self.intent.fn not in (None, "count") or "column" not in agg or agg["fn"] == "count_distinct":
             return False
         hit = self.resolver.find(self.intent.entity, "entity", self.tables) if self.intent.entity else None
         return hit is not None and isinstance(hit.target, Table) and hit.target == self.base
 
-    def _rows(self: Planner, agg_label: tuple[dict[str, Any], str]) -> tuple[dict[str, Any], Draft]:
+    def _rows(self: PlannerState, agg_label: tuple[dict[str, Any], str]) -> tuple[dict[str, Any], Draft]:
         agg = agg_label[0]
         assert self.base is not None and self.intent.rank is not None
         shown = self.resolver.label_columns(self.base, self.base)
@@ -131,7 +133,7 @@ class Shapes:
         draft.entity = self.resolver.text(self.intent.entity)
         return plan, draft
 
-    def _share(self: Planner, phrase: list[int]) -> tuple[dict[str, Any], str]:
+    def _share(self: PlannerState, phrase: list[int]) -> tuple[dict[str, Any], str]:
         """The whole a share is taken of: rows of a table (or its count column), or a numeric column's sum."""
         self.intent.fn = "count"
         agg, label = self._count(phrase) if not self._numeric_measure(phrase) else self._sum_of(phrase)
@@ -143,14 +145,14 @@ class Shapes:
             share["column"] = agg["column"]
         return share, label
 
-    def _sum_of(self: Planner, phrase: list[int]) -> tuple[dict[str, Any], str]:
+    def _sum_of(self: PlannerState, phrase: list[int]) -> tuple[dict[str, Any], str]:
         hit = self._hit(phrase, "numeric")
         assert isinstance(hit.target, Col)
         self._use_table(hit.target.table)
         self.used_cols.append(hit.target)
         return {"fn": "sum", "column": self._ref(hit.target)}, hit.target.name
 
-    def _counted_table(self: Planner, phrase: list[int]) -> tuple[dict[str, Any], str] | None:
+    def _counted_table(self: PlannerState, phrase: list[int]) -> tuple[dict[str, Any], str] | None:
         """`total items` in a table of counts: the sum of its count column; other words stay as filters."""
         if self.intent.fn not in (None, "sum") or self._numeric_measure(phrase):
             return None
@@ -165,7 +167,7 @@ class Shapes:
         return {"fn": "sum", "column": self._ref(counts), "as": "count"}, self.resolver.text(phrase)
 
 
-def _needs_filters(planner: Planner, draft: Draft) -> Draft:
+def _needs_filters(planner: PlannerState, draft: Draft) -> Draft:
     """A lookup shows values of the rows the question names; with no condition it would be a dump."""
     planner._period()
     planner._comparisons()
