@@ -160,7 +160,7 @@ def chart(value: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict):
         raise ValueError(f"`chart` must be a Vega-Lite spec (a dict), got {type(value).__name__}.")
-    safe = _cell(value)
+    safe: dict[str, Any] = _cell(value)  # a dict stays a dict
     if len(json.dumps(safe, allow_nan=False)) > MAX_CHART_BYTES:
         raise ValueError(f"`chart` is larger than {MAX_CHART_BYTES} bytes.")
     return safe

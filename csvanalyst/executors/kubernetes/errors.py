@@ -102,8 +102,8 @@ def _connection_failure(exc: BaseException) -> str | None:
         if type(seen).__name__ == "NewConnectionError":
             reason = str(seen).rsplit(":", 1)[-1].strip(" )\"'")
             return reason or "could not connect"
-        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError; ApiException's is a string
-        seen = reason if isinstance(reason, BaseException) else (seen.__cause__ or seen.__context__)
+        cause = getattr(seen, "reason", None)  # urllib3's MaxRetryError; ApiException's is a string
+        seen = cause if isinstance(cause, BaseException) else (seen.__cause__ or seen.__context__)
     return None
 
 

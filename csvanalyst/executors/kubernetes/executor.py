@@ -228,7 +228,8 @@ def cleanup(namespace: str | None = None, *, api_client: Any = None, context: st
     except Exception as exc:  # the client raises ApiException, urllib3 and socket errors alike
         failure = from_api(exc, LIST_JOBS, namespace, host_of(api_client))
         raise EnvironmentProblem(failure.message, hint=failure.hint) from exc
-    return sum(delete_job(api_client, namespace, job.metadata.name) for job in jobs.items or [])
+    names = [job.metadata.name for job in jobs.items or [] if job.metadata is not None and job.metadata.name]
+    return sum(delete_job(api_client, namespace, name) for name in names)
 
 
 def _default_image() -> str:

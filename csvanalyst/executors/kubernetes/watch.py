@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from csvanalyst.executors.base import Limits
 from csvanalyst.executors.contract import KILL_GRACE_S, STDOUT_MARGIN, Outcome
@@ -41,6 +41,9 @@ from csvanalyst.executors.kubernetes.status import (
     state_name,
     unschedulable_reason,
 )
+
+if TYPE_CHECKING:
+    import urllib3
 
 PULL_ERRORS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 START_ERRORS = {"CreateContainerConfigError", "CreateContainerError", "RunContainerError", "StartError"}
@@ -211,7 +214,8 @@ class Watch:
             if status_of(exc) == 404:
                 raise self._vanished() from exc
             raise from_api(exc, READ_LOG, self.target.namespace, self.target.host) from exc
-        return bytes(response.data or b"")
+        # With _preload_content=False the client returns urllib3's raw response, not the str it declares.
+        return bytes(cast("urllib3.BaseHTTPResponse", response).data or b"")
 
     def _call(self, call: Call, method: Any, *args: Any, **kwargs: Any) -> Any:
         """One read; a transient failure returns None (up to MAX_TRANSIENT in a row), any other raises."""

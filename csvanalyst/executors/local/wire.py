@@ -14,6 +14,7 @@ import selectors
 import subprocess
 import threading
 import time
+from typing import Any
 
 from csvanalyst.executors.base import Limits
 from csvanalyst.executors.contract import KILL_GRACE_S, STDERR_CAP, STDOUT_MARGIN, Outcome
@@ -27,7 +28,7 @@ class _Reply:
 
     def __init__(self, buffer: bytearray, cap: int) -> None:
         self.buffer, self.cap = buffer, cap
-        self.header: dict[str, object] | None = None
+        self.header: dict[str, Any] | None = None  # parsed JSON, checked where it is read
         self.start = 0
 
     def feed(self, chunk: bytes) -> None:
@@ -44,7 +45,7 @@ class _Reply:
     @property
     def length(self) -> int:
         assert self.header is not None
-        return int(self.header["length"])  # type: ignore[call-overload]
+        return int(self.header["length"])
 
     @property
     def overflow(self) -> bool:

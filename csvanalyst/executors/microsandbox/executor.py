@@ -189,8 +189,8 @@ async def collect(
     if not task.done() or reader.overflow:
         task.cancel()
         await _quietly(handle.kill())
-    elif task.exception() is not None:  # the exec stream broke: the VM died under the process
-        reader.stderr += f"\nexec stream failed: {host.first_line(task.exception())}".encode()
+    elif (broken := task.exception()) is not None:  # the exec stream broke: the VM died under the process
+        reader.stderr += f"\nexec stream failed: {host.first_line(broken)}".encode()
     outcome.overflow = reader.overflow
     if not (outcome.timed_out or outcome.cancelled or outcome.overflow):
         outcome.returncode = guest_returncode(reader.code)
