@@ -169,7 +169,7 @@ def _run_result(outcome: QueryOutcome, kind: str, text: str, call_id: str, ctx: 
 def model_view(run: RunFinished, notes: list[str] | None = None) -> str:
     """What the model reads of a run: capped in rows and bytes, cell values as JSON data, and notes."""
     rows = run.rows[:MODEL_PREVIEW_ROWS]
-    payload = {
+    payload: dict[str, object] = {
         "run_id": run.run_id,
         "sql": run.sql,
         "columns": run.columns,
@@ -180,9 +180,10 @@ def model_view(run: RunFinished, notes: list[str] | None = None) -> str:
     if notes:
         payload["notes"] = notes
     text = json.dumps(payload, ensure_ascii=False, default=str)
-    while len(text) > MODEL_PREVIEW_BYTES and payload["rows"]:
-        payload["rows"] = payload["rows"][: len(payload["rows"]) // 2]
-        payload["rows_shown"] = len(payload["rows"])
+    while len(text) > MODEL_PREVIEW_BYTES and rows:
+        rows = rows[: len(rows) // 2]
+        payload["rows"] = rows
+        payload["rows_shown"] = len(rows)
         text = json.dumps(payload, ensure_ascii=False, default=str)
     return text
 
@@ -226,7 +227,7 @@ def describe_table(args: DescribeTableArgs, ctx: ToolContext, call_id: str) -> T
 def list_datasets(args: ListDatasetsArgs, ctx: ToolContext, call_id: str) -> ToolOutcome:
     from csvanalyst.catalog import registry
 
-    names = [getattr(s, "name", None) or s["name"] for s in registry.list_datasets()]
+    names = [s.name for s in registry.list_datasets()]
     return ToolOutcome(content=json.dumps({"datasets": names, "current": ctx.dataset.name}))
 
 

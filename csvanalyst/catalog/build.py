@@ -18,7 +18,7 @@ from csvanalyst.catalog.ingest import ingest
 from csvanalyst.catalog.parquet_input import read_parquet_table
 from csvanalyst.catalog.profile import profile_table
 from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions
-from csvanalyst.catalog.schema import DatasetInfo, TableSchema, TableSource
+from csvanalyst.catalog.schema import DatasetInfo, Origin, TableSchema, TableSource
 from csvanalyst.catalog.sniff import CsvSpec, read_spec
 from csvanalyst.catalog.sources import Source, check_unique
 from csvanalyst.errors import InputError
@@ -40,7 +40,7 @@ def fingerprint_of(sources: list[Source], reader: ReaderOptions = NO_OPTIONS) ->
 
 def build_dataset(
     name: str,
-    origin: str,
+    origin: Origin,
     description: str,
     sources: list[Source],
     cache_root: Path,
@@ -71,7 +71,7 @@ def build_dataset(
         description=description,
         origin=origin,
         fingerprint=fingerprint,
-        tables=tables,  # type: ignore[arg-type]
+        tables=tables,
         reader=reader.given(),
     )
 

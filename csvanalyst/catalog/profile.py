@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from csvanalyst.catalog.csvsql import quote_ident
 from csvanalyst.catalog.schema import ColumnInfo, ColumnStats
+
+if TYPE_CHECKING:
+    import duckdb
 
 EXACT_DISTINCT_ROWS = 1_000_000  # above this, approx_count_distinct (HyperLogLog) is close enough
 MAX_VALUE_CHARS = 80
@@ -30,11 +33,11 @@ def profile_table(source_sql: str, columns: list[ColumnInfo]) -> tuple[int, list
 
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
-        rows = int(con.execute(f"SELECT count(*) FROM {source_sql}").fetchone()[0])
+        rows = int(_one_row(con, f"SELECT count(*) FROM {source_sql}")[0])
         if not columns:
             return rows, []
         exprs = [e for i, col in enumerate(columns) for e in _aggregates(i, col, rows)]
-        values = con.execute(f"SELECT {', '.join(exprs)} FROM {source_sql}").fetchone()
+        values = _one_row(con, f"SELECT {', '.join(exprs)} FROM {source_sql}")
         stats = _unpack(columns, values, rows)
         head = con.execute(f"SELECT * FROM {source_sql} LIMIT {SAMPLE_ROWS}").fetchall()
         for col, column_stats in zip(columns, stats, strict=True):
@@ -42,6 +45,13 @@ def profile_table(source_sql: str, columns: list[ColumnInfo]) -> tuple[int, list
     for index, column_stats in enumerate(stats):
         column_stats.samples = _samples([row[index] for row in head])
     return rows, [col.model_copy(update={"stats": s}) for col, s in zip(columns, stats, strict=True)]
+
+
+def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The row of an aggregate without GROUP BY, which always returns exactly one."""
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row
 
 
 def _aggregates(index: int, col: ColumnInfo, rows: int) -> list[str]:

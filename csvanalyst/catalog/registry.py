@@ -22,7 +22,7 @@ from csvanalyst.catalog.files import file_dataset
 from csvanalyst.catalog.names import close_matches, dataset_name
 from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions, from_mapping
 from csvanalyst.catalog.rejects import set_aside_notes
-from csvanalyst.catalog.schema import DatasetInfo
+from csvanalyst.catalog.schema import DatasetInfo, Origin
 from csvanalyst.catalog.sources import Source, sources_for
 from csvanalyst.config import get_settings
 from csvanalyst.errors import NotFoundError, UsageError
@@ -115,7 +115,7 @@ class _Resolved:
     """A dataset's stored row (if any) and what it is built from now."""
 
     row: sqlite3.Row | None
-    origin: str
+    origin: Origin
     description: str
     sources: list[Source]
     source_path: str
@@ -127,12 +127,13 @@ def _resolve(name: str) -> _Resolved:
         row = rows.get(db, name)
     if row is None and name not in demo.demo_names():
         raise _not_found(name)
-    origin = row["origin"] if row else "demo"
+    origin: Origin = row["origin"] if row else "demo"
     if origin == "demo":
         entry = demo.demo_entry(name) or {}
         description, sources, source_path = _demo_sources(name)
         reader = from_mapping(entry.get("reader"), f"the registry entry of {name!r}")
         return _Resolved(row, origin, description, sources, source_path, reader)
+    assert row is not None  # only a demo may be resolved without a registry row
     source_path = row["source_path"]
     info = DatasetInfo.model_validate_json(row["info_json"])
     reader = from_mapping(info.reader, f"the stored dataset {name!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from csvanalyst.catalog.csvsql import literal
 from csvanalyst.catalog.precheck import MAX_LINE_BYTES
@@ -133,7 +133,7 @@ def drop_lines(source: Path, spills: list[Spill], dest: Path) -> Path:
     return copy
 
 
-def _line_end(reader: Any, start: int) -> int:
+def _line_end(reader: BinaryIO, start: int) -> int:
     """The position after the line starting at `start`, which may end in \n, \r\n or a bare \r."""
     reader.seek(start)
     position = start
@@ -147,7 +147,7 @@ def _line_end(reader: Any, start: int) -> int:
     return position
 
 
-def _line_start(reader: Any, spill: Spill) -> int:
+def _line_start(reader: BinaryIO, spill: Spill) -> int:
     """DuckDB's byte position of a row, checked against its text (and searched for nearby if off)."""
     head = spill.row.text.encode("utf-8")[:64]
     for candidate in (spill.offset, spill.offset + 1, spill.offset - 1):
@@ -160,7 +160,7 @@ def _line_start(reader: Any, spill: Spill) -> int:
     return max(spill.offset - 4096, 0) + found if found >= 0 else spill.offset
 
 
-def _copy_range(reader: Any, writer: Any, start: int, end: int) -> None:
+def _copy_range(reader: BinaryIO, writer: BinaryIO, start: int, end: int) -> None:
     reader.seek(start)
     left = max(end - start, 0)
     while left and (chunk := reader.read(min(left, 4 * 1024 * 1024))):

@@ -113,12 +113,15 @@ class TableSchema(BaseModel):
         return None
 
 
+Origin = Literal["demo", "user", "file"]  # a built-in demo, a registered directory, a single file
+
+
 class DatasetInfo(BaseModel):
     """A set of tables queried together; joins are only allowed within one dataset."""
 
     name: str
     description: str = ""
-    origin: Literal["demo", "user", "file"] = "user"
+    origin: Origin = "user"
     fingerprint: str = ""
     tables: list[TableSchema]
     reader: dict[str, Any] = Field(default_factory=dict)  # the reader options it was registered with

@@ -256,7 +256,7 @@ def _spec(
     return CsvSpec(path=path, options=options, columns=columns, notes=notes, quotes_seen=bool(found["Quote"]))
 
 
-def _header_names(header: list[str], sniffed: list[tuple[str, str]], facts: FileFacts) -> tuple[list, list]:
+def _header_names(header: list[str], sniffed: list[tuple[str, str]], facts: FileFacts) -> tuple[list[str], list[str]]:
     if len(header) < len(sniffed):
         raise InputError(
             f"{facts.path} has rows with more fields ({len(sniffed)}) than its header ({len(header)}).",

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from csvanalyst.catalog.reader import NO_OPTIONS, ReaderOptions, from_mapping
 from csvanalyst.catalog.schema import DatasetInfo
@@ -24,6 +24,9 @@ from csvanalyst.errors import (
     UsageError,
 )
 from csvanalyst.executors.base import Executor, Limits, RunRequest, RunResult
+
+if TYPE_CHECKING:
+    from csvanalyst.plan.policy import CheckedSql
 
 QueryKind = Literal["sql", "plan", "python"]
 
@@ -109,7 +112,7 @@ def to_sql(kind: QueryKind, text: str, dataset: DatasetInfo) -> str:
     return compile_plan(parse_plan(text), dataset)
 
 
-def check(sql: str, dataset: DatasetInfo, settings: Settings):  # -> CheckedSql
+def check(sql: str, dataset: DatasetInfo, settings: Settings) -> CheckedSql:
     """The policy check, answered from a remembered approval of the same SQL on the same data and policy."""
     from csvanalyst.plan.verdicts import check_sql_cached
 
@@ -147,8 +150,9 @@ def execute(
     settings = settings or get_settings()
     dataset = scope.resolve(profiled=False)
     notes, tally = reading_notes(dataset, strict=settings.strict)
+    store: sqlite3.Connection | None = None
     try:
-        store: sqlite3.Connection | None = store_db.connect(settings.store_path)
+        store = store_db.connect(settings.store_path)
         run_id = runs.start(
             store,
             dataset=dataset.name,
@@ -176,7 +180,8 @@ def execute(
         outcome.set_aside = tally
         return outcome
     except KeyboardInterrupt:
-        runs.cancel_if_running(store, run_id, message="Interrupted (Ctrl-C) while the query ran.")
+        if store is not None:
+            runs.cancel_if_running(store, run_id, message="Interrupted (Ctrl-C) while the query ran.")
         raise
     finally:
         if store is not None:
@@ -212,10 +217,11 @@ def _execute_recorded(
         else:
             sql = to_sql(kind, text, dataset)
             checked = check(sql, dataset, settings)
+            by_name = {t.name: t for t in dataset.tables}  # the policy resolved every table to one of these
             request = RunRequest(
                 kind="sql",
                 code=checked.sql,
-                tables={name: dataset.table(name).source for name in checked.tables},
+                tables={name: by_name[name].source for name in checked.tables},
                 limits=limits_from(settings),
             )
     except CsvAnalystError as exc:

@@ -7,7 +7,7 @@ turn, whatever happened in it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -269,6 +269,7 @@ class Session:
             yield ErrorEvent(code=error["code"], message=error["message"], hint=error.get("hint", ""))
             yield Done(status="failed")
             return
+        assert outcome.run_id is not None  # a query tool that did not fail always names its run
         run = ctx.runs[outcome.run_id]
         state.run_ids.append(run.run_id)
         state.status = "answered"
@@ -334,7 +335,7 @@ class Session:
                 raise  # the turn was announced as not recorded when the store could not be written
 
 
-def _announce_sql(sql: str, ctx: ToolContext) -> Iterator[Event]:
+def _announce_sql(sql: str, ctx: ToolContext) -> Generator[Event, None, str | None]:
     """Show the checked SQL and a status before a long run starts; returns the SQL announced, or None
     when the check fails (the run path then records and reports the rejection)."""
     from csvanalyst.core.query import check

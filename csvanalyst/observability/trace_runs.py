@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from csvanalyst.events import SqlCompiled
+
 if TYPE_CHECKING:
     from csvanalyst.agent.tools import ToolOutcome
     from csvanalyst.config import Settings
@@ -21,9 +23,9 @@ def tool_attributes(arguments: dict[str, Any], outcome: ToolOutcome) -> dict[str
     attributes: dict[str, Any] = {"arguments": arguments, "is_error": outcome.is_error}
     if "plan" in arguments:
         attributes["query_plan"] = arguments["plan"]
-    compiled = [e for e in outcome.events if getattr(e, "type", "") == "sql_compiled"]
+    compiled = [e for e in outcome.events if isinstance(e, SqlCompiled)]
     if compiled:
-        attributes["compiled_sql"] = compiled[-1].sql  # type: ignore[attr-defined]
+        attributes["compiled_sql"] = compiled[-1].sql
     if outcome.run_id:
         attributes["run_id"] = outcome.run_id
     attributes["policy_verdict"] = _verdict(outcome)

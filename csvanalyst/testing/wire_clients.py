@@ -5,6 +5,8 @@ Tests build clients only through these helpers, so a test can never reach a paid
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from csvanalyst.llm.anthropic import AnthropicClient
 from csvanalyst.llm.guard import is_loopback
 from csvanalyst.llm.openai import OpenAIClient
@@ -36,5 +38,9 @@ def client_for(
     provider: str, server: WireServer | str, model: str | None = None, *, key: str = TEST_KEY
 ) -> OpenAIClient | AnthropicClient:
     """`openai_client` or `anthropic_client` by name, for tests parametrised over providers."""
-    make = {"openai": openai_client, "anthropic": anthropic_client}[provider]
+    makers: dict[str, Callable[..., OpenAIClient | AnthropicClient]] = {
+        "openai": openai_client,
+        "anthropic": anthropic_client,
+    }
+    make = makers[provider]
     return make(server, model, key=key)
