@@ -15,6 +15,7 @@ from csvanalyst.tui.widgets.thread_list import ThreadList
 from csvanalyst.tui.widgets.turn_view import ErrorView, TurnView
 
 if TYPE_CHECKING:
+    from csvanalyst.core.records import MessageRecord
     from csvanalyst.tui.app import AnalystApp
 
 COMMANDS = {
@@ -196,7 +197,9 @@ def show_thread(app: AnalystApp, thread_id: str) -> None:
     refresh_threads(app)
 
 
-async def _mount_thread(app: AnalystApp, turns: list, previews: dict[str, RunFinished]) -> None:
+async def _mount_thread(
+    app: AnalystApp, turns: list[tuple[MessageRecord, MessageRecord]], previews: dict[str, RunFinished]
+) -> None:
     await app.conversation.remove_children()
     for question, answer in turns:
         view = TurnView(question.content)

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.message import Message
 
-from csvanalyst.events import Event
+from csvanalyst.events import Event, RunFinished
 
 
 class TurnEvent(Message):
@@ -86,7 +86,7 @@ class DatasetReady(Message):
 class Replayed(Message):
     """An earlier run replayed: shown as a run block of its own."""
 
-    def __init__(self, original_id: str, event: Event) -> None:
+    def __init__(self, original_id: str, event: RunFinished) -> None:
         super().__init__()
         self.original_id = original_id
         self.event = event

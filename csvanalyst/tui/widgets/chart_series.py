@@ -32,10 +32,10 @@ def chart_series(spec: dict[str, Any]) -> ChartSeries | None:
     if mark_type not in ("bar", "line", "point") or not x or not y or not values:
         return None
     if mark_type == "point":
-        points = [v for v in values if _number(v.get(x)) is not None]
-        return ChartSeries(
-            "point", x_values=[_number(v[x]) for v in points], series={y: [_number(v[y]) for v in points]}
-        )
+        points = [
+            (px, py) for v in values if (px := _number(v.get(x))) is not None and (py := _number(v.get(y))) is not None
+        ]
+        return ChartSeries("point", x_values=[px for px, _ in points], series={y: [py for _, py in points]})
     labels = _ordered_labels(values, x, y, sort=encoding["x"].get("sort"))
     hidden = max(0, len(labels) - MAX_BARS) if mark_type == "bar" else 0
     labels = labels[: len(labels) - hidden]
@@ -53,7 +53,7 @@ def _ordered_labels(values: list[dict[str, Any]], x: str, y: str, *, sort: Any) 
         totals[str(v.get(x))] = totals.get(str(v.get(x)), 0.0) + (_number(v[y]) or 0.0)
     if sort == "-y":
         return sorted(totals, key=lambda label: -totals[label])
-    keys = {str(v.get(x)): v.get(x) for v in values}
+    keys: dict[str, Any] = {str(v.get(x)): v.get(x) for v in values}
     try:
         return sorted(totals, key=lambda label: keys[label])
     except TypeError:

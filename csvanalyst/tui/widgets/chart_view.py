@@ -7,7 +7,8 @@ from typing import Any
 from textual import work
 from textual_plotext import PlotextPlot
 
-from csvanalyst.tui.widgets.chart_series import MAX_BARS, chart_series
+from csvanalyst.tui.widgets.chart_series import chart_series
+from csvanalyst.viz.choose import MAX_BARS
 
 __all__ = ["MAX_BARS", "ChartView", "chart_series"]
 
@@ -64,11 +65,12 @@ class ChartView(PlotextPlot):
             (values,) = series.series.values()
             plt.scatter(series.x_values, values, marker="braille")
         elif series.mark == "bar" and named:
-            plt.multiple_bar(series.labels, list(series.series.values()), labels=list(series.series))
+            # plotext takes `labels` here; textual-plotext's stub misspells it as `label`.
+            plt.multiple_bar(series.labels, list(series.series.values()), labels=list(series.series))  # type: ignore[call-arg]
         elif series.mark == "bar":
             plt.bar(series.labels, next(iter(series.series.values())))
         else:
-            positions = list(range(len(series.labels)))
+            positions: list[float] = list(range(len(series.labels)))
             for name, values in series.series.items():
                 plt.plot(positions, values, marker="braille", label=name if named else None)
             step = max(1, len(series.labels) // 8)

@@ -8,7 +8,7 @@ result, then shows its first page.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.binding import Binding
@@ -16,6 +16,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from csvanalyst.core.terminal import printable
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 PAGE_ROWS = 200
 SORT_RUN = 5_000
@@ -87,7 +90,7 @@ class ResultTable(DataTable[Any]):
 
         self.clear(columns=True)
         for column in columns:
-            justify = "right" if is_numeric_type(column.get("type", "")) else "left"
+            justify: JustifyMethod = "right" if is_numeric_type(column.get("type", "")) else "left"
             self.add_column(Text(printable(column["name"], one_line=True), justify=justify))
         self.rows_all, self.page, self._sorted_by = rows, 0, None
         self._show_page()
