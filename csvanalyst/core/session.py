@@ -98,7 +98,7 @@ class Session:
         *,
         thread_id: str | None = None,
         cancel: threading.Event | None = None,
-    ) -> Iterator[Event]:
+    ) -> Generator[Event, None, None]:
         """Answer one question; every event carries the thread id."""
         from csvanalyst.agent.loop import TurnState
         from csvanalyst.core.text import require_text

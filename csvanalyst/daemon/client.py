@@ -152,8 +152,8 @@ class Relay:
                 start_worker(self.base)
                 return None
             self.pid = int(reply["pid"])
-            for sig in self.received:
-                self._signal_child(sig)
+            for number in self.received:
+                self._signal_child(number)
             self.sock.settimeout(None)
             done = self._next()
         finally:

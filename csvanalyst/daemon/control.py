@@ -50,6 +50,7 @@ def stop(base: Path) -> dict[str, Any]:
     A worker still starting (it holds the lock but does not listen yet) has no socket to ask: it gets
     SIGTERM at once, by the pid it wrote into the lock file."""
     deadline = time.monotonic() + STOP_WAIT_S
+    signals: tuple[signal.Signals | None, ...]  # None: wait for the stop asked for, before any signal
     while True:
         if ask(base, "status") is not None and (reply := ask(base, "stop")) is not None:
             pid, signals = int(reply["stopping"]), (None, signal.SIGTERM, signal.SIGKILL)

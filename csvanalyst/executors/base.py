@@ -70,7 +70,13 @@ class Executor(Protocol):
     """What the core asks of a sandbox; every backend implements all of it."""
 
     name: str
-    isolation: str  # the wall around a run: a local mode (bwrap, unshare, none) or container, pod, microvm
+
+    @property
+    def isolation(self) -> str:
+        """The wall around a run: a local mode (bwrap, unshare, none) or container, pod, microvm.
+
+        Read-only here, so a wrapper may pass on its inner backend's."""
+        ...
 
     def prepare(self, tables: Sequence[TableSource], limits: Limits) -> None:
         """Get ready for a run over exactly these tables while the host checks the query (may do nothing)."""

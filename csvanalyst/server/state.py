@@ -57,4 +57,5 @@ class ServerState:
 
 
 def get_state(request: Request) -> ServerState:
-    return request.app.state.csvanalyst
+    state: ServerState = request.app.state.csvanalyst  # set once by the app factory
+    return state

@@ -16,7 +16,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 HEADER_TIMEOUT_S = 10.0
 BODY_TIMEOUT_S = 120.0
-IDLE_TIMEOUT_S = 5.0  # uvicorn's keep-alive: an idle connection between requests is closed after this
+IDLE_TIMEOUT_S = 5  # uvicorn's keep-alive: an idle connection between requests is closed after this
 
 
 class BoundedH11Protocol(H11Protocol):

@@ -37,7 +37,8 @@ def _describe(dataset_id: str) -> dict[str, Any]:
     from csvanalyst.catalog.registry import get_dataset
     from csvanalyst.server.public import public_schema
 
-    return public_schema(describe_dataset(get_dataset(dataset_id)))
+    described: dict[str, Any] = public_schema(describe_dataset(get_dataset(dataset_id)))
+    return described
 
 
 @router.post("", status_code=201, summary="Upload a CSV file as a new dataset.")
@@ -61,7 +62,8 @@ def _register(state: ServerState, file: UploadFile, name: str | None) -> dict[st
         raise
     from csvanalyst.server.public import public_schema
 
-    return public_schema(describe_dataset(info))
+    described: dict[str, Any] = public_schema(describe_dataset(info))
+    return described
 
 
 def _logged() -> Callable[[str, float], None]:
