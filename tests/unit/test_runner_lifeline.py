@@ -42,31 +42,31 @@ def wait_until(condition, what: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_worker_whose_host_is_gone_stops_its_run_and_exits() -> None:
-    worker = start("csvanalyst.runner.worker")
-    try:
-        assert worker.stdin is not None and worker.stdout is not None
-        worker.stdin.write(REQUEST.encode() + b"\n")
-        worker.stdin.flush()
-        run = wait_until(lambda: descendants(worker.pid), "the worker forks a child for the request")
-        worker.stdout.close()  # the host is gone: nobody will read the answer (stdin stays open)
-        assert worker.wait(timeout=HANG_GUARD_S) == HOST_GONE_EXIT
-        wait_until(lambda: not [pid for pid in run if alive(pid)], f"the run's child {run} outlived the worker")
-    finally:
-        worker.kill()
-        worker.wait()
+    with start("csvanalyst.runner.worker") as worker:  # leaving closes the pipes the test kept open
+        try:
+            assert worker.stdin is not None and worker.stdout is not None
+            worker.stdin.write(REQUEST.encode() + b"\n")
+            worker.stdin.flush()
+            run = wait_until(lambda: descendants(worker.pid), "the worker forks a child for the request")
+            worker.stdout.close()  # the host is gone: nobody will read the answer (stdin stays open)
+            assert worker.wait(timeout=HANG_GUARD_S) == HOST_GONE_EXIT
+            wait_until(lambda: not [pid for pid in run if alive(pid)], f"the run's child {run} outlived the worker")
+        finally:
+            worker.kill()
+            worker.wait()
 
 
 def test_a_one_shot_runner_whose_host_is_gone_exits() -> None:
-    runner = start("csvanalyst.runner")
-    try:
-        assert runner.stdin is not None and runner.stdout is not None
-        runner.stdin.write(REQUEST.encode())
-        runner.stdin.close()  # the whole request was sent: the runner starts the never-ending query
-        runner.stdout.close()
-        assert runner.wait(timeout=HANG_GUARD_S) == HOST_GONE_EXIT
-    finally:
-        runner.kill()
-        runner.wait()
+    with start("csvanalyst.runner") as runner:
+        try:
+            assert runner.stdin is not None and runner.stdout is not None
+            runner.stdin.write(REQUEST.encode())
+            runner.stdin.close()  # the whole request was sent: the runner starts the never-ending query
+            runner.stdout.close()
+            assert runner.wait(timeout=HANG_GUARD_S) == HOST_GONE_EXIT
+        finally:
+            runner.kill()
+            runner.wait()
 
 
 def test_a_runner_whose_host_reads_answers_as_before() -> None:
