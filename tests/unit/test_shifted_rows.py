@@ -37,3 +37,21 @@ def test_a_file_with_trailing_delimiters_everywhere_is_left_alone(tmp_path: Path
     path = tmp_path / "all.csv"
     path.write_text("a,b,\n1,2,\n3,4,\n")
     assert shifted.find_shifted(path, {"delim": ",", "quote": '"', "header": True, "skip": 0}, 2) == []
+
+
+@pytest.mark.parametrize("chunk", [3, 5, 8, 64])
+def test_line_numbers_match_a_plain_split_whatever_the_read_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Mixed line ends, candidates far apart and close together: each one's line number is the one a
+    plain split of the whole text gives, whichever reads split a \\r\\n."""
+    monkeypatch.setattr(shifted, "CHUNK", chunk)
+    ends = ["\n", "\r\n", "\r"]
+    rows = [f"{i},{'x' * (i % 4)}" + ("," if i % 7 == 3 else "") for i in range(60)]
+    text = "a,b" + "".join(ends[i % 3] + row for i, row in enumerate(rows)) + "\n"
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(text.encode())
+    expected = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if n > 1 and line.count(",") == 2]
+    found = shifted.find_shifted(path, {"delim": ",", "quote": '"', "header": True, "skip": 0}, 2)
+    assert [(s.row.line, s.row.text) for s in found] == expected
+    assert len(expected) > 5
