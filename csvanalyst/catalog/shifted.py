@@ -2,7 +2,7 @@
 for a trailing delimiter and loads the row with its cells shifted. Such rows are found here and set
 aside before the read, so no loaded cell lands in another column.
 
-Only lines ending in the delimiter can be such a row, so a byte search for "delimiter + line end"
+Only lines ending in the delimiter can be such a row, so a vector search for "delimiter + line end"
 skips a clean file at memory speed; each candidate line is then split with its quoting respected.
 A file whose header also ends in the delimiter uses trailing delimiters throughout, and is left alone.
 """
@@ -77,17 +77,17 @@ def _candidate_lines(source: Path, delimiter: str) -> Iterator[tuple[int, int, s
 
 
 def _delimiters_at_line_ends(buffer: bytes, delimiter: bytes, limit: int) -> list[int]:
-    """Positions before `limit` of a delimiter right before a line end, in order. The search for a bare
-    \r is skipped in a buffer without one (a single-byte search, at memory speed)."""
-    ends = [b"\n", b"\r"] if buffer.find(b"\r", 0, limit) >= 0 else [b"\n"]
-    return sorted(pos for end in ends for pos in _all(buffer, delimiter + end, limit))
+    """Positions before `limit` of a delimiter right before a line end, in order: the line ends are found
+    by one vector compare and the byte before each is checked, several times faster than a substring
+    search. The compare for a bare \r is skipped in a buffer without one (a single-byte search)."""
+    import numpy as np
 
-
-def _all(buffer: bytes, needle: bytes, limit: int) -> Iterator[int]:
-    position = buffer.find(needle, 0, limit)
-    while position >= 0:
-        yield position
-        position = buffer.find(needle, position + 1, limit)
+    data = np.frombuffer(buffer, dtype=np.uint8, count=limit)
+    at_end = data[1:] == ord("\n")
+    if buffer.find(b"\r", 0, limit) >= 0:
+        at_end |= data[1:] == ord("\r")
+    before_end = np.flatnonzero(at_end)
+    return [int(pos) for pos in before_end[data[before_end] == delimiter[0]]]
 
 
 def _breaks_between(handle: BinaryIO, start: int, stop: int) -> int:
