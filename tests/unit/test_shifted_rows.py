@@ -55,3 +55,20 @@ def test_line_numbers_match_a_plain_split_whatever_the_read_size(
     found = shifted.find_shifted(path, {"delim": ",", "quote": '"', "header": True, "skip": 0}, 2)
     assert [(s.row.line, s.row.text) for s in found] == expected
     assert len(expected) > 5
+
+
+def test_a_second_read_without_the_rows_starts_from_the_sniffed_spec(tmp_path: Path) -> None:
+    """The file is read while the search runs; when it finds rows, the read starts over without their
+    lines (and forgets the first read's repairs, here a stray quote's line cut out): money still
+    converted, each row set aside once, under its line in the original file, no note twice."""
+    rows = [f"{i},${i}.50,n{i}" for i in range(1, 30)]
+    rows[2], rows[9] = '3,$3.50,"n, 3"', '10,$10.50,"broken'
+    lines = ["id,price,note", *rows, "30,$2.00,x,", "31,$3.25,y"]
+    path = tmp_path / "money.csv"
+    path.write_text("\n".join(lines) + "\n")
+    table = file_dataset([path]).tables[0]
+    assert table.rows is not None and (table.rows.set_aside, table.row_count) == (2, 29)
+    assert [(r.line, r.text) for r in table.rows.first] == [(11, '10,$10.50,"broken'), (31, "30,$2.00,x,")]
+    price = next(c for c in table.columns if c.name == "price")
+    assert price.type in {"DOUBLE", "DECIMAL(18,2)"} or price.type.startswith("DECIMAL"), price.type
+    assert len(table.notes) == len(set(table.notes))
