@@ -102,7 +102,8 @@ def test_with_a_token_cross_site_writes_are_still_refused() -> None:
     with serve_in_thread(create_app(token=token)) as server, httpx.Client(base_url=server.url) as http:
         assert upload(http, "forged", {**CROSS_SITE, **auth}).status_code == 403
         assert http.get("/datasets", headers=CROSS_SITE).status_code == 401  # the token decides reads
-        assert "forged" not in names(httpx.Client(base_url=server.url, headers=auth))
+        with httpx.Client(base_url=server.url, headers=auth) as reader:
+            assert "forged" not in names(reader)
 
 
 def test_a_configured_cors_origin_may_call() -> None:

@@ -84,12 +84,13 @@ class ServeProcess:
 
     def _drain(self) -> None:
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.log_lines.append(line)
-            found = _LISTENING.search(line)
-            if found and not self._listening.is_set():
-                self.url = found.group(1)
-                self._listening.set()
+        with self.process.stdout:  # closed at end of file, once the process has ended
+            for line in self.process.stdout:
+                self.log_lines.append(line)
+                found = _LISTENING.search(line)
+                if found and not self._listening.is_set():
+                    self.url = found.group(1)
+                    self._listening.set()
         self._listening.set()  # the process ended: stop waiting
 
     def kill(self) -> None:
