@@ -6,25 +6,15 @@ The SDK is imported on first use only, because the CLI must start without it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
-from csvanalyst.errors import ModelError
 from csvanalyst.llm.anthropic_format import map_stop, request_kwargs
 from csvanalyst.llm.base import Message, ModelSettings, TextChunk, ToolCall, ToolSpec, Turn, Usage
-from csvanalyst.llm.failures import stream_error
 from csvanalyst.llm.pricing import estimate_cost
-from csvanalyst.llm.retry import Backoff
 from csvanalyst.llm.sdk_client import SdkClient
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
-
-
-def default_model() -> str:
-    from csvanalyst.config import model_setting
-
-    return model_setting("anthropic") or DEFAULT_MODEL
 
 
 class AnthropicClient(SdkClient):
@@ -34,26 +24,10 @@ class AnthropicClient(SdkClient):
     label = "Anthropic"
     key_env = "ANTHROPIC_API_KEY"
     url_env = "ANTHROPIC_BASE_URL"
+    no_key_hint = "Set ANTHROPIC_API_KEY, or choose another provider with --provider (offline needs no key)."
+    fallback_model = DEFAULT_MODEL
     sdk_module = "anthropic"
-
-    def __init__(
-        self,
-        model: str | None = None,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        backoff: Backoff | None = None,
-    ) -> None:
-        from csvanalyst.config import provider_setting
-
-        base_url = (base_url or provider_setting("anthropic_base_url")).rstrip("/")
-        key = api_key or os.environ.get("ANTHROPIC_API_KEY") or ""
-        if not key:
-            raise ModelError(
-                "No Anthropic API key: ANTHROPIC_API_KEY is not set.",
-                hint="Set ANTHROPIC_API_KEY, or choose another provider with --provider (offline needs no key).",
-            )
-        super().__init__(model or default_model(), key=key, base_url=base_url, backoff=backoff)
+    sdk_error = "AnthropicError"
 
     def _new_sdk(self, sdk: Any) -> Any:
         return sdk.Anthropic(api_key=self._key, base_url=self.base_url or None, max_retries=0)
@@ -86,21 +60,8 @@ class AnthropicClient(SdkClient):
             model=model,
         )
 
-    def stream(
-        self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings
-    ) -> Iterator[TextChunk | Turn]:
-        import anthropic
-
-        model = settings.model or self.model
-        events = self._call(settings, model, stream=True, **self._kwargs(messages, tools, settings))
-        turn = _StreamedTurn(model)
-        try:
-            with events:
-                for event in events:
-                    yield from turn.add(event)
-        except anthropic.AnthropicError as exc:
-            raise stream_error(exc, self._who(model)) from exc
-        yield turn.turn()
+    def _streamed_turn(self, model: str) -> _StreamedTurn:
+        return _StreamedTurn(model)
 
 
 class _StreamedTurn:
