@@ -17,53 +17,6 @@ from csvanalyst.llm.sdk_client import SdkClient
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
-class AnthropicClient(SdkClient):
-    """A `ModelClient` over the Anthropic Messages API."""
-
-    provider = "anthropic"
-    label = "Anthropic"
-    key_env = "ANTHROPIC_API_KEY"
-    url_env = "ANTHROPIC_BASE_URL"
-    no_key_hint = "Set ANTHROPIC_API_KEY, or choose another provider with --provider (offline needs no key)."
-    fallback_model = DEFAULT_MODEL
-    sdk_module = "anthropic"
-    sdk_error = "AnthropicError"
-
-    def _new_sdk(self, sdk: Any) -> Any:
-        return sdk.Anthropic(api_key=self._key, base_url=self.base_url or None, max_retries=0)
-
-    def _create(self) -> Any:
-        return self._client().messages.create
-
-    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
-        model = settings.model or self.model
-        return request_kwargs(model, messages, tools, temperature=settings.temperature, max_tokens=settings.max_tokens)
-
-    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
-        model = settings.model or self.model
-        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
-        text: list[str] = []
-        calls: list[ToolCall] = []
-        for block in response.content or []:
-            if block.type == "text":
-                text.append(block.text)
-            elif block.type == "tool_use":
-                calls.append(ToolCall(id=block.id, name=block.name, arguments=_arguments_text(block.input)))
-        model = response.model or model
-        usage = response.usage
-        return Turn(
-            text="".join(text),
-            tool_calls=calls,
-            stop=map_stop(response.stop_reason),
-            raw_stop_reason=response.stop_reason or "",
-            usage=_usage(model, usage.input_tokens if usage else 0, usage.output_tokens if usage else 0),
-            model=model,
-        )
-
-    def _streamed_turn(self, model: str) -> _StreamedTurn:
-        return _StreamedTurn(model)
-
-
 class _StreamedTurn:
     """Accumulates events: text deltas, tool_use blocks with their partial JSON, stop reason, usage."""
 
@@ -116,6 +69,51 @@ class _StreamedTurn:
             raw_stop_reason=self.stop_reason or "",
             usage=_usage(self.model, self.input_tokens, self.output_tokens),
             model=self.model,
+        )
+
+
+class AnthropicClient(SdkClient):
+    """A `ModelClient` over the Anthropic Messages API."""
+
+    provider = "anthropic"
+    label = "Anthropic"
+    key_env = "ANTHROPIC_API_KEY"
+    url_env = "ANTHROPIC_BASE_URL"
+    no_key_hint = "Set ANTHROPIC_API_KEY, or choose another provider with --provider (offline needs no key)."
+    fallback_model = DEFAULT_MODEL
+    sdk_module = "anthropic"
+    streamed_turn = _StreamedTurn
+    sdk_error = "AnthropicError"
+
+    def _new_sdk(self, sdk: Any) -> Any:
+        return sdk.Anthropic(api_key=self._key, base_url=self.base_url or None, max_retries=0)
+
+    def _create(self) -> Any:
+        return self._client().messages.create
+
+    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
+        model = settings.model or self.model
+        return request_kwargs(model, messages, tools, temperature=settings.temperature, max_tokens=settings.max_tokens)
+
+    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
+        model = settings.model or self.model
+        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
+        text: list[str] = []
+        calls: list[ToolCall] = []
+        for block in response.content or []:
+            if block.type == "text":
+                text.append(block.text)
+            elif block.type == "tool_use":
+                calls.append(ToolCall(id=block.id, name=block.name, arguments=_arguments_text(block.input)))
+        model = response.model or model
+        usage = response.usage
+        return Turn(
+            text="".join(text),
+            tool_calls=calls,
+            stop=map_stop(response.stop_reason),
+            raw_stop_reason=response.stop_reason or "",
+            usage=_usage(model, usage.input_tokens if usage else 0, usage.output_tokens if usage else 0),
+            model=model,
         )
 
 

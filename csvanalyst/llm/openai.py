@@ -19,66 +19,6 @@ DEFAULT_MODEL = "gpt-4o-mini"
 LOCAL_KEY = "not-needed"
 
 
-class OpenAIClient(SdkClient):
-    """A `ModelClient` over the OpenAI Chat Completions API."""
-
-    provider = "openai"
-    label = "OpenAI"
-    key_env = "OPENAI_API_KEY"
-    url_env = "OPENAI_BASE_URL"
-    no_key_hint = "Set OPENAI_API_KEY, set OPENAI_BASE_URL for a local server, or use --provider offline."
-    fallback_model = DEFAULT_MODEL
-    sdk_module = "openai"
-    sdk_error = "OpenAIError"
-    stream_options: ClassVar[dict[str, Any]] = {"stream_options": {"include_usage": True}}
-
-    def _key_without_env(self, base_url: str) -> str:
-        return LOCAL_KEY if base_url else ""  # a local server usually wants no key, the SDK wants one
-
-    def _new_sdk(self, sdk: Any) -> Any:
-        return sdk.OpenAI(api_key=self._key, base_url=self.base_url or None, max_retries=0)
-
-    def _create(self) -> Any:
-        return self._client().chat.completions.create
-
-    def models(self, timeout_s: float = 5.0) -> list[dict[str, Any]]:
-        """The server's /models entries with every field it sends (local servers add their limits there)."""
-        return [entry.to_dict() for entry in self._client().models.list(timeout=timeout_s).data]
-
-    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
-        return request_kwargs(
-            settings.model or self.model,
-            messages,
-            tools,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-            compatible_server=bool(self.base_url),
-        )
-
-    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
-        model = settings.model or self.model
-        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
-        if not response.choices:
-            return Turn(stop="other", raw_stop_reason="no choices", usage=_usage(model, response.usage), model=model)
-        choice = response.choices[0]
-        calls = [
-            ToolCall(id=call.id or f"call_{i}", name=call.function.name, arguments=call.function.arguments or "")
-            for i, call in enumerate(choice.message.tool_calls or [])
-            if getattr(call, "function", None) is not None
-        ]
-        return Turn(
-            text=choice.message.content or "",
-            tool_calls=calls,
-            stop=map_stop(choice.finish_reason),
-            raw_stop_reason=choice.finish_reason or "",
-            usage=_usage(response.model or model, response.usage),
-            model=response.model or model,
-        )
-
-    def _streamed_turn(self, model: str) -> _StreamedTurn:
-        return _StreamedTurn(model)
-
-
 class _StreamedTurn:
     """Accumulates chunks: text as it comes, tool-call fragments by index, the finish reason, usage."""
 
@@ -123,6 +63,64 @@ class _StreamedTurn:
             raw_stop_reason=self.finish_reason or "",
             usage=_usage(self.model, self.usage),
             model=self.model,
+        )
+
+
+class OpenAIClient(SdkClient):
+    """A `ModelClient` over the OpenAI Chat Completions API."""
+
+    provider = "openai"
+    label = "OpenAI"
+    key_env = "OPENAI_API_KEY"
+    url_env = "OPENAI_BASE_URL"
+    no_key_hint = "Set OPENAI_API_KEY, set OPENAI_BASE_URL for a local server, or use --provider offline."
+    fallback_model = DEFAULT_MODEL
+    sdk_module = "openai"
+    streamed_turn = _StreamedTurn
+    sdk_error = "OpenAIError"
+    stream_options: ClassVar[dict[str, Any]] = {"stream_options": {"include_usage": True}}
+
+    def _key_without_env(self, base_url: str) -> str:
+        return LOCAL_KEY if base_url else ""  # a local server usually wants no key, the SDK wants one
+
+    def _new_sdk(self, sdk: Any) -> Any:
+        return sdk.OpenAI(api_key=self._key, base_url=self.base_url or None, max_retries=0)
+
+    def _create(self) -> Any:
+        return self._client().chat.completions.create
+
+    def models(self, timeout_s: float = 5.0) -> list[dict[str, Any]]:
+        """The server's /models entries with every field it sends (local servers add their limits there)."""
+        return [entry.to_dict() for entry in self._client().models.list(timeout=timeout_s).data]
+
+    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
+        return request_kwargs(
+            settings.model or self.model,
+            messages,
+            tools,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            compatible_server=bool(self.base_url),
+        )
+
+    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
+        model = settings.model or self.model
+        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
+        if not response.choices:
+            return Turn(stop="other", raw_stop_reason="no choices", usage=_usage(model, response.usage), model=model)
+        choice = response.choices[0]
+        calls = [
+            ToolCall(id=call.id or f"call_{i}", name=call.function.name, arguments=call.function.arguments or "")
+            for i, call in enumerate(choice.message.tool_calls or [])
+            if getattr(call, "function", None) is not None
+        ]
+        return Turn(
+            text=choice.message.content or "",
+            tool_calls=calls,
+            stop=map_stop(choice.finish_reason),
+            raw_stop_reason=choice.finish_reason or "",
+            usage=_usage(response.model or model, response.usage),
+            model=response.model or model,
         )
 
 

@@ -23,6 +23,8 @@ from csvanalyst.llm.retry import Attempts, Backoff, call_with_retries
 class StreamedTurn(Protocol):
     """An adapter's accumulator of one streamed reply: text as it comes, then the whole Turn."""
 
+    def __init__(self, model: str) -> None: ...
+
     def add(self, item: Any) -> Iterator[TextChunk]: ...
 
     def turn(self) -> Turn: ...
@@ -37,6 +39,7 @@ class SdkClient:
     fallback_model: ClassVar[str]  # the model when no setting names one
     sdk_module: ClassVar[str]  # imported on first request only: the CLI must start without it
     sdk_error: ClassVar[str]  # the SDK's base exception class, by name
+    streamed_turn: ClassVar[type[StreamedTurn]]  # built with the model name, fed each streamed item
     stream_options: ClassVar[dict[str, Any]] = {}  # extra arguments of a streamed request
 
     def __init__(
@@ -88,16 +91,13 @@ class SdkClient:
         """The SDK call's arguments for one request."""
         raise NotImplementedError
 
-    def _streamed_turn(self, model: str) -> StreamedTurn:
-        raise NotImplementedError
-
     def stream(
         self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings
     ) -> Iterator[TextChunk | Turn]:
         model = settings.model or self.model
         kwargs = self._kwargs(messages, tools, settings)
         items = self._call(settings, model, stream=True, **self.stream_options, **kwargs)
-        turn = self._streamed_turn(model)
+        turn = self.streamed_turn(model)
         sdk_error = getattr(importlib.import_module(self.sdk_module), self.sdk_error)
         try:
             with items:
