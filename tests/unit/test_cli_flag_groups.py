@@ -11,7 +11,7 @@ import pytest
 import typer
 
 from csvanalyst.cli.app import app, main
-from csvanalyst.cli.options import QUERY_FLAGS, READER_FLAGS
+from csvanalyst.cli.options import QUERY_FLAGS, READER_FLAGS, reader_options
 from tests.support.requires import local_isolation
 
 READER_COMMANDS = ["sql", "plan", "ask", "chat", "datasets add"]
@@ -169,3 +169,11 @@ def test_python_keeps_its_query_flags(
     assert code == 0, err
     payload = json.loads(out)
     assert len(payload["rows"]) == 2 and payload["truncated"] is True
+
+
+def test_a_command_without_the_grouped_parameter_is_refused() -> None:
+    def no_reader(dataset: str | None = None) -> None:
+        """Declares no `reader`, so there is no place to put the flags."""
+
+    with pytest.raises(TypeError, match="no parameter 'reader'"):
+        reader_options(no_reader)
