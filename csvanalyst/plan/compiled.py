@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from csvanalyst import memo
 from csvanalyst.catalog.schema import DatasetInfo
-from csvanalyst.plan import memo
 
 _PLAN_DIR = Path(__file__).resolve().parent
 

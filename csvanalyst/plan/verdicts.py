@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from csvanalyst.plan import memo
+from csvanalyst import memo
 from csvanalyst.plan.policy import CheckedSql, check_sql
 
 _PLAN_DIR = Path(__file__).resolve().parent

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,20 @@ def test_tampered_remembered_sql_is_refused_by_the_policy(isolated_home: Path) -
     tampered = _plan(isolated_home, PLAN)
     assert tampered.returncode == exit_code_for(ErrorCode.REJECTED), tampered.stderr
     assert "root:" not in tampered.stdout
+
+
+def test_a_repeat_question_imports_no_sql_parser(isolated_home: Path) -> None:
+    """The plan's SQL, the policy's approval and the chart's reading of the SQL are all remembered."""
+    env = {**os.environ, "CSVANALYST_HOME": str(isolated_home)}
+    argv = [sys.executable, "-c", SCRIPT, "ask", "how many orders per status", "-d", "retail", "--provider", "offline"]
+    first = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "sqlglot imported" in first.stderr
+    again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "sqlglot not imported" in again.stderr
+    assert _without_run_ids(again.stdout) == _without_run_ids(first.stdout)
+
+
+def _without_run_ids(text: str) -> str:
+    return re.sub(r"\brun [0-9a-f]{8,}\b", "run <id>", text)
