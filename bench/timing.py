@@ -36,6 +36,18 @@ def time_call(fn: Callable[[], object], *, repeats: int, pause_s: float = 0.0) -
     return statistics.median(samples)
 
 
+def time_pairs(calls: dict[str, Callable[[], object]], *, repeats: int) -> dict[str, float]:
+    """Median seconds of each call, the calls taking turns in every round, so a machine's load
+    changing during the run weighs on each of them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, fn in calls.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def python_snippet(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 

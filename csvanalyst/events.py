@@ -63,7 +63,8 @@ class Chart(_Event):
         """Every chart a front end renders passes here: nothing in it may fetch (viz/safety.py)."""
         from csvanalyst.viz.safety import inline_only
 
-        return inline_only(spec)
+        cleaned: dict[str, Any] = inline_only(spec)
+        return cleaned
 
 
 class Answer(_Event):

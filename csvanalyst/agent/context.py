@@ -92,4 +92,5 @@ def extract_schema_context(text: str) -> dict[str, Any] | None:
     end = text.find(CLOSE_TAG, start + 1)
     if start < 0 or end < 0:
         return None
-    return json.loads(text[start + len(OPEN_TAG) : end])
+    context: dict[str, Any] | None = json.loads(text[start + len(OPEN_TAG) : end])
+    return context

@@ -15,7 +15,8 @@ _DROP = frozenset({"title", "$defs", "additionalProperties", "default"})
 
 def flat_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema with every `$ref` inlined (recursion cut after one level) and the noise removed."""
-    return _flat(schema, schema.get("$defs", {}), ())
+    flat: dict[str, Any] = _flat(schema, schema.get("$defs", {}), ())
+    return flat
 
 
 def _flat(node: Any, defs: dict[str, Any], stack: tuple[str, ...]) -> Any:

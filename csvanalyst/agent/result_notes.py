@@ -52,7 +52,8 @@ def _plan_filters(text: str) -> Iterator[tuple[str, str]]:
             continue
         filters.extend(item.get("any", []) if isinstance(item.get("any"), list) else [])
         if item.get("op") in _EQUALITY and isinstance(item.get("column"), str):
-            values = item.get("value") if isinstance(item.get("value"), list) else [item.get("value")]
+            given = item.get("value")
+            values = given if isinstance(given, list) else [given]
             for value in values:
                 if isinstance(value, str):
                     yield item["column"], value

@@ -31,8 +31,10 @@ def is_local_openai_server(base_url: str) -> bool:
 
 def choose_tool_set(setting: str, provider: str, base_url: str) -> ToolSet:
     """The `tool_set` setting, with `auto` meaning compact for a local OpenAI-compatible server only."""
-    if setting == "full" or setting == "compact":
-        return setting
+    if setting == "full":
+        return "full"
+    if setting == "compact":
+        return "compact"
     return "compact" if provider == "openai" and is_local_openai_server(base_url) else "full"
 
 

@@ -10,7 +10,7 @@ import csv
 import json
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,8 @@ def load_registry(directory: Path | None = None) -> dict[str, Any]:
     path = (directory or packaged_dir()) / REGISTRY
     if not path.is_file():
         return registry_document(SEED, 1.0)
-    return json.loads(path.read_text(encoding="utf-8"))
+    registry: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return registry
 
 
 def demo_names() -> list[str]:
@@ -146,7 +147,7 @@ def generate(
     return written
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+def _write_csv(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> Path:
     def write(handle: Any) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Sequence
 
-Table = tuple[list[str], list[list[object]]]
+Table = tuple[list[str], Sequence[Sequence[object]]]
 
 REGIONS = ["North", "South", "East", "West", "Central"]
 REGION_TYPOS = {"North": ["north ", "NORTH"], "South": ["south"], "East": ["EAST", " east"], "West": ["west "]}
@@ -92,7 +93,8 @@ def retail(rng: random.Random, orders: int = 3000, customers: int = 400) -> dict
         segment = rng.choice(["Consumer", "Consumer", "Small Business", "Enterprise"])
         cust_rows.append([cid, name, email, _region(rng, region), segment, since.isoformat()])
         cust_region[cid] = region
-    prod_rows, prices = [], {}
+    prod_rows: list[list[object]] = []
+    prices: dict[str, float] = {}
     for category, items in CATEGORIES.items():
         for item in items:
             pid = f"P{len(prod_rows) + 1:03d}"

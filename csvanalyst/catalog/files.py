@@ -7,7 +7,8 @@ and the table queried always agree.
 
 Each table is profiled like a registered dataset (nulls, distinct counts, ranges, category values:
 what a model is told about the data), once per fingerprint; a table over PROFILE_FULL_BYTES is
-profiled on its first PROFILE_SAMPLE_ROWS rows.
+profiled on its first PROFILE_SAMPLE_ROWS rows. A plain query (`sql`) needs no profile, so it asks
+for none: the profile, a second full scan of the file, is made when a question first needs it.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ PROFILE_FULL_BYTES = 256 * 1024 * 1024
 PROFILE_SAMPLE_ROWS = 200_000
 
 
-def file_dataset(paths: list[Path], reader: ReaderOptions = NO_OPTIONS) -> DatasetInfo:
-    """A dataset of the given CSV files, one table per file named after its stem, read with `reader`."""
+def file_dataset(paths: list[Path], reader: ReaderOptions = NO_OPTIONS, *, profiled: bool = True) -> DatasetInfo:
+    """A dataset of the given CSV files, one table per file named after its stem, read with `reader`;
+    with `profiled`, its columns carry their stats."""
     if not paths:
         raise UsageError("No file given.", hint="Pass --file PATH (repeatable).")
     spool_dir = get_settings().cache_dir / "files" / "streams"
@@ -53,7 +55,7 @@ def file_dataset(paths: list[Path], reader: ReaderOptions = NO_OPTIONS) -> Datas
         real = path.resolve()
         fingerprint = file_fingerprint(real) + (f"-{reader.key()}" if reader.key() else "")
         parts.append((name, fingerprint))
-        tables.extend(_tables(name, real, get_settings().cache_dir / "files" / fingerprint, reader))
+        tables.extend(_tables(name, real, get_settings().cache_dir / "files" / fingerprint, reader, profiled))
     check_unique([t.name for t in tables], [Path(t.original_file or t.name) for t in tables])
     return DatasetInfo(
         name="+".join(names),
@@ -71,18 +73,33 @@ class _Remembered(BaseModel):
     parts: list[tuple[str, TableSchema]]
 
 
-def _tables(name: str, real: Path, cache: Path, reader: ReaderOptions) -> list[TableSchema]:
+def _tables(name: str, real: Path, cache: Path, reader: ReaderOptions, profiled: bool) -> list[TableSchema]:
     """The file's tables, sniffed once per fingerprint: a repeat query on an unchanged file skips it."""
-    remembered = cache / "profiled.json"
+    known = _recall(cache / PROFILED) or (None if profiled else _recall(cache / READ))
+    if known is None:
+        known = _recall(cache / READ)
+        if known is None:
+            known = [
+                (part.suffix, _table(name + part.suffix, real, part, cache, reader))
+                for part in table_inputs(real, cache)
+            ]
+            _remember(cache / READ, _Remembered(parts=known))
+        if profiled:
+            known = [(suffix, _with_profile(table)) for suffix, table in known]
+            _remember(cache / PROFILED, _Remembered(parts=known))
+    return [table.model_copy(update={"name": name + suffix}) for suffix, table in known]
+
+
+PROFILED, READ = "profiled.json", "read.json"
+
+
+def _recall(remembered: Path) -> list[tuple[str, TableSchema]] | None:
+    """The tables remembered in `remembered`, or None if there are none (or their copies are gone)."""
     try:
         known = _Remembered.model_validate_json(remembered.read_text()).parts
-        if all(Path(table.source.path).exists() for _, table in known):
-            return [table.model_copy(update={"name": name + suffix}) for suffix, table in known]
     except (OSError, ValueError):
-        pass  # not sniffed yet, or written by another version: sniff again
-    parts = [(part.suffix, _table(name + part.suffix, real, part, cache, reader)) for part in table_inputs(real, cache)]
-    _remember(remembered, _Remembered(parts=parts))
-    return [table for _, table in parts]
+        return None  # not read yet, or written by another version: read again
+    return known if all(Path(table.source.path).exists() for _, table in known) else None
 
 
 def _table(name: str, real: Path, part: TableInput, cache: Path, reader: ReaderOptions) -> TableSchema:
@@ -93,13 +110,17 @@ def _table(name: str, real: Path, part: TableInput, cache: Path, reader: ReaderO
     source = TableSource(path=str(read.path.resolve()), format=read.format, csv_options=options)
     return TableSchema(
         name=name,
-        columns=_profile(source, read.columns),
+        columns=read.columns,
         row_count=read.row_count,
         source=source,
         original_file=str(real),
         notes=list(dict.fromkeys([*(spec.notes if spec else []), *read.notes])),
         rows=read.rows,
     )
+
+
+def _with_profile(table: TableSchema) -> TableSchema:
+    return table.model_copy(update={"columns": _profile(table.source, table.columns)})
 
 
 def _profile(source: TableSource, columns: list[ColumnInfo]) -> list[ColumnInfo]:

@@ -7,7 +7,7 @@ shape only, never by their words:
   another field count than the table or separated from the table by a blank line;
 - a totals row is the last row, whose numeric cells each equal the sum of that column above it and
   whose other cells are empty or one label (checked when the whole file is in the tail window and at
-  least four rows are above it).
+  least four rows are above it; a larger file is read only in its last NOTES_BYTES, for notes).
 Such lines are cut from the copy that is read, and named in a note with their line numbers.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ REASON = "after the table: a note or a totals row, not a row of the table"
 
 TAIL_BYTES = 4 * 1024 * 1024
 MAX_NOTE_LINES = 10
+NOTES_BYTES = 256 * 1024  # the tail read for notes when the file is larger than TAIL_BYTES
 MIN_ROWS_ABOVE_TOTALS = 4  # below that, a counting column (0, 1, 2 then 3) adds up by chance
 
 
@@ -44,7 +46,9 @@ def find_footer(path: Path, delimiter: str, quote: str, width: int, header_lines
     if width < 2 or len(delimiter) != 1:
         return None
     size = path.stat().st_size
-    start = max(size - TAIL_BYTES, 0)
+    # A totals row is looked for only when the whole file fits the window; otherwise only trailing
+    # notes can be found, and they lie in the last few lines.
+    start = 0 if size <= TAIL_BYTES else size - NOTES_BYTES
     with path.open("rb") as handle:
         handle.seek(start)
         data = handle.read()
@@ -68,15 +72,15 @@ def find_footer(path: Path, delimiter: str, quote: str, width: int, header_lines
 
 def _lines(data: bytes, base: int) -> list[tuple[int, str]]:
     """(byte offset, text) of each physical line; records may end in \\n, \\r\\n or a bare \\r."""
-    found, position = [], 0
-    text = data.decode("utf-8", "replace") if data.isascii() else None
-    while position < len(data):
-        ends = [i for i in (data.find(b"\n", position), data.find(b"\r", position)) if i >= 0]
-        end = min(ends) if ends else len(data)
-        line = data[position:end]
-        found.append((base + position, line.decode("utf-8", "replace") if text is None else line.decode("ascii")))
-        position = end + (2 if data[end : end + 2] == b"\r\n" else 1)
-    return found
+    decode = "ascii" if data.isascii() else "utf-8"
+    return [
+        (base + match.start(), match.group(1).decode(decode, "replace"))
+        for match in _LINE.finditer(data)
+        if match.end() > match.start()
+    ]
+
+
+_LINE = re.compile(rb"([^\r\n]*)(?:\r\n|\r|\n|$)")
 
 
 def _cells(text: str, delimiter: str, quote: str) -> list[str] | None:

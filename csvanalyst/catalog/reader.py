@@ -1,8 +1,9 @@
 """Reader options a user gives when the sniffer guesses wrong: delimiter, quote, escape, header,
 lines to skip, encoding and decimal mark.
 
-They are checked once here (a bad value is a clear usage error, never a DuckDB message), stored with a
-registered dataset, and part of the cache fingerprint, so a file read two ways is cached two ways.
+They are checked once, as a ReaderOptions is built (a bad value is a clear usage error, never a DuckDB
+message), stored with a registered dataset, and part of the cache fingerprint, so a file read two ways is
+cached two ways.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from csvanalyst.errors import UsageError
 
@@ -21,7 +23,8 @@ MAX_DELIMITER_BYTES = 4  # DuckDB's limit for a multi-character delimiter
 
 
 class ReaderOptions(BaseModel):
-    """How to read a text table; None means: detect it."""
+    """How to read a text table; None means: detect it. Each value given is checked as the object is built
+    (a bad one is a UsageError naming its flag), so flags, form fields and registry entries are checked alike."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -32,6 +35,12 @@ class ReaderOptions(BaseModel):
     skip_rows: int | None = None
     encoding: str | None = None  # a Python codec name, normalised (utf-8, latin-1, cp1252, utf-16)
     decimal: str | None = None  # "." or ","
+
+    @field_validator("*")
+    @classmethod
+    def _checked(cls, value: Any, info: ValidationInfo) -> Any:
+        check = _CHECKS.get(info.field_name or "")
+        return value if value is None or check is None else check(value)
 
     def given(self) -> dict[str, Any]:
         """Only the options the user set."""
@@ -48,27 +57,6 @@ class ReaderOptions(BaseModel):
 NO_OPTIONS = ReaderOptions()
 
 
-def reader_options(
-    delimiter: str | None = None,
-    quote: str | None = None,
-    escape: str | None = None,
-    header: bool | None = None,
-    skip_rows: int | None = None,
-    encoding: str | None = None,
-    decimal: str | None = None,
-) -> ReaderOptions:
-    """Validated options from raw user values (flags, form fields or registry entries)."""
-    return ReaderOptions(
-        delimiter=None if delimiter is None else _delimiter(delimiter),
-        quote=None if quote is None else _char("--quote", quote),
-        escape=None if escape is None else _char("--escape", escape),
-        header=header,
-        skip_rows=None if skip_rows is None else _skip(skip_rows),
-        encoding=None if encoding is None else _encoding(encoding),
-        decimal=None if decimal is None else _decimal(decimal),
-    )
-
-
 def from_mapping(data: dict[str, Any] | None, where: str) -> ReaderOptions:
     """Options stored as a JSON object (the registry, a request); unknown keys are refused."""
     if not data:
@@ -79,7 +67,7 @@ def from_mapping(data: dict[str, Any] | None, where: str) -> ReaderOptions:
             f"Unknown reader option(s) in {where}: {', '.join(unknown)}.",
             hint=f"Known options: {', '.join(ReaderOptions.model_fields)}.",
         )
-    return reader_options(**data)
+    return ReaderOptions(**data)
 
 
 def _delimiter(value: str) -> str:
@@ -122,3 +110,13 @@ def _decimal(value: str) -> str:
     if value not in {".", ","}:
         raise UsageError(f"--decimal {value!r} is not a decimal mark.", hint='Give "." or ",".')
     return value
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "delimiter": _delimiter,
+    "quote": lambda value: _char("--quote", value),
+    "escape": lambda value: _char("--escape", value),
+    "skip_rows": _skip,
+    "encoding": _encoding,
+    "decimal": _decimal,
+}

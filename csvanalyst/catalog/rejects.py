@@ -215,6 +215,14 @@ def set_aside_notes(dataset: DatasetInfo, *, strict: bool) -> tuple[list[str], d
     return notes, tally
 
 
+def reading_notes(dataset: DatasetInfo, *, strict: bool) -> tuple[list[str], dict[str, int]]:
+    """What a query says about how its tables were read: for a `--file` input, each layout or value choice
+    (a registered dataset said them once, when it was added), then the set-aside rows of every table."""
+    layout = [line for table in dataset.tables for line in table.notes] if dataset.origin == "file" else []
+    set_aside, tally = set_aside_notes(dataset, strict=strict)
+    return list(dict.fromkeys([*layout, *set_aside])), tally
+
+
 def rejects_of(name: str) -> list[dict[str, Any]]:
     """Every set-aside row of a registered dataset, or of a file (a path) queried with `--file`."""
     import duckdb
@@ -222,7 +230,7 @@ def rejects_of(name: str) -> list[dict[str, Any]]:
     from csvanalyst.catalog import registry
 
     path = Path(name).expanduser()
-    info = registry.file_dataset([path]) if path.is_file() else registry.get_dataset(name)
+    info = registry.file_dataset([path], profiled=False) if path.is_file() else registry.get_dataset(name)
     found: list[dict[str, Any]] = []
     for table in info.tables:
         footer = table.rows.footer if table.rows else []

@@ -38,14 +38,11 @@ def sweep_home() -> Swept:
     """Sweep this home's cache and uploads of what crashed processes left behind."""
     from csvanalyst.config import get_settings
     from csvanalyst.store import datasets
-    from csvanalyst.store.db import connect
+    from csvanalyst.store.db import opened
 
     settings = get_settings()
-    db = connect(settings.store_path)
-    try:
+    with opened(settings.store_path) as db:
         rows = datasets.list_all(db)
-    finally:
-        db.close()
     swept = Swept()
     sweep_cache(settings.cache_dir, {row["name"]: row["fingerprint"] for row in rows}, swept)
     sweep_uploads(settings.home / "uploads", {Path(row["source_path"]) for row in rows}, swept)

@@ -25,7 +25,6 @@ from csvanalyst.cli.options import (
     StrictOpt,
     TimeoutOpt,
     TraceOpt,
-    reader_from,
     settings_with,
 )
 from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
@@ -73,6 +72,7 @@ def ask(
     daemon: DaemonOpt = None,
 ) -> None:
     """Ask a question about a dataset in plain language."""
+    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.core.query import DataScope
     from csvanalyst.core.session import Session
     from csvanalyst.errors import UsageError
@@ -94,7 +94,15 @@ def ask(
         model=model,
         samples=not no_samples,
     )
-    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
+    reader = ReaderOptions(
+        delimiter=delimiter,
+        quote=quote,
+        escape=escape,
+        header=header,
+        skip_rows=skip_rows,
+        encoding=encoding,
+        decimal=decimal,
+    )
     scope = DataScope(dataset=dataset, files=tuple(file or ()), reader=reader)
     if continue_last and thread:
         raise UsageError("--continue and --thread are alternatives.", hint="--continue is --thread last.")

@@ -20,7 +20,6 @@ from csvanalyst.cli.options import (
     SkipRowsOpt,
     TimeoutOpt,
     TraceOpt,
-    reader_from,
     settings_with,
 )
 
@@ -45,6 +44,7 @@ def chat(
     decimal: DecimalOpt = None,
 ) -> None:
     """Open the terminal analyst (default dataset: retail, the demo)."""
+    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.core.query import DataScope
     from csvanalyst.core.session import Session
     from csvanalyst.errors import UsageError
@@ -52,7 +52,15 @@ def chat(
     if dataset and file:
         raise UsageError("Give either a dataset (-d) or files (--file), not both.")
     files = tuple(file or ())
-    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
+    reader = ReaderOptions(
+        delimiter=delimiter,
+        quote=quote,
+        escape=escape,
+        header=header,
+        skip_rows=skip_rows,
+        encoding=encoding,
+        decimal=decimal,
+    )
     scope = DataScope(dataset=None if files else dataset or DEFAULT_DATASET, files=files, reader=reader)
     from csvanalyst.cli.ingest_progress import ingest_progress
 

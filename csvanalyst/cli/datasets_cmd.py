@@ -16,7 +16,6 @@ from csvanalyst.cli.options import (
     ListFormatOpt,
     QuoteOpt,
     SkipRowsOpt,
-    reader_from,
 )
 
 app = typer.Typer(help="Demo and registered datasets.", no_args_is_help=True)
@@ -130,11 +129,20 @@ def add(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from csvanalyst.catalog import registry
+    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.catalog.rejects import set_aside_notes
     from csvanalyst.cli.diagnostics import note
     from csvanalyst.config import get_settings
 
-    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
+    reader = ReaderOptions(
+        delimiter=delimiter,
+        quote=quote,
+        escape=escape,
+        header=header,
+        skip_rows=skip_rows,
+        encoding=encoding,
+        decimal=decimal,
+    )
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("validating", total=1.0)
 

@@ -1,6 +1,6 @@
 """The only place that turns errors into stderr text and exit codes.
 
-Exit codes are part of the interface (README.md documents them): scripts rely on them.
+Exit codes are part of the interface (docs/exit-codes.md documents them): scripts rely on them.
 """
 
 from __future__ import annotations
@@ -8,12 +8,15 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from csvanalyst.errors import CsvAnalystError, ErrorCode, exit_code_for
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def _stderr_console():  # -> rich.console.Console
+
+def _stderr_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)

@@ -102,34 +102,31 @@ def _diagnosed(name: str) -> dict[str, Any]:
 
 def _store() -> dict[str, Any]:
     from csvanalyst.config import get_settings
+    from csvanalyst.core.records import Records
     from csvanalyst.errors import CsvAnalystError
-    from csvanalyst.store.db import connect_readonly
 
     settings = get_settings()
     try:
-        db = connect_readonly(settings.store_path)
-        check = db.execute("PRAGMA quick_check").fetchone()[0]
-        runs = db.execute("SELECT count(*) FROM runs").fetchone()[0]
-        db.close()
+        health = Records(settings, readonly=True).health()
     except CsvAnalystError as exc:
         return {"path": str(settings.store_path), "healthy": False, "detail": exc.message}
-    return {"path": str(settings.store_path), "healthy": check == "ok", "detail": check, "runs": runs}
+    return {
+        "path": str(settings.store_path),
+        "healthy": health.check == "ok",
+        "detail": health.check,
+        "runs": health.runs,
+    }
 
 
 def _fix() -> dict[str, Any]:
     """Sweep crash leftovers: interrupted runs, partial caches, orphaned uploads, scratch, containers."""
     from csvanalyst.catalog.sweep import sweep_home
     from csvanalyst.config import get_settings
+    from csvanalyst.core.records import repair_interrupted_runs
     from csvanalyst.errors import CsvAnalystError
     from csvanalyst.executors.local.executor import sweep_stale_scratch
-    from csvanalyst.store.db import connect
-    from csvanalyst.store.owners import repair_orphaned_runs
 
-    db = connect(get_settings().store_path)
-    try:
-        runs = repair_orphaned_runs(db)
-    finally:
-        db.close()
+    runs = repair_interrupted_runs(get_settings().store_path)
     swept = sweep_home()
     fixed: dict[str, Any] = {"interrupted_runs": runs, "paths": swept.paths + sweep_stale_scratch()}
     fixed["bytes"] = swept.bytes

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.config import Settings
 
 
@@ -116,21 +115,6 @@ DecimalOpt = Annotated[
     str | None,
     typer.Option("--decimal", help='Decimal mark of numbers, "." or ","; default: detected.', rich_help_panel=_READER),
 ]
-
-
-def reader_from(
-    delimiter: str | None = None,
-    quote: str | None = None,
-    escape: str | None = None,
-    header: bool | None = None,
-    skip_rows: int | None = None,
-    encoding: str | None = None,
-    decimal: str | None = None,
-) -> ReaderOptions:
-    """The reader flags, checked (a bad value is a usage error, exit 2)."""
-    from csvanalyst.catalog.reader import reader_options
-
-    return reader_options(delimiter, quote, escape, header, skip_rows, encoding, decimal)
 
 
 def settings_with(

@@ -27,7 +27,6 @@ from csvanalyst.cli.options import (
     SkipRowsOpt,
     StrictOpt,
     TimeoutOpt,
-    reader_from,
     settings_with,
 )
 
@@ -57,7 +56,17 @@ def sql(
     daemon: DaemonOpt = None,
 ) -> None:
     """Run one read-only SQL query (DuckDB dialect) over a dataset or CSV files."""
-    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
+    from csvanalyst.catalog.reader import ReaderOptions
+
+    reader = ReaderOptions(
+        delimiter=delimiter,
+        quote=quote,
+        escape=escape,
+        header=header,
+        skip_rows=skip_rows,
+        encoding=encoding,
+        decimal=decimal,
+    )
     text = sys.stdin.read() if query == "-" else query
     run_and_print(
         "sql", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict, reader
@@ -85,7 +94,17 @@ def plan(
     daemon: DaemonOpt = None,
 ) -> None:
     """Compile a QueryPlan (JSON) to SQL and run it."""
-    reader = reader_from(delimiter, quote, escape, header, skip_rows, encoding, decimal)
+    from csvanalyst.catalog.reader import ReaderOptions
+
+    reader = ReaderOptions(
+        delimiter=delimiter,
+        quote=quote,
+        escape=escape,
+        header=header,
+        skip_rows=skip_rows,
+        encoding=encoding,
+        decimal=decimal,
+    )
     text = sys.stdin.read() if plan_file == "-" else read_text_file(Path(plan_file))
     run_and_print(
         "plan", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict, reader

@@ -68,7 +68,36 @@ def configuration_reference() -> str:
     for name, field in Settings.model_fields.items():
         default = "computed" if field.default_factory is not None else f"`{field.default}`"
         lines.append(f"| `{name}` | `CSVANALYST_{name.upper()}` | {default} | {_cell(field.description)} |")
+    lines += ["", CONFIG_FILE_RULES, "## Other environment variables\n", "| variable | meaning |", "|---|---|"]
+    lines += [f"| {names} | {meaning} |" for names, meaning in OTHER_VARIABLES]
     return "\n".join(lines) + "\n"
+
+
+CONFIG_FILE_RULES = (
+    'In `config.toml` a key is a setting\'s name (`timeout_s = 30`, `model = "llama3.1"`, '
+    '`openai_base_url = "http://localhost:11434/v1"`). A key that is no setting is warned about on every command, '
+    "naming the nearest one (`modle` → `model`). A bad value anywhere (flag, environment or file) is a usage error "
+    "(exit 2) that names the setting.\n"
+)
+
+# Read by the code but not Settings fields: provider credentials, aliases, and switches for tests and builds.
+OTHER_VARIABLES = (
+    (
+        "`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`",
+        "OpenAI, or any OpenAI-compatible server ([models.md](models.md))",
+    ),
+    ("`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`", "Anthropic ([models.md](models.md))"),
+    ("`CSVANALYST_TOKEN`", "the bearer token `csvanalyst serve` requires (same as `--token`)"),
+    ("`ENABLE_PYTHON_EXECUTION`", "`1` turns on restricted Python analysis, like `CSVANALYST_ENABLE_PYTHON`"),
+    (
+        "`MLFLOW_ENABLED`, `MLFLOW_TRACKING_URI`, `MLFLOW_EXPERIMENT_NAME`",
+        "the same as the `CSVANALYST_MLFLOW_*` settings above ([tracing.md](tracing.md))",
+    ),
+    ("`CSVANALYST_ALLOW_MODEL_REQUESTS`", "`0` keeps model clients on servers on loopback (the tests set it)"),
+    ("`CSVANALYST_DEBUG`", "`1` prints the traceback of an internal error"),
+    ("`CSVANALYST_RUNNER_IMAGE`", "the runner image the docker sandbox uses instead of the one built here"),
+    ("`CSVANALYST_DEBIAN_MIRROR`", "the Debian mirror `csvanalyst runner build` bootstraps the image from"),
+)
 
 
 PAGES = {"cli.md": cli_reference, "configuration.md": configuration_reference}

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from csvanalyst.cli.options import OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 TABLE_DISPLAY_ROWS = 200
 PIPE_WIDTH = 1_000_000  # in a pipe nothing is wrapped or cut: ids must survive `| cut`, `| xargs`
 
 
-def stdout_console():  # -> rich.console.Console
+def stdout_console() -> Console:
     """The console for results: the terminal's width on a terminal; in a pipe, no wrapping, no ellipsis."""
     from rich.console import Console
 
@@ -38,7 +41,7 @@ def print_sql(console: Any, sql: str) -> None:
 def result_payload(
     run_id: str, columns: list[dict[str, str]], rows: list[list[Any]], row_count: int, truncated: bool
 ) -> dict[str, Any]:
-    """The stable JSON shape of `--format json` (documented in README.md)."""
+    """The stable JSON shape of `--format json` (documented in docs/output.md)."""
     return {
         "run_id": run_id,
         "columns": columns,
@@ -112,7 +115,7 @@ def print_table(columns: list[dict[str, str]], rows: list[list[Any]], *, footer:
     thousands = get_settings().thousands_separator
     table = Table(show_lines=False, header_style="bold")
     for col in columns:
-        justify = "right" if is_numeric_type(col["type"]) else "left"
+        justify: Literal["right", "left"] = "right" if is_numeric_type(col["type"]) else "left"
         table.add_column(f"{escape(col['name'])}\n[dim]{col['type'].lower()}[/]", justify=justify)
     for row in rows[:TABLE_DISPLAY_ROWS]:
         table.add_row(*[_cell(v, thousands=thousands) for v in row])

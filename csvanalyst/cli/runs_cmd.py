@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,16 +16,20 @@ from csvanalyst.cli.options import (
     settings_with,
 )
 
+if TYPE_CHECKING:
+    from csvanalyst.core.records import Records
+
 app = typer.Typer(help="Recorded runs: list, inspect, replay.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _store():  # -> sqlite3.Connection
+def _records() -> Records:
+    """Read-only, so listing and showing runs work on a full or read-only disk."""
     from csvanalyst.config import get_settings
-    from csvanalyst.store.db import connect_readonly
+    from csvanalyst.core.records import Records
 
-    return connect_readonly(get_settings().store_path)
+    return Records(get_settings(), readonly=True)
 
 
 @app.command("list")
@@ -37,9 +41,8 @@ def list_runs(
 ) -> None:
     """List recent runs, newest first."""
     from csvanalyst.cli import render
-    from csvanalyst.store import runs
 
-    records = runs.recent(_store(), limit=limit, dataset=dataset)
+    records = _records().recent_runs(limit=limit, dataset=dataset)
     full = [r.model_dump(exclude={"preview", "request"}) for r in records]
     rows = [
         [
@@ -83,9 +86,8 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix."
     from csvanalyst.config import get_settings
     from csvanalyst.markup import escape
     from csvanalyst.observability.trace_links import trace_for_run
-    from csvanalyst.store import runs
 
-    record = runs.get(_store(), run_id)
+    record = _records().run(run_id)
     trace_id = trace_for_run(get_settings(), record.id)
     if json_out:
         render.print_json({**record.model_dump(), "trace_id": trace_id})

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from csvanalyst.cli.options import ListFormatOpt
 
+if TYPE_CHECKING:
+    from csvanalyst.core.records import Records
+
 app = typer.Typer(help="Conversation threads.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+def _records() -> Records:
+    from csvanalyst.config import get_settings
+    from csvanalyst.core.records import Records
+
+    return Records(get_settings())
+
+
 @app.command("list")
 def list_threads(
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many recent threads.")] = 20,
     json_out: JsonOpt = False,
     format: ListFormatOpt = None,
 ) -> None:
     """Recent threads, most recently active first."""
     from csvanalyst.cli import render
-    from csvanalyst.store import threads
-    from csvanalyst.store.db import open_default
 
-    records = threads.recent(open_default(), limit=limit)
+    records = _records().recent_threads(limit=limit)
     columns = [{"name": n, "type": "VARCHAR"} for n in ("id", "updated (UTC)", "turns", "data", "title")]
     rows = [
         [r.id, r.updated_at[:19].replace("T", " "), r.turns, r.scope.get("dataset") or "files", r.title]
@@ -40,12 +48,8 @@ def show(
 
     from csvanalyst.cli import render
     from csvanalyst.markup import escape
-    from csvanalyst.store import threads
-    from csvanalyst.store.db import open_default
 
-    db = open_default()
-    record = threads.get(db, thread_id)
-    messages = threads.messages(db, record.id)
+    record, messages = _records().thread_messages(thread_id)
     if json_out:
         render.print_json({"thread": record.model_dump(), "messages": [m.model_dump() for m in messages]})
         return

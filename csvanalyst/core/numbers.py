@@ -66,7 +66,8 @@ def _significant(value: Decimal) -> Decimal:
     if value == 0:
         return Decimal(0)
     exponent = value.adjusted() - SIGNIFICANT_DIGITS + 1
-    if exponent <= value.as_tuple().exponent:
+    current = value.as_tuple().exponent  # an int: only finite values come here
+    if isinstance(current, int) and exponent <= current:
         return value
     return value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
 

@@ -54,7 +54,9 @@ class DataScope:
             reader=from_mapping(reader if isinstance(reader, dict) else None, "the recorded scope"),
         )
 
-    def resolve(self) -> DatasetInfo:
+    def resolve(self, *, profiled: bool = True) -> DatasetInfo:
+        """The dataset in scope; `profiled=False` when no column stats are needed (a file is then not
+        scanned a second time to profile it)."""
         from csvanalyst.catalog import registry
 
         if self.dataset and self.files:
@@ -67,7 +69,7 @@ class DataScope:
                 "with the options.",
             )
         if self.files:
-            return registry.file_dataset(list(self.files), self.reader)
+            return registry.file_dataset(list(self.files), self.reader, profiled=profiled)
         if self.dataset:
             return registry.get_dataset(self.dataset)
         raise UsageError(
@@ -136,15 +138,15 @@ def execute(
     """Run one query end to end and record it. Raises the error tree for anything but status ok.
 
     Setting `cancel` stops the sandbox process of a run in flight; the run is recorded as cancelled."""
-    from csvanalyst.catalog.rejects import set_aside_notes
+    from csvanalyst.catalog.rejects import reading_notes
     from csvanalyst.core.text import require_text
     from csvanalyst.store import db as store_db
     from csvanalyst.store import runs
 
     require_text(text, "Python code" if kind == "python" else "plan" if kind == "plan" else "SQL query")
     settings = settings or get_settings()
-    dataset = scope.resolve()
-    notes, tally = set_aside_notes(dataset, strict=settings.strict)
+    dataset = scope.resolve(profiled=False)
+    notes, tally = reading_notes(dataset, strict=settings.strict)
     try:
         store: sqlite3.Connection | None = store_db.connect(settings.store_path)
         run_id = runs.start(

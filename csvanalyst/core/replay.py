@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from csvanalyst.config import Settings
 from csvanalyst.core.query import DataScope, QueryOutcome, execute
+from csvanalyst.core.records import RunRecord
 from csvanalyst.errors import UsageError
-from csvanalyst.store.runs import RunRecord
 
 
 def scope_of(record: RunRecord) -> DataScope:
@@ -17,14 +17,9 @@ def scope_of(record: RunRecord) -> DataScope:
 
 
 def replay_run(run_id: str, *, settings: Settings) -> tuple[QueryOutcome, RunRecord]:
-    from csvanalyst.store import runs
-    from csvanalyst.store.db import connect
+    from csvanalyst.core.records import Records
 
-    db = connect(settings.store_path)
-    try:
-        original = runs.get(db, run_id)
-    finally:
-        db.close()
+    original = Records(settings).run(run_id)
     kind = original.kind if original.kind in ("sql", "plan") else None
     if kind is None:
         raise UsageError(f"Run {original.id} is a {original.kind} run, which cannot be replayed yet.")

@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from csvanalyst.agent.loop import TurnState
     from csvanalyst.agent.observer import TurnObserver
     from csvanalyst.agent.tools import ToolContext, ToolOutcome
     from csvanalyst.agent.toolsets import ToolSet
     from csvanalyst.catalog.schema import DatasetInfo
+    from csvanalyst.core.records import Records
     from csvanalyst.observability.tracing import TurnTracer
 
 from csvanalyst.config import Settings, get_settings
@@ -85,10 +84,12 @@ class Session:
             self._client = get_client(self.provider, self.model)
         return self._client
 
-    def _store(self) -> sqlite3.Connection:
-        from csvanalyst.store.db import connect
+    @property
+    def records(self) -> Records:
+        """Typed reads of this session's store: runs, threads, their messages."""
+        from csvanalyst.core.records import Records
 
-        return connect(self.settings.store_path)
+        return Records(self.settings)
 
     def ask(
         self,
@@ -104,12 +105,12 @@ class Session:
 
         question = question.strip()
         state = TurnState()
-        from csvanalyst.catalog.rejects import set_aside_notes
+        from csvanalyst.catalog.rejects import reading_notes
 
         try:
             require_text(question, "question")
             dataset = scope.resolve()
-            notes, _ = set_aside_notes(dataset, strict=self.settings.strict)
+            notes, _ = reading_notes(dataset, strict=self.settings.strict)
             thread_id, unrecorded = self._thread_for(thread_id, question, scope)
             tracer = self._start_trace(question, dataset, thread_id)
         except CsvAnalystError as exc:
@@ -280,25 +281,21 @@ class Session:
 
     def history(self, thread_id: str) -> list[Message]:
         """The thread's recent questions and answers, as the model will see them."""
-        from csvanalyst.store import threads
-
-        db = self._store()
-        try:
-            records = threads.messages(db, thread_id, last_turns=self.history_turns)
-        finally:
-            db.close()
+        records = self.records.messages(thread_id, last_turns=self.history_turns)
         return [Message(role="user" if r.role == "user" else "assistant", content=r.content) for r in records]
 
     def thread_scope(self, thread_id: str) -> tuple[str, DataScope]:
         """A thread's full id (from an id, prefix, suffix or `last`) and the data it was asked about."""
-        from csvanalyst.store import threads
-
-        db = self._store()
-        try:
-            record = threads.get(db, thread_id)
-        finally:
-            db.close()
+        record = self.records.thread(thread_id)
         return record.id, DataScope.from_dict(record.scope)
+
+    def create_thread(self, question: str, scope: DataScope) -> str:
+        """A new thread about `scope`, titled by its first question; returns its id."""
+        from csvanalyst.store import threads
+        from csvanalyst.store.db import opened
+
+        with opened(self.settings.store_path) as db:
+            return threads.create(db, title=question.strip() or "(empty question)", scope=scope.to_dict())
 
     def _thread_for(self, thread_id: str | None, question: str, scope: DataScope) -> tuple[str, bool]:
         """The thread to answer in, and whether the store cannot record it (the turn still runs)."""
@@ -308,13 +305,9 @@ class Session:
         from csvanalyst.store.db import is_unwritable
 
         try:
-            db = self._store()
-            try:
-                if thread_id:
-                    return threads.get(db, thread_id).id, False
-                return threads.create(db, title=question or "(empty question)", scope=scope.to_dict()), False
-            finally:
-                db.close()
+            if thread_id:
+                return self.records.thread(thread_id).id, False
+            return self.create_thread(question, scope), False
         except (CsvAnalystError, sqlite3.Error) as exc:
             if not is_unwritable(exc):
                 raise
@@ -324,11 +317,10 @@ class Session:
         import sqlite3
 
         from csvanalyst.store import threads
-        from csvanalyst.store.db import is_unwritable
+        from csvanalyst.store.db import is_unwritable, opened
 
         try:
-            db = self._store()
-            try:
+            with opened(self.settings.store_path) as db:
                 threads.add_turn(
                     db,
                     thread_id,
@@ -337,8 +329,6 @@ class Session:
                     run_ids=state.run_ids,
                     status=state.status,
                 )
-            finally:
-                db.close()
         except (CsvAnalystError, sqlite3.Error) as exc:
             if not is_unwritable(exc):
                 raise  # the turn was announced as not recorded when the store could not be written

@@ -133,4 +133,5 @@ def load(name: str, **options: Any) -> Executor:
         return SERVED[name](**options)  # type: ignore[no-any-return]
     module_name, _, attr = target.partition(":")
     cls = getattr(importlib.import_module(module_name), attr)
-    return cls(**options)
+    executor: Executor = cls(**options)
+    return executor

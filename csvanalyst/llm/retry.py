@@ -28,7 +28,7 @@ class Backoff:
     def delay(self, retry: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_retry_after_s)
-        ceiling = min(self.cap_s, self.base_s * (2**retry))
+        ceiling: float = min(self.cap_s, self.base_s * (2**retry))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 

@@ -52,11 +52,8 @@ def record_runs(tracer: TurnTracer, tool_span: Any, started_ns: int, settings: S
     if not tracer.thread_id:
         return
     since = datetime.fromtimestamp(started_ns / 1e9, UTC).isoformat(timespec="milliseconds")
-    store = store_db.connect(settings.store_path)
-    try:
+    with store_db.opened(settings.store_path) as store:
         records = runs.of_thread_since(store, tracer.thread_id, since)
-    finally:
-        store.close()
     for record in records:
         _run_span(tracer, tool_span, record)
 

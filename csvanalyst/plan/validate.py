@@ -222,7 +222,7 @@ class _Checker:
     def having(self) -> None:
         for i, flt in enumerate(self.plan.having):
             where = f"having[{i}]"
-            target = self._output(flt.column)
+            target: Target | None = self._output(flt.column)
             if target is None and self.scope.has(flt.column):
                 col = self.column(flt.column, where)
                 target = col if self._grouped(col) else None

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from csvanalyst.catalog.schema import TypeFamily
 from csvanalyst.errors import PlanError
@@ -87,7 +88,10 @@ def _date(value: Any, where: str) -> dt.date:
     return _parse(dt.datetime.fromisoformat, text, where, "an ISO timestamp like 2024-01-31 14:30:00")
 
 
-def _parse(parser: Any, value: Any, where: str, expected: str) -> Any:
+_Parsed = TypeVar("_Parsed")
+
+
+def _parse(parser: Callable[[str], _Parsed], value: Any, where: str, expected: str) -> _Parsed:
     try:
         return parser(str(value).strip())
     except ValueError:

@@ -28,7 +28,7 @@ def policy_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     digest = hashlib.sha256()
-    sources = sorted([*_PLAN_DIR.glob("policy*.py"), *(_PLAN_DIR / "policy").rglob("*.py")])
+    sources = sorted((_PLAN_DIR / "policy").rglob("*.py"))
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     try:

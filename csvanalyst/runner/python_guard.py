@@ -90,7 +90,7 @@ def check(code: str) -> ast.Module:
 
 
 def _json_aliases(tree: ast.Module) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(a.asname or a.name for a in node.names if a.name == "json")

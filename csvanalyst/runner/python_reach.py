@@ -49,7 +49,8 @@ class _AttributeReads(ast.NodeTransformer):
 
 def guard_attribute_reads(tree: ast.Module) -> ast.Module:
     """The checked tree with every attribute read routed through `__guarded_getattr__`."""
-    return ast.fix_missing_locations(_AttributeReads().visit(tree))
+    guarded: ast.Module = _AttributeReads().visit(tree)
+    return ast.fix_missing_locations(guarded)
 
 
 def disable_string_evaluators(pd: Any) -> None:

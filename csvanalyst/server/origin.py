@@ -58,8 +58,10 @@ class OriginPolicy:
 
     @staticmethod
     def _own_origin(origin: str, host_header: str | None) -> bool:
+        if not host_header:
+            return False
         parts = urlsplit(origin)
-        return bool(host_header) and parts.scheme in ("http", "https") and parts.netloc.lower() == host_header.lower()
+        return parts.scheme in ("http", "https") and parts.netloc.lower() == host_header.lower()
 
 
 def _bare(host: str) -> str:

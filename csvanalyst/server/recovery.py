@@ -10,14 +10,9 @@ log = logging.getLogger("csvanalyst.server")
 
 def fail_interrupted_runs(store_path: Path) -> int:
     """Mark the runs of dead owners as interrupted; live CLI/TUI runs are left running."""
-    from csvanalyst.store.db import connect
-    from csvanalyst.store.owners import repair_orphaned_runs
+    from csvanalyst.core.records import repair_interrupted_runs
 
-    db = connect(store_path)
-    try:
-        count = repair_orphaned_runs(db)
-    finally:
-        db.close()
+    count = repair_interrupted_runs(store_path)
     if count:
         log.warning("marked interrupted runs as failed", extra={"runs": count})
     return count

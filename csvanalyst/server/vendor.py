@@ -16,7 +16,7 @@ def write_bundle(path: Path = BUNDLE) -> int:
 
     from csvanalyst.core.export import write_atomic
 
-    text = vl_convert.javascript_bundle()
+    text = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub misses the default snippet=None
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text)
     return len(text)

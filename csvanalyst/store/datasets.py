@@ -26,7 +26,8 @@ def upsert(
 
 
 def get(db: sqlite3.Connection, name: str) -> sqlite3.Row | None:
-    return db.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
+    row: sqlite3.Row | None = db.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
+    return row
 
 
 def list_all(db: sqlite3.Connection) -> list[sqlite3.Row]:

@@ -85,10 +85,14 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return connect(path)  # raises the EnvironmentProblem that says what is wrong
 
 
-def open_default() -> sqlite3.Connection:
-    from csvanalyst.config import get_settings
-
-    return connect(get_settings().store_path)
+@contextmanager
+def opened(path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+    """The store at `path`, closed on leaving the block whatever happens in it."""
+    db = connect_readonly(path) if readonly else connect(path)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 @contextmanager

@@ -89,18 +89,15 @@ _repaired: set[Path] = set()
 def repair_once(store_path: Path) -> None:
     """Repair orphaned runs the first time this process uses `store_path` (every front end does)."""
     from csvanalyst.errors import CsvAnalystError
-    from csvanalyst.store.db import connect
+    from csvanalyst.store.db import opened
 
     if store_path in _repaired:
         return
     _repaired.add(store_path)
     try:
-        db = connect(store_path)
+        with opened(store_path) as db:
+            repair_orphaned_runs(db)
     except CsvAnalystError:
-        return  # the store cannot be opened: the front end reports that when it needs the store
-    try:
-        repair_orphaned_runs(db)
+        pass  # the store cannot be opened: the front end reports that when it needs the store
     except sqlite3.Error:
         pass  # a read-only or full store: stale runs stay as they are until a later start
-    finally:
-        db.close()

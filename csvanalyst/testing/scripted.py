@@ -68,5 +68,6 @@ def last_tool_result(messages: list[Message]) -> dict[str, Any]:
     """The JSON the latest tool call returned, decoded."""
     for message in reversed(messages):
         if message.role == "tool":
-            return json.loads(message.content)
+            result: dict[str, Any] = json.loads(message.content)
+            return result
     raise AssertionError("no tool result in the conversation")

@@ -80,7 +80,7 @@ def stream_events(reply: Reply, body: dict[str, Any], request_no: int) -> Iterat
             yield _chunk(body, reply, request_no, {"tool_calls": [part]}, None)
     yield _chunk(body, reply, request_no, {}, finish_reason(reply))
     if (body.get("stream_options") or {}).get("include_usage"):
-        data = {
+        data: dict[str, Any] = {
             "id": f"chatcmpl-{request_no}",
             "object": "chat.completion.chunk",
             "created": CREATED,

@@ -103,7 +103,8 @@ class WireServer(LoopbackServer):
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        host_text = host.decode() if isinstance(host, bytes) else host
+        return f"http://{host_text}:{port}"
 
     @property
     def openai_url(self) -> str:

@@ -15,6 +15,7 @@ from csvanalyst.tui.widgets.thread_list import ThreadList
 from csvanalyst.tui.widgets.turn_view import ErrorView, TurnView
 
 if TYPE_CHECKING:
+    from csvanalyst.core.records import RunRecord
     from csvanalyst.tui.app import AnalystApp
 
 COMMANDS = {
@@ -139,14 +140,8 @@ async def _runs(app: AnalystApp, args: list[str], text: str) -> None:
     from textual.widgets import Static
 
     from csvanalyst.markup import escape
-    from csvanalyst.store import runs
-    from csvanalyst.store.db import connect
 
-    db = connect(app.session.settings.store_path)
-    try:
-        records = runs.recent(db, limit=10)
-    finally:
-        db.close()
+    records = app.session.records.recent_runs(limit=10)
     lines = [f"{r.id}  {r.status:<9} {escape(r.input[:70])}" for r in records] or ["no runs yet"]
     await app.conversation.mount(Static("\n".join(["[b]recent runs[/b] (/runs ID replays)", *lines]), classes="info"))
     app.follow()
@@ -175,33 +170,21 @@ def refresh_datasets(app: AnalystApp) -> None:
 
 
 def refresh_threads(app: AnalystApp) -> None:
-    from csvanalyst.store import threads
-    from csvanalyst.store.db import connect
-
-    db = connect(app.session.settings.store_path)
-    try:
-        records = threads.recent(db, limit=30)
-    finally:
-        db.close()
+    records = app.session.records.recent_threads(limit=30)
     app.query_one(ThreadList).set_threads(records, app.thread_id)
 
 
 def show_thread(app: AnalystApp, thread_id: str) -> None:
     """Reopen a stored thread: its questions, answers and the previews of their runs."""
     from csvanalyst.errors import CsvAnalystError
-    from csvanalyst.store import runs, threads
-    from csvanalyst.store.db import connect
 
-    db = connect(app.session.settings.store_path)
     try:
-        record = threads.get(db, thread_id)
-        turns = _pairs(threads.messages(db, record.id))
-        previews = {rid: _run_event(runs.get(db, rid)) for _, answer in turns for rid in answer.run_ids}
+        transcript = app.session.records.transcript(thread_id)
     except CsvAnalystError as exc:
         app.call_later(_inline_error, app, exc.code, exc.message, exc.hint or "")
         return
-    finally:
-        db.close()
+    record, turns = transcript.thread, transcript.turns
+    previews = {rid: _run_event(run) for rid, run in transcript.runs.items()}
     app.thread_id = record.id
     previous, app.scope = app.scope, DataScope.from_dict(record.scope)
     if app.scope != previous:  # the thread was on other data: the tree and the status bar follow it
@@ -213,26 +196,15 @@ def show_thread(app: AnalystApp, thread_id: str) -> None:
     refresh_threads(app)
 
 
-def _pairs(records: list) -> list:
-    pairs, question = [], None
-    for record in records:
-        if record.role == "user":
-            question = record
-        elif question is not None:
-            pairs.append((question, record))
-            question = None
-    return pairs
-
-
-def _run_event(record: object) -> RunFinished:
+def _run_event(record: RunRecord) -> RunFinished:
     return RunFinished(
-        run_id=record.id,  # type: ignore[attr-defined]
-        status=record.status,  # type: ignore[attr-defined]
-        sql=record.compiled_sql or record.input,  # type: ignore[attr-defined]
-        columns=record.columns,  # type: ignore[attr-defined]
-        rows=record.preview,  # type: ignore[attr-defined]
-        row_count=record.row_count or 0,  # type: ignore[attr-defined]
-        truncated=record.truncated,  # type: ignore[attr-defined]
+        run_id=record.id,
+        status=record.status,
+        sql=record.compiled_sql or record.input,
+        columns=record.columns,
+        rows=record.preview,
+        row_count=record.row_count or 0,
+        truncated=record.truncated,
     )
 
 

@@ -36,14 +36,7 @@ def ask(
     """One turn. A new conversation's thread is created first and announced, so that a turn cancelled
     before its first event is still recorded in the thread the app goes on with."""
     if thread_id is None:
-        from csvanalyst.store import threads
-        from csvanalyst.store.db import connect
-
-        db = connect(session.settings.store_path)
-        try:
-            thread_id = threads.create(db, title=text.strip() or "(empty question)", scope=scope.to_dict())
-        finally:
-            db.close()
+        thread_id = session.create_thread(text, scope)
         post(msg.ThreadStarted(turn, thread_id))
     run_turn(post, session.ask(text, scope, thread_id=thread_id, cancel=cancel), turn, cancel)
 
@@ -126,15 +119,9 @@ def startup(post: Post, session: Any, scope: DataScope) -> None:
     reads), the active dataset's tables and columns; then the modules the first answer and chart will
     need, imported here so that the first turn does not pay for them on the UI thread."""
     from csvanalyst.catalog.registry import list_datasets
-    from csvanalyst.store import threads
-    from csvanalyst.store.db import connect
 
     names = [d.name for d in list_datasets()]
-    db = connect(session.settings.store_path)
-    try:
-        records = threads.recent(db, limit=30)
-    finally:
-        db.close()
+    records = session.records.recent_threads(limit=30)
     post(msg.SidebarLoaded(names, records))
     try:
         load_dataset(post, scope, switch=False)

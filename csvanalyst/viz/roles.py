@@ -123,4 +123,5 @@ def _plain(expression: Any) -> str:
 
     if isinstance(expression, exp.Column):
         return expression.name
-    return expression.sql(dialect="duckdb", identify=False)
+    text: str = expression.sql(dialect="duckdb", identify=False)
+    return text

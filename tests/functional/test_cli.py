@@ -451,3 +451,20 @@ def test_sql_on_the_kubernetes_sandbox_without_a_cluster_is_a_clear_environment_
     )
     assert proc.returncode == 6, proc.stderr
     assert "Traceback" not in proc.stderr and "No kubeconfig" in proc.stderr and "hint:" in proc.stderr
+
+
+def test_file_queries_say_how_the_file_was_read(home: Path, tmp_path: Path) -> None:
+    """A `--file` input has no `datasets add` to report its layout: each query says it, on stderr only."""
+    messy = tmp_path / "money.csv"
+    messy.write_text('Exported 2026-01-01\n\nname,price\nA,"$1,200.50"\nB,$300.00\nC,$45.10\n')
+    for args in (["sql", "SELECT sum(price) AS total FROM money", "--format", "csv"], ["ask", "total price"]):
+        proc = cli(*args, "--file", str(messy), home=home)
+        assert proc.returncode == 0, proc.stderr
+        assert "1545.6" in proc.stdout.replace(",", "")
+        assert "above its header, were skipped" in proc.stderr, proc.stderr
+        assert "holds money amounts" in proc.stderr, proc.stderr
+        assert "above its header" not in proc.stdout
+    registered = cli("datasets", "add", str(messy), "--name", "m", home=home)
+    assert "holds money amounts" in registered.stderr, registered.stderr
+    again = cli("sql", "SELECT sum(price) AS total FROM money", "-d", "m", home=home)
+    assert again.returncode == 0 and "holds money amounts" not in again.stderr  # said once, when it was added

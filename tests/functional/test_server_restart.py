@@ -26,6 +26,7 @@ import httpx
 from csvanalyst.config import get_settings
 from csvanalyst.executors.local.launch import descendants
 from tests.support.live import ServeProcess
+from tests.support.processes import start_time
 from tests.support.slow import NEVER_ENDING_SQL
 
 SLOW_SQL = f"SQL: {NEVER_ENDING_SQL}"  # only the kill ends it
@@ -64,7 +65,7 @@ def test_sigkill_mid_turn_then_restart_recovers() -> None:
         run = _wait_for(lambda: _running_run(http))
         sandbox = _wait_for(lambda: descendants(server.pid))  # the run's sandbox process is up
         scratch = _scratch_dirs(sandbox)
-        sandbox_started = {pid: _start_time(pid) for pid in sandbox}
+        sandbox_started = {pid: start_time(pid) for pid in sandbox}
         assert scratch, "the run has a scratch folder"
         server.kill()
         client.join(timeout=60)
@@ -109,23 +110,13 @@ def _survivors(pids: dict[int, str | None]) -> dict[int, str]:
     A pid counts only while its start time is the recorded one: a reused pid is another process."""
     found = {}
     for pid, started in pids.items():
-        if started is not None and _start_time(pid) == started:
+        if started is not None and start_time(pid) == started:
             try:
                 with open(f"/proc/{pid}/cmdline") as handle:
                     found[pid] = handle.read().replace("\0", " ")[:300]
             except OSError:
                 continue
     return found
-
-
-def _start_time(pid: int) -> str | None:
-    """The process's start time (field 22 of /proc/PID/stat), or None once it is gone or a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return None if fields[0] == "Z" else fields[19]
 
 
 def _scratch_dirs(pids: list[int]) -> set[str]:

@@ -35,10 +35,9 @@ from tests.integration.probes import SECRETS
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
 
 from tests.support.kube_kubelet import Kubelet, KubeletApiServer
+from tests.support.kube_sandbox import CLAIM, NAMESPACE, executor, spawn_job
 from tests.support.slow import never_ending_over
 
-CLAIM = "csvanalyst-datasets"
-NAMESPACE = "analytics"
 SLOW_SQL = never_ending_over("sales")
 
 
@@ -76,24 +75,6 @@ def no_cluster_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
 
 
-def executor(server: KubeletApiServer, root: Path) -> Any:
-    from csvanalyst.executors.docker.image import image_tag
-    from csvanalyst.executors.kubernetes.executor import KubernetesExecutor
-
-    return KubernetesExecutor(
-        api_client=server.api_client(),
-        namespace=NAMESPACE,
-        image=image_tag(),
-        datasets_pvc=CLAIM,
-        datasets_root=str(root),
-        labels={"app.kubernetes.io/instance": "test"},
-        colocate_labels={},
-        service_account="",
-        start_timeout_s=30,
-        poll_s=0.02,
-    )
-
-
 def sales(root: Path, code: str = KNOWN_SQL, kind: str = "sql", **limits: Any) -> RunRequest:
     tables = {"sales": TableSource(path=str(root / "ab12" / "sales.csv"), format="csv")}
     merged = {"timeout_s": 30, "memory_mb": 512, **limits}
@@ -101,23 +82,7 @@ def sales(root: Path, code: str = KNOWN_SQL, kind: str = "sql", **limits: Any) -
 
 
 def spawn(server: KubeletApiServer, root: Path, argv: list[str], request: RunRequest) -> Outcome:
-    """A Job built exactly like a run's with only its command replaced, followed by the executor's Watch."""
-    from kubernetes import client
-
-    from csvanalyst.executors.kubernetes.executor import delete_job
-    from csvanalyst.executors.kubernetes.job import build_job
-    from csvanalyst.executors.kubernetes.watch import Target, Watch
-
-    runner = executor(server, root)
-    run_id = secrets.token_hex(6)
-    job = build_job(request, run_id, runner.options)
-    job.spec.template.spec.containers[0].command = argv
-    client.BatchV1Api(runner.api_client).create_namespaced_job(NAMESPACE, job)
-    try:
-        target = Target(NAMESPACE, job.metadata.name, run_id, runner.options.image, runner.host)
-        return Watch(runner.api_client, target, request.limits, start_timeout_s=30, poll_s=0.02).follow()
-    finally:
-        delete_job(runner.api_client, NAMESPACE, job.metadata.name)
+    return spawn_job(executor(server, root), argv, request)
 
 
 def probed(server: KubeletApiServer, root: Path, code: str, *args: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The microVM sandbox end to end: real VMs booted from the runner's root filesystem.
 
-First a minimal VM is booted once for the module. When the platform cannot boot one (no KVM, or a KVM
-that cannot run libkrunfw's guest kernel), every test skips with the runtime's own reason, in CI too.
-In CI a machine whose KVM works must have the SDK and the rootfs: their absence fails the tests.
+First a minimal VM is booted, once per test run (tests.support.requires.microvm_rootfs). When the
+platform cannot boot one (no KVM, a CPU without VT-x/AMD-V, or a KVM that cannot run libkrunfw's guest
+kernel), every test skips with the runtime's own reason, in CI too. In CI a machine that could boot one
+must have the SDK and the rootfs: their absence fails the tests.
 Probes go through the executor's `spawn`, the same path as the runner; only the program differs.
 """
 
@@ -18,36 +19,16 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest, RunResult
 from csvanalyst.executors.contract import Outcome, to_result
 from tests.integration.probes import SECRETS, TRY_READ, TRY_WRITE, reported
+from tests.support.requires import microvm_rootfs
 
 SMALL = {"memory_mb": 256, "threads": 1}  # boots faster; every check here fits
-
-
-def _unavailable(reason: str) -> None:
-    from csvanalyst.executors.microsandbox import host as microsandbox_host
-
-    try:
-        microsandbox_host.check_kvm()
-    except microsandbox_host.HostProblem:
-        pytest.skip(f"microsandbox unavailable: {reason}")
-    if os.environ.get("CI"):
-        pytest.fail(f"KVM works here but the microsandbox sandbox does not: {reason}")
-    pytest.skip(f"microsandbox unavailable: {reason}")
 
 
 @pytest.fixture(scope="module")
 def vm() -> Iterator[object]:
     from csvanalyst.executors.microsandbox import executor as microsandbox
-    from csvanalyst.executors.microsandbox import host as microsandbox_host
 
-    rootfs = microsandbox.default_rootfs()
-    try:
-        microsandbox_host.check_all(rootfs)
-    except microsandbox_host.HostProblem as problem:
-        _unavailable(f"{problem.reason} ({problem.hint})")
-    reason = microsandbox.probe_boot(rootfs)
-    if reason is not None:
-        pytest.skip(f"microVMs cannot boot on this machine: {reason}")
-    yield microsandbox.MicrosandboxExecutor(rootfs)
+    yield microsandbox.MicrosandboxExecutor(microvm_rootfs())
     assert microsandbox.ours(os.getpid()) == [], "a microVM outlived its run"
 
 

@@ -2,7 +2,10 @@
 
 The probe is the runner's own code path for a snippet (python_child forks the process, which confines
 itself as python_snippet does), launched through the very sandbox production uses (`spawn`), with a
-hostile body in place of the snippet. Two worst cases:
+hostile body in place of the snippet: bwrap, a runner container, a runner pod (a Job exactly as the
+kubernetes sandbox builds it, run as a real container by the stand-in kubelet of
+tests.support.kube_sandbox) and a microVM (skipped, with the runtime's reason, where none can boot).
+Two worst cases:
 - the checker attacked from inside, with the audit hook installed: the hook's module functions
   replaced, every object gc can list and every frame walked for something to patch; the hook must
   still report the next refusal to the runner, outside the process;
@@ -18,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +30,7 @@ import pytest
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import RunRequest
 from tests.security.test_python_escapes import connections
-from tests.support.sandboxes import PYTHON_SANDBOXES, python_sandbox
+from tests.support.sandboxes import ESCAPE_SANDBOXES, python_in, python_sandbox, table_paths
 
 PROBE = r"""
 import ctypes, gc, json, os, signal, socket, sys
@@ -95,7 +97,7 @@ print(json.dumps({"seen": outcome.payload, "refusals": outcome.refusals, "return
 """
 
 
-@pytest.fixture(params=PYTHON_SANDBOXES)
+@pytest.fixture(params=ESCAPE_SANDBOXES)
 def sandbox(request: pytest.FixtureRequest) -> Iterator[object]:
     with python_sandbox(request.param) as executor:
         yield executor
@@ -125,14 +127,8 @@ def probe(sandbox: object, mode: str, files: dict[str, Path], port: int, tag: st
     """Both files are tables of the request, so the sandbox shows both; the snippet is given only one."""
     tables = {name: TableSource(path=str(files[name]), format="csv") for name in ("data", "secret")}
     request = RunRequest(code="", tables=tables)
-    seen = {name: str(files[name]) for name in ("data", "secret")}
-    python = sys.executable
-    if getattr(sandbox, "name", "") == "docker":
-        from csvanalyst.executors.contract import mapped_request
-
-        seen = {name: source.path for name, source in mapped_request(request).tables.items()}
-        python = "python3"
-    argv = [python, "-c", PROBE, mode, seen["data"], seen["secret"], str(files["marker"]), str(port), tag]
+    seen = table_paths(sandbox, request)
+    argv = [python_in(sandbox), "-c", PROBE, mode, seen["data"], seen["secret"], str(files["marker"]), str(port), tag]
     outcome = sandbox.spawn(argv, b"", request)  # type: ignore[attr-defined]
     assert b"hunter2" not in outcome.stdout + outcome.stderr
     assert outcome.returncode == 0, outcome

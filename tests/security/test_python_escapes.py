@@ -1,5 +1,9 @@
 """The known escapes from restricted Python, in every sandbox that runs Python, judged by host effects.
 
+The sandboxes: bwrap, a runner container, a runner pod (the kubernetes sandbox against the stand-in API
+server and kubelet of tests.support.kube_sandbox, whose pods are real containers) and a microVM (skipped,
+with the runtime's reason, where none can boot). The dataset path the snippet attacks is the one it sees.
+
 Each snippet uses one escape class (builtins reached through module re-exports, a `match` class
 pattern reading dunders, pandas' string dispatch to eval, the audit policy patched from inside, frames
 through sys._getframe, gc.get_objects) and,
@@ -20,7 +24,7 @@ import pytest
 
 from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import RunRequest
-from tests.support.sandboxes import PYTHON_SANDBOXES, python_sandbox
+from tests.support.sandboxes import ESCAPE_SANDBOXES, python_sandbox, table_paths
 
 ORIGINAL = b"a,b\n1,x\n2,y\n"
 
@@ -64,7 +68,7 @@ ESCAPES = {
 }
 
 
-@pytest.fixture(params=PYTHON_SANDBOXES)
+@pytest.fixture(params=ESCAPE_SANDBOXES)
 def sandbox(request: pytest.FixtureRequest) -> Iterator[object]:
     with python_sandbox(request.param) as executor:
         yield executor
@@ -111,11 +115,7 @@ def test_an_escape_has_no_effect_on_the_host(
     data.write_bytes(ORIGINAL)
     marker, tag = tmp_path / "escaped-marker", f"csvanalyst-escape-{uuid.uuid4().hex}"
     tables = {"t": TableSource(path=str(data), format="csv")}
-    seen = str(data)
-    if getattr(sandbox, "isolation", "docker") == "docker":
-        from csvanalyst.executors.contract import mapped_request
-
-        seen = mapped_request(RunRequest(code="", tables=tables)).tables["t"].path
+    seen = table_paths(sandbox, RunRequest(code="", tables=tables))["t"]
     act = ACT.format(marker=str(marker), data=seen, port=listener.getsockname()[1], tag=tag)
     code = act + ESCAPES[escape]
     result = sandbox.run(RunRequest(kind="python", code=code, tables=tables))  # type: ignore[attr-defined]

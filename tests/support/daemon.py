@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from csvanalyst.daemon import control
+from tests.support.processes import alive, parent
 
 DEADLINE_S = 120.0  # a bound for a stuck, loaded machine, not a measurement
 _RUN_ID = re.compile(r"\b[0-9a-f]{16,20}\b")
@@ -91,14 +92,6 @@ def requests(home: Path) -> int:
     return int(status(home)["requests"])
 
 
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
 # A transient status line (cursor hidden, redrawn, erased, cursor shown): how many frames it drew
 # depends on how long the run took, so only its presence is compared.
 _TRANSIENT_STATUS = re.compile(r"\x1b\[\?25l.*?\x1b\[\?25h", re.S)
@@ -115,15 +108,7 @@ def worker_processes(home: Path) -> list[int]:
     """Pids of fork servers started for `home` (read from /proc, so duplicates would show). Its pool and
     request processes are forks of it with the same command line: they are told apart by their parent."""
     found = _server_processes(home)
-    return [pid for pid in found if _parent(pid) not in found]
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
+    return [pid for pid in found if parent(pid) not in found]
 
 
 def _server_processes(home: Path) -> list[int]:

@@ -155,3 +155,19 @@ def test_file_sniff_is_remembered_until_the_file_changes(tmp_path: Path) -> None
     changed = file_dataset([data])
     assert [c.name for c in changed.tables[0].columns] == ["id", "amount", "note"]
     assert changed.fingerprint != first.fingerprint
+
+
+def test_a_plain_query_reads_a_file_without_profiling_it(tmp_path: Path) -> None:
+    """`sql --file` needs no column stats: the file is read and checked once, and profiled only when a
+    question first needs the stats; both are remembered for the next call."""
+    data = tmp_path / "sales.csv"
+    data.write_text("id,amount\n1,2.5\n2,3.5\n")
+    plain = file_dataset([data], profiled=False)
+    cache = get_settings().cache_dir / "files"
+    assert plain.tables[0].row_count == 2 and [c.stats for c in plain.tables[0].columns] == [None, None]
+    assert list(cache.glob("*/read.json")) and not list(cache.glob("*/profiled.json"))
+    profiled = file_dataset([data])
+    amount = profiled.tables[0].columns[1].stats
+    assert amount is not None and (amount.min, amount.max) == (2.5, 3.5)
+    assert list(cache.glob("*/profiled.json"))
+    assert file_dataset([data], profiled=False).tables[0] == profiled.tables[0]  # the stats, once made, are kept

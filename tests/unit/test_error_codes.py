@@ -1,5 +1,5 @@
 """One table of error codes: every code has one exit code and one HTTP status, every code the product raises
-or emits is in it, and README documents each."""
+or emits is in it, and docs/exit-codes.md (the page README links for them) documents each."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from csvanalyst.errors import CsvAnalystError, ErrorCode, exit_code_for
 from csvanalyst.server.problems import http_status
 
 PACKAGE = Path(csvanalyst.__file__).parent
-README = PACKAGE.parent / "README.md"
+EXIT_CODES_PAGE = PACKAGE.parent / "docs" / "exit-codes.md"
 # Codes of a run's own error (sql_error, cpu_limit, ...) live in the run capsule, not in the product's error tree.
 RUN_LEVEL = ("runner", "executors", "testing")
 
@@ -71,12 +71,23 @@ def test_every_code_written_in_the_source_is_in_the_table() -> None:
     assert not unknown, f"codes outside ErrorCode: {unknown}"
 
 
-def test_readme_documents_every_code_with_its_exit_code() -> None:
-    section = README.read_text(encoding="utf-8").split("### Exit codes", 1)[1].split("\n## ", 1)[0]
+def documented_exit_codes(page: str) -> dict[str, int]:
+    """code -> exit code, read from the rows of the page's table (`| 3 | `bad_input` `not_found` | ... |`)."""
     documented: dict[str, int] = {}
-    for line in section.splitlines():
+    for line in page.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 3 and cells[0].isdigit():
             for code in re.findall(r"`([a-z_]+)`", cells[1]):
                 documented[code] = int(cells[0])
+    return documented
+
+
+def test_the_docs_document_every_code_with_its_exit_code() -> None:
+    documented = documented_exit_codes(EXIT_CODES_PAGE.read_text(encoding="utf-8"))
     assert documented == {code.value: code.exit_code for code in ErrorCode}
+
+
+def test_the_table_reader_notices_a_missing_or_moved_code() -> None:
+    page = EXIT_CODES_PAGE.read_text(encoding="utf-8")
+    assert documented_exit_codes(page.replace("`not_found`", "")) != {c.value: c.exit_code for c in ErrorCode}
+    assert documented_exit_codes(page.replace("| 3 |", "| 4 |"))["not_found"] == 4

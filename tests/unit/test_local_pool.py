@@ -16,6 +16,7 @@ from csvanalyst.catalog.schema import TableSource
 from csvanalyst.executors.base import Limits, RunRequest
 from csvanalyst.executors.local.executor import LocalExecutor, available_modes
 from csvanalyst.executors.local.launch import descendants
+from tests.support.processes import alive
 from tests.support.slow import NEVER_ENDING_SQL
 
 MODES = [m for m in ("bwrap", "unshare") if available_modes()[m] is None]
@@ -46,13 +47,6 @@ def count(table: str, data: dict[str, TableSource], **limits: object) -> RunRequ
 def served_by(executor: LocalExecutor) -> set[int]:
     assert executor.pool is not None
     return set(executor.pool.idle_workers())
-
-
-def running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 def argv_of(pid: int) -> list[str]:
@@ -120,7 +114,7 @@ def test_worker_that_never_answers_is_killed_at_the_host_deadline(warm: LocalExe
     result = warm.run(RunRequest(code="SELECT 1", tables={}, limits=Limits(timeout_s=1)))
     assert result.status == "timeout"
     warm.close()
-    left = [p for p in set(descendants(os.getpid())) - before if running(p)]
+    left = [p for p in set(descendants(os.getpid())) - before if alive(p)]
     assert not left, [argv_of(p) for p in left]
 
 
@@ -155,7 +149,7 @@ sys.exit(worker.serve(sys.stdin.buffer, sys.stdout.buffer))
     assert warm.run(RunRequest(code="SPAWN", tables={})).rows == [["spawned"]]
     assert warm.run(RunRequest(code="SELECT 2", tables={})).rows == [[2]]  # read only after the sweep
     assert warm.pool is not None and warm.pool.started == 1
-    assert not [p for p in descendants(os.getpid()) if running(p) and argv_of(p)[-1:] == [marker]]
+    assert not [p for p in descendants(os.getpid()) if alive(p) and argv_of(p)[-1:] == [marker]]
 
 
 def test_cancel_kills_the_worker_and_ends_the_run_as_cancelled(warm: LocalExecutor) -> None:
@@ -167,7 +161,7 @@ def test_cancel_kills_the_worker_and_ends_the_run_as_cancelled(warm: LocalExecut
     timer.cancel()
     assert result.status == "error" and result.error is not None and result.error.code == "cancelled"
     warm.close()
-    left = [p for p in set(descendants(os.getpid())) - before if running(p)]
+    left = [p for p in set(descendants(os.getpid())) - before if alive(p)]
     assert not left, [argv_of(p) for p in left]
 
 
@@ -177,7 +171,7 @@ def test_worker_retires_after_max_runs(data: dict[str, TableSource]) -> None:
         first = served_by(executor)
         executor.run(count("a", data))  # the second run retires it; a fresh one is started
         assert served_by(executor).isdisjoint(first)
-        assert not [p for p in first if running(p)]
+        assert not [p for p in first if alive(p)]
 
 
 def test_idle_worker_is_stopped(data: dict[str, TableSource]) -> None:
@@ -185,9 +179,9 @@ def test_idle_worker_is_stopped(data: dict[str, TableSource]) -> None:
         executor.run(count("a", data))
         (pid,) = served_by(executor)
         end = time.monotonic() + 10
-        while (served_by(executor) or running(pid)) and time.monotonic() < end:
+        while (served_by(executor) or alive(pid)) and time.monotonic() < end:
             time.sleep(0.05)
-        assert not served_by(executor) and not running(pid)
+        assert not served_by(executor) and not alive(pid)
 
 
 def test_close_leaves_no_process(data: dict[str, TableSource]) -> None:
@@ -197,7 +191,7 @@ def test_close_leaves_no_process(data: dict[str, TableSource]) -> None:
     executor.prepare([data["b"]], Limits())
     assert len(served_by(executor)) == 2
     executor.close()
-    assert not [p for p in set(descendants(os.getpid())) - before if running(p)]
+    assert not [p for p in set(descendants(os.getpid())) - before if alive(p)]
 
 
 def test_isolation_none_keeps_the_single_use_path() -> None:

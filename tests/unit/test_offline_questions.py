@@ -109,8 +109,8 @@ def test_the_table_is_big_enough() -> None:
 
 def test_suggested_examples_are_themselves_answerable() -> None:
     from csvanalyst.llm.offline import plan_question
-    from csvanalyst.llm.offline_answer import example_questions
-    from csvanalyst.llm.offline_match import Catalog
+    from csvanalyst.llm.offline.answer import example_questions
+    from csvanalyst.llm.offline.match import Catalog
 
     for name in ("retail", "support", "sensors"):
         _, messages = _ask(name, "why")

@@ -120,12 +120,11 @@ def test_a_change_of_policy_is_a_miss(tmp_path: Path, full_checks: list[str], mo
 
 
 def test_the_policy_version_follows_the_policy_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for path in Path(verdicts.__file__).parent.glob("policy*.py"):
-        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(Path(verdicts.__file__).parent / "policy", tmp_path / "policy")
     monkeypatch.setattr(verdicts, "_PLAN_DIR", tmp_path)
     verdicts.policy_version.cache_clear()
     before = verdicts.policy_version()
-    rules = next(tmp_path.glob("policy*.py"))
+    rules = tmp_path / "policy" / "rules.py"
     rules.write_text(rules.read_text() + "\n# changed\n")
     verdicts.policy_version.cache_clear()
     try:

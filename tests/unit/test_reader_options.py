@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from csvanalyst.catalog.files import file_dataset
-from csvanalyst.catalog.reader import from_mapping, reader_options
+from csvanalyst.catalog.reader import ReaderOptions, from_mapping
 from csvanalyst.catalog.registry import add_dataset, get_dataset
 from csvanalyst.catalog.schema import TableSchema
 from csvanalyst.errors import UsageError
@@ -31,7 +31,7 @@ def test_no_header_option_keeps_the_first_line_as_data(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("city,code\nOslo,NO\nRome,IT\n")  # all text: a header cannot be told from data
     detected = file_dataset([path]).tables[0]
-    forced = file_dataset([path], reader_options(header=False)).tables[0]
+    forced = file_dataset([path], ReaderOptions(header=False)).tables[0]
     assert [c.name for c in forced.columns] == ["column_1", "column_2"]
     assert forced.row_count == 3 and ("city", "code") in _rows(forced)
     assert detected.source.path != forced.source.path or detected.row_count != forced.row_count
@@ -42,14 +42,14 @@ def test_header_option_names_columns_from_a_numeric_first_line(tmp_path: Path) -
     path.write_text("1,2\n3,4\n5,6\n")
     detected = file_dataset([path]).tables[0]
     assert any("give --header" in note for note in detected.notes)
-    forced = file_dataset([path], reader_options(header=True)).tables[0]
+    forced = file_dataset([path], ReaderOptions(header=True)).tables[0]
     assert [c.name for c in forced.columns] == ["1", "2"] and forced.row_count == 2
 
 
 def test_delimiter_quote_and_skip_rows(tmp_path: Path) -> None:
     path = tmp_path / "q.csv"
     path.write_text("exported by x\nname;note\n'a;b';1\n'c';2\n")
-    table = file_dataset([path], reader_options(delimiter=";", quote="'", skip_rows=1)).tables[0]
+    table = file_dataset([path], ReaderOptions(delimiter=";", quote="'", skip_rows=1)).tables[0]
     assert [c.name for c in table.columns] == ["name", "note"]
     assert sorted(_rows(table)) == [("a;b", 1), ("c", 2)]
     assert table.rows is not None and table.rows.set_aside == 0
@@ -58,19 +58,19 @@ def test_delimiter_quote_and_skip_rows(tmp_path: Path) -> None:
 def test_named_and_multi_character_delimiters(tmp_path: Path) -> None:
     tab = tmp_path / "tab.txt"
     tab.write_text("a\tb\n1\t2\n")
-    assert file_dataset([tab], reader_options(delimiter="tab")).tables[0].row_count == 1
+    assert file_dataset([tab], ReaderOptions(delimiter="tab")).tables[0].row_count == 1
     multi = tmp_path / "multi.csv"
     multi.write_text("a||b\n1||2\n3||4\n")
-    table = file_dataset([multi], reader_options(delimiter="||")).tables[0]
+    table = file_dataset([multi], ReaderOptions(delimiter="||")).tables[0]
     assert [c.name for c in table.columns] == ["a", "b"] and sorted(_rows(table)) == [(1, 2), (3, 4)]
 
 
 def test_decimal_and_encoding_options(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     path.write_bytes("ville;prix\nSète;3,5\nNîmes;4,25\n".encode("cp1252"))
-    table = file_dataset([path], reader_options(encoding="cp1252", decimal=",")).tables[0]
+    table = file_dataset([path], ReaderOptions(encoding="cp1252", decimal=",")).tables[0]
     assert sorted(_rows(table)) == [("Nîmes", 4.25), ("Sète", 3.5)]
-    as_text = file_dataset([path], reader_options(encoding="cp1252", decimal=".")).tables[0]
+    as_text = file_dataset([path], ReaderOptions(encoding="cp1252", decimal=".")).tables[0]
     assert as_text.column("prix").type == "VARCHAR"  # type: ignore[union-attr]
 
 
@@ -78,7 +78,7 @@ def test_options_are_part_of_the_cache_key(tmp_path: Path) -> None:
     path = tmp_path / "k.csv"
     path.write_text("a;b\n1;2,5\n")
     plain = file_dataset([path])
-    dotted = file_dataset([path], reader_options(decimal="."))
+    dotted = file_dataset([path], ReaderOptions(decimal="."))
     assert plain.fingerprint != dotted.fingerprint
     assert plain.tables[0].column("b").type != dotted.tables[0].column("b").type  # type: ignore[union-attr]
 
@@ -86,7 +86,7 @@ def test_options_are_part_of_the_cache_key(tmp_path: Path) -> None:
 def test_registered_dataset_keeps_its_options_across_a_rebuild(tmp_path: Path) -> None:
     path = tmp_path / "reg.csv"
     path.write_text("x|y\n1|2\n")
-    info = add_dataset(path, name="reg", reader=reader_options(delimiter="|", header=True))
+    info = add_dataset(path, name="reg", reader=ReaderOptions(delimiter="|", header=True))
     assert info.reader == {"delimiter": "|", "header": True}
     path.write_text("x|y\n1|2\n3|4\n")  # a change forces a rebuild, which must read with the same options
     rebuilt = get_dataset("reg")
@@ -107,7 +107,7 @@ def test_registered_dataset_keeps_its_options_across_a_rebuild(tmp_path: Path) -
 )
 def test_bad_values_are_usage_errors(options: dict, words: str) -> None:
     with pytest.raises(UsageError, match=words):
-        reader_options(**options)
+        ReaderOptions(**options)
 
 
 def test_unknown_stored_option_is_refused() -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from csvanalyst.executors.base import Limits, RunRequest
 from csvanalyst.executors.local.launch import descendants
 from csvanalyst.runner.lifeline import HOST_GONE_EXIT
+from tests.support.processes import alive
 from tests.support.slow import NEVER_ENDING_SQL
 
 HANG_GUARD_S = 60.0  # a hang guard, not a timing claim
@@ -31,13 +31,6 @@ def start(module: str) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 def wait_until(condition, what: str):  # type: ignore[no-untyped-def]

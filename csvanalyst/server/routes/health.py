@@ -33,15 +33,11 @@ async def readyz(state: State) -> dict[str, object]:
 
 
 def _checks(state: ServerState) -> dict[str, str]:
-    from csvanalyst.store.db import connect
+    from csvanalyst.core.records import Records
 
     checks: dict[str, str] = {}
     try:
-        db = connect(state.settings.store_path)
-        try:
-            db.execute("SELECT count(*) FROM runs").fetchone()
-        finally:
-            db.close()
+        Records(state.settings).run_count()
         checks["store"] = "ok"
     except CsvAnalystError as exc:
         checks["store"] = exc.message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
@@ -13,6 +13,9 @@ from pydantic import BaseModel, Field
 from csvanalyst.errors import CsvAnalystError
 from csvanalyst.server import results
 from csvanalyst.server.state import ServerState, get_state
+
+if TYPE_CHECKING:
+    from csvanalyst.core.records import RunRecord
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 State = Annotated[ServerState, Depends(get_state)]
@@ -75,14 +78,10 @@ async def recent(
 
 
 def _recent(state: ServerState, limit: int, dataset: str | None) -> list[dict[str, Any]]:
-    from csvanalyst.store import runs
-    from csvanalyst.store.db import connect
+    from csvanalyst.core.records import Records
 
-    db = connect(state.settings.store_path)
-    try:
-        return [r.model_dump(exclude={"preview", "request"}) for r in runs.recent(db, limit=limit, dataset=dataset)]
-    finally:
-        db.close()
+    recent = Records(state.settings).recent_runs(limit=limit, dataset=dataset)
+    return [r.model_dump(exclude={"preview", "request"}) for r in recent]
 
 
 @router.get("/{run_id}", summary="The run capsule: input, SQL, executor, status, timings, preview.")
@@ -91,7 +90,7 @@ async def capsule(state: State, run_id: str) -> dict[str, Any]:
     return {**record.model_dump(), "chart": await run_in_threadpool(_default_chart, record)}
 
 
-def _default_chart(record: Any) -> dict[str, Any] | None:
+def _default_chart(record: RunRecord) -> dict[str, Any] | None:
     """The chart a turn showed by default, so a reopened thread shows it again (None when none fits)."""
     if record.status != "ok" or not record.columns:
         return None
@@ -137,7 +136,7 @@ def _encode(run_id: str, table: results.Table, format: str) -> bytes:
     return results.as_json(run_id, table)
 
 
-def _from_preview(record: Any) -> results.Table:
+def _from_preview(record: RunRecord) -> results.Table:
     if record.status != "ok":
         raise CsvAnalystError(
             f"Run {record.id} has no result: its status is {record.status}.",
@@ -148,12 +147,7 @@ def _from_preview(record: Any) -> results.Table:
     return results.Table(record.columns, record.preview, record.row_count or 0, record.truncated, complete)
 
 
-def _get(state: ServerState, run_id: str) -> Any:
-    from csvanalyst.store import runs
-    from csvanalyst.store.db import connect
+def _get(state: ServerState, run_id: str) -> RunRecord:
+    from csvanalyst.core.records import Records
 
-    db = connect(state.settings.store_path)
-    try:
-        return runs.get(db, run_id)
-    finally:
-        db.close()
+    return Records(state.settings).run(run_id)

@@ -7,7 +7,7 @@ from typing import Any
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from csvanalyst.store.threads import ThreadRecord
+from csvanalyst.core.records import ThreadRecord
 
 
 class ThreadList(OptionList):

@@ -17,8 +17,8 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
-from csvanalyst.llm.offline_match import ABBREVIATIONS, Col, Table, normal_value
-from csvanalyst.llm.offline_time import Period
+from csvanalyst.llm.offline.match import ABBREVIATIONS, Col, Table, normal_value
+from csvanalyst.llm.offline.time import Period
 
 TIME_UNITS = frozenset({"day", "week", "month", "quarter", "year"})
 _COUNT_NAMES = frozenset({("count",), ("n",), ("number",), ("frequency",), ("freq",), ("cnt",), ("num",)})

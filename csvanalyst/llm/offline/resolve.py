@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from csvanalyst.llm.offline_match import Catalog, Col, Table, name_score, stems, words
+from csvanalyst.llm.offline.match import Catalog, Col, Table, name_score, stems, words
 
 STRONG = 0.75
 WEAK = 0.57  # a near-miss: difflib ratio >= 0.82

@@ -8,12 +8,12 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from csvanalyst.llm import offline_link as link
-from csvanalyst.llm.offline_match import Col, Table
-from csvanalyst.llm.offline_resolve import WEAK, Unsure, spans
+from csvanalyst.llm.offline import link
+from csvanalyst.llm.offline.match import Col, Table
+from csvanalyst.llm.offline.resolve import WEAK, Unsure, spans
 
 if TYPE_CHECKING:
-    from csvanalyst.llm.offline_build import Planner
+    from csvanalyst.llm.offline.build import Planner
 
 
 @dataclass

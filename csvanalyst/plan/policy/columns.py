@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from csvanalyst.errors import PolicyError
-from csvanalyst.plan.policy_rules import did_you_mean, fragment, reject
+from csvanalyst.plan.policy.rules import did_you_mean, fragment, reject
 
 # Columns DuckDB provides without them being in the schema.
 _VIRTUAL_COLUMNS = frozenset({"rowid"})

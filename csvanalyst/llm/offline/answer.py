@@ -10,8 +10,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from csvanalyst.llm.offline_build import Draft
-from csvanalyst.llm.offline_match import Catalog, Col
+from csvanalyst.llm.offline.build import Draft
+from csvanalyst.llm.offline.match import Catalog, Col
 
 MAX_ITEMS = 12
 SHAPES = (

@@ -9,13 +9,13 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from csvanalyst.llm import offline_link as link
-from csvanalyst.llm.offline_match import Col, ValueHit, name_score, stems, words
-from csvanalyst.llm.offline_parse import BOUNDARY, STOPWORDS
-from csvanalyst.llm.offline_resolve import WEAK, Unsure, spans
+from csvanalyst.llm.offline import link
+from csvanalyst.llm.offline.match import Col, ValueHit, name_score, stems, words
+from csvanalyst.llm.offline.parse import BOUNDARY, STOPWORDS
+from csvanalyst.llm.offline.resolve import WEAK, Unsure, spans
 
 if TYPE_CHECKING:
-    from csvanalyst.llm.offline_build import Planner
+    from csvanalyst.llm.offline.build import Planner
 
 # Verbs and prepositions that carry no condition of their own ("won", "at noon", "observed in 2020").
 FILLERS = STOPWORDS | {"or", "and", "the", "a", "an", "than", "at", "from", "win", "won", "wins", "observed",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from csvanalyst.plan.policy_rules import did_you_mean, fragment, reject
+from csvanalyst.plan.policy.rules import did_you_mean, fragment, reject
 
 
 @dataclass

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from csvanalyst.llm import offline_link as link
-from csvanalyst.llm.offline_conditions import Conditions
-from csvanalyst.llm.offline_match import Catalog, Col, Table
-from csvanalyst.llm.offline_parse import Intent
-from csvanalyst.llm.offline_resolve import Hit, Resolver, Revenue, Unsure, default_fn
-from csvanalyst.llm.offline_shapes import Draft, Shapes
+from csvanalyst.llm.offline import link
+from csvanalyst.llm.offline.conditions import Conditions
+from csvanalyst.llm.offline.match import Catalog, Col, Table
+from csvanalyst.llm.offline.parse import Intent
+from csvanalyst.llm.offline.resolve import Hit, Resolver, Revenue, Unsure, default_fn
+from csvanalyst.llm.offline.shapes import Draft, Shapes
 
 _BUCKET_WORDS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 _FN_LABEL = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum", "median": "median"}
@@ -325,7 +325,7 @@ class Planner(Conditions, Shapes):
 
 
 def _stems(word: str) -> tuple[str, ...]:
-    from csvanalyst.llm.offline_match import stems, words
+    from csvanalyst.llm.offline.match import stems, words
 
     return stems(words(word))
 

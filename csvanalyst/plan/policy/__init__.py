@@ -75,7 +75,9 @@ def _check(
     row_cap: int,
     schema: Mapping[str, Mapping[str, str]] | None,
 ) -> CheckedSql:
-    from csvanalyst.plan import policy_columns, policy_rules, policy_tables
+    from csvanalyst.plan.policy import columns as policy_columns
+    from csvanalyst.plan.policy import rules as policy_rules
+    from csvanalyst.plan.policy import tables as policy_tables
 
     hint = _read_only_hint(tables)
     root = _parse_one(sql, hint)
@@ -198,7 +200,7 @@ def _statement_type(root: exp.Expression, sql: str, hint: str) -> str:
     """Only queries may be the statement; anything else (DDL, DML, commands) is not read-only."""
     from sqlglot import exp
 
-    from csvanalyst.plan.policy_rules import fragment, reject
+    from csvanalyst.plan.policy.rules import fragment, reject
 
     node = root
     while isinstance(node, exp.Subquery):

@@ -30,7 +30,7 @@ Question shapes it answers:
 - `SQL: SELECT ...` runs the SQL as written.
 
 Matching tolerates case, plurals, snake_case vs spaces, storage suffixes (`device` = `device_id`,
-`temperature` = `temperature_c`) and near-misses; see `offline_match`. A category value written in
+`temperature` = `temperature_c`) and near-misses; see `offline/match.py`. A category value written in
 several spellings in the data ("North", "north ", "NORTH") is filtered with `in` on all of them.
 When the schema context has no full value list for a column (more than 30 distinct values), a value
 seen in its samples is filtered with `in` on the spellings seen. Groups keep the data's own spellings.
@@ -43,11 +43,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from csvanalyst.llm.base import Message, ModelSettings, TextChunk, ToolCall, ToolSpec, Turn, Usage
-from csvanalyst.llm.offline_answer import answer, decline, failure, sql_answer
-from csvanalyst.llm.offline_build import Draft, build_plan
-from csvanalyst.llm.offline_match import Catalog
-from csvanalyst.llm.offline_parse import parse_question
-from csvanalyst.llm.offline_resolve import Unsure
+from csvanalyst.llm.offline.answer import answer, decline, failure, sql_answer
+from csvanalyst.llm.offline.build import Draft, build_plan
+from csvanalyst.llm.offline.match import Catalog
+from csvanalyst.llm.offline.parse import parse_question
+from csvanalyst.llm.offline.resolve import Unsure
 
 SQL_PREFIX = "sql:"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from csvanalyst.llm import offline_time as timewords
+from csvanalyst.llm.offline import time as timewords
 
 
 def _wordset(text: str) -> frozenset[str]:
