@@ -75,18 +75,22 @@ class _Remembered(BaseModel):
 
 def _tables(name: str, real: Path, cache: Path, reader: ReaderOptions, profiled: bool) -> list[TableSchema]:
     """The file's tables, sniffed once per fingerprint: a repeat query on an unchanged file skips it."""
-    known = _recall(cache / PROFILED) or (None if profiled else _recall(cache / READ))
+    known = _recall(cache / PROFILED)
+    if known is not None:
+        return _named(name, known)
+    known = _recall(cache / READ)
     if known is None:
-        known = _recall(cache / READ)
-        if known is None:
-            known = [
-                (part.suffix, _table(name + part.suffix, real, part, cache, reader))
-                for part in table_inputs(real, cache)
-            ]
-            _remember(cache / READ, _Remembered(parts=known))
-        if profiled:
-            known = [(suffix, _with_profile(table)) for suffix, table in known]
-            _remember(cache / PROFILED, _Remembered(parts=known))
+        known = [
+            (part.suffix, _table(name + part.suffix, real, part, cache, reader)) for part in table_inputs(real, cache)
+        ]
+        _remember(cache / READ, _Remembered(parts=known))
+    if profiled:
+        known = [(suffix, _with_profile(table)) for suffix, table in known]
+        _remember(cache / PROFILED, _Remembered(parts=known))
+    return _named(name, known)
+
+
+def _named(name: str, known: list[tuple[str, TableSchema]]) -> list[TableSchema]:
     return [table.model_copy(update={"name": name + suffix}) for suffix, table in known]
 
 

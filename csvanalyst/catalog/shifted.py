@@ -10,6 +10,7 @@ A file whose header also ends in the delimiter uses trailing delimiters througho
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def _fields(text: str, delimiter: str, quote: str) -> int:
         return -1
 
 
-def _candidate_lines(source: Path, ends: tuple[bytes, ...]):  # -> Iterator[tuple[int, int, str]]
+def _candidate_lines(source: Path, ends: tuple[bytes, ...]) -> Iterator[tuple[int, int, str]]:
     """(byte offset, 1-based line number, text without its line end) of each line ending in a delimiter."""
     counted_to, lines_before = 0, 0  # physical lines before `counted_to`, a position in the file
     base = 0
@@ -76,7 +77,7 @@ def _candidate_lines(source: Path, ends: tuple[bytes, ...]):  # -> Iterator[tupl
             carry, base = buffer[cut:], base + cut
 
 
-def _all(buffer: bytes, needle: bytes, limit: int):  # -> Iterator[int]
+def _all(buffer: bytes, needle: bytes, limit: int) -> Iterator[int]:
     position = buffer.find(needle, 0, limit)
     while position >= 0:
         yield position

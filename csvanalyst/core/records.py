@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csvanalyst.config import Settings
+from csvanalyst.events import RunFinished
 from csvanalyst.store.db import opened
 from csvanalyst.store.runs import RunRecord
 from csvanalyst.store.threads import MessageRecord, ThreadRecord
@@ -114,6 +115,20 @@ def _turns(messages: list[MessageRecord]) -> list[tuple[MessageRecord, MessageRe
             turns.append((question, message))
             question = None
     return turns
+
+
+def finished_event(record: RunRecord) -> RunFinished:
+    """A recorded run as the event a live run ends with, so a run read back is shown (and charted) like one
+    that has just finished."""
+    return RunFinished(
+        run_id=record.id,
+        status=record.status,
+        sql=record.compiled_sql or record.input,
+        columns=record.columns,
+        rows=record.preview,
+        row_count=record.row_count or 0,
+        truncated=record.truncated,
+    )
 
 
 def repair_interrupted_runs(store_path: Path) -> int:

@@ -95,7 +95,8 @@ def installed_version() -> str:
 def peer_uid(sock: socket.socket) -> int:
     """The uid of the process at the other end, as the kernel saw it when it connected."""
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CRED.size)
-    return _CRED.unpack(raw)[1]
+    uid: int = _CRED.unpack(raw)[1]
+    return uid
 
 
 def same_user(sock: socket.socket) -> bool:

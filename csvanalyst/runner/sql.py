@@ -28,7 +28,8 @@ def check_single_select(con: Any, code: str) -> str:
     statement = statements[0]
     if statement.type != duckdb.StatementType.SELECT:
         raise Rejected(f"Only SELECT statements may run; got {statement.type.name}.")
-    return statement.query
+    query: str = statement.query
+    return query
 
 
 def execute(con: Any, query: str, limits: RunLimits) -> dict[str, Any]:

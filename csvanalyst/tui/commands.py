@@ -15,7 +15,6 @@ from csvanalyst.tui.widgets.thread_list import ThreadList
 from csvanalyst.tui.widgets.turn_view import ErrorView, TurnView
 
 if TYPE_CHECKING:
-    from csvanalyst.core.records import RunRecord
     from csvanalyst.tui.app import AnalystApp
 
 COMMANDS = {
@@ -176,6 +175,7 @@ def refresh_threads(app: AnalystApp) -> None:
 
 def show_thread(app: AnalystApp, thread_id: str) -> None:
     """Reopen a stored thread: its questions, answers and the previews of their runs."""
+    from csvanalyst.core.records import finished_event
     from csvanalyst.errors import CsvAnalystError
 
     try:
@@ -184,7 +184,7 @@ def show_thread(app: AnalystApp, thread_id: str) -> None:
         app.call_later(_inline_error, app, exc.code, exc.message, exc.hint or "")
         return
     record, turns = transcript.thread, transcript.turns
-    previews = {rid: _run_event(run) for rid, run in transcript.runs.items()}
+    previews = {rid: finished_event(run) for rid, run in transcript.runs.items()}
     app.thread_id = record.id
     previous, app.scope = app.scope, DataScope.from_dict(record.scope)
     if app.scope != previous:  # the thread was on other data: the tree and the status bar follow it
@@ -194,18 +194,6 @@ def show_thread(app: AnalystApp, thread_id: str) -> None:
     status.reset_usage()
     app.call_later(_mount_thread, app, turns, previews)
     refresh_threads(app)
-
-
-def _run_event(record: RunRecord) -> RunFinished:
-    return RunFinished(
-        run_id=record.id,
-        status=record.status,
-        sql=record.compiled_sql or record.input,
-        columns=record.columns,
-        rows=record.preview,
-        row_count=record.row_count or 0,
-        truncated=record.truncated,
-    )
 
 
 async def _mount_thread(app: AnalystApp, turns: list, previews: dict[str, RunFinished]) -> None:

@@ -256,7 +256,8 @@ def owner_labels() -> dict[str, str]:
 
 
 def _ours(client: Any) -> list[Any]:
-    return client.containers.list(all=True, filters={"label": [LABEL, f"{HOME_LABEL}={home_tag()}"]})
+    containers: list[Any] = client.containers.list(all=True, filters={"label": [LABEL, f"{HOME_LABEL}={home_tag()}"]})
+    return containers
 
 
 def cleanup(client: Any) -> int:

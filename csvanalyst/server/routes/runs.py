@@ -94,19 +94,10 @@ def _default_chart(record: RunRecord) -> dict[str, Any] | None:
     """The chart a turn showed by default, so a reopened thread shows it again (None when none fits)."""
     if record.status != "ok" or not record.columns:
         return None
-    from csvanalyst.events import RunFinished
+    from csvanalyst.core.records import finished_event
     from csvanalyst.viz.choose import default_chart
 
-    run = RunFinished(
-        run_id=record.id,
-        status=record.status,
-        sql=record.compiled_sql or record.input,
-        columns=record.columns,
-        rows=record.preview,
-        row_count=record.row_count or 0,
-        truncated=record.truncated,
-    )
-    return default_chart(run)
+    return default_chart(finished_event(record))
 
 
 @router.get("/{run_id}/status", summary="Just the run's status.")
