@@ -34,8 +34,10 @@ def _rows(count: int) -> tuple[list[dict[str, str]], list[list[Any]]]:
 
 
 def _answer_text() -> str:
-    """A long answer as models write them: paragraphs, a list, bold words and a run id."""
-    sentence = "The **north** region leads with 1,234.5 in total sales, ahead of the south (run 1a2b3c4d5e)."
+    """A long answer as models write them: paragraphs, a list, bold words and a run id. No figures: the
+    agent sends an answer stating numbers no query returned back to the model, and the turn ends in an
+    error instead of an answer."""
+    sentence = "The **north** region leads by far in total sales, well ahead of the south (run 1a2b3c4d5e)."
     words: list[str] = []
     while len(words) < ANSWER_WORDS:
         words += [*sentence.split(" "), "\n\n-", "a", "point", "of", "the", "list\n\n"]
@@ -134,6 +136,8 @@ async def _stream() -> dict[str, float]:
             )
 
         ours, blocked_ours = await _timed(pilot, stalls, turn)
+        if app.turns[1].answer_text != text:
+            raise AssertionError(f"the streamed turn ended {app.turns[1].status!r} without its answer")
         plain = Static("")
         await app.conversation.mount(plain)
         finished = threading.Event()
