@@ -8,6 +8,7 @@ text, a block drawn twice or a table cell drawn differently all show up as a dif
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from textual.widget import Widget
 from csvanalyst.core.session import Session
 from csvanalyst.llm.base import TextChunk
 from csvanalyst.testing.scripted import ScriptedModel, answer
-from csvanalyst.tui.widgets.answer_view import AnswerView
+from csvanalyst.tui.widgets.answer_view import PASS_LINES, AnswerView
 from csvanalyst.tui.widgets.turn_view import TurnView
 from tests.functional.tui_helpers import drive, type_text, until
 
@@ -106,6 +107,8 @@ def _stream_and_redraw(fault: Callable[[int, str], str] | None = None) -> dict[s
 
         while app.active_turn is not None:
             await until(pilot, word_drawn, "each streamed word is drawn")
+            if app.active_turn is not None:
+                state.setdefault("frozen_while_streaming", []).append(gc.get_freeze_count() > 0)
             released["up_to"] = model.sent
             model.go.set()
         await until(pilot, lambda: not streamed.answer_drawing, "the streamed answer is drawn")
@@ -115,6 +118,7 @@ def _stream_and_redraw(fault: Callable[[int, str], str] | None = None) -> dict[s
         await until(pilot, lambda: not redrawn.answer_drawing, "the one-shot answer is drawn")
         await pilot.pause()
         state.update(
+            frozen_after=gc.get_freeze_count(),
             streamed=_drawn(streamed.query_one(AnswerView)),
             one_shot=_drawn(redrawn.query_one(AnswerView)),
             kinds={kind.__name__ for w in redrawn.query_one(AnswerView).walk_children() for kind in type(w).__mro__},
@@ -153,6 +157,9 @@ def test_a_streamed_answer_is_drawn_exactly_as_the_same_answer_drawn_at_once() -
     ]
     assert any("ranks" in text and "print" in text for kind, _, text in state["one_shot"] if kind == "Label")
     assert state["streamed"] == state["one_shot"]
+    # the collector skips the objects from before the turn while it streams, and gets them back after
+    assert len(state["frozen_while_streaming"]) > 50 and all(state["frozen_while_streaming"])
+    assert state["frozen_after"] == 0
 
 
 def _lose_one(n: int, fragment: str) -> str:
@@ -168,3 +175,36 @@ def test_the_comparison_catches_a_lost_or_doubled_piece(fault: Callable[[int, st
     state = _stream_and_redraw(fault)
     assert state["appends"] > 5
     assert state["streamed"] != state["one_shot"]
+
+
+def test_an_answer_arriving_faster_than_the_screen_is_drawn_a_few_lines_per_pass_and_the_same() -> None:
+    """A stream that outruns the screen (or a long answer given at once) reaches the view as one long
+    extension: it is appended a bounded number of lines per pass, each laid out before the next."""
+    fragments: list[str] = []
+    state: dict[str, Any] = {}
+    original_append = AnswerView.append
+
+    def append(view: AnswerView, fragment: str) -> Any:
+        fragments.append(fragment)
+        return original_append(view, fragment)
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        app: Any = pilot.app
+        burst, one_shot = TurnView("burst"), TurnView("one shot")
+        await app.conversation.mount_all([burst, one_shot])
+        first_line = ANSWER.split("\n", 1)[0]
+        burst.query_one(AnswerView).show(first_line)
+        await until(pilot, lambda: not burst.answer_drawing, "the first line is drawn")
+        burst.query_one(AnswerView).show(ANSWER)
+        one_shot.show_answer(ANSWER)
+        await until(pilot, lambda: not (burst.answer_drawing or one_shot.answer_drawing), "both are drawn")
+        await pilot.pause()
+        state.update(burst=_drawn(burst.query_one(AnswerView)), one_shot=_drawn(one_shot.query_one(AnswerView)))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AnswerView, "append", append)
+        drive(scenario)
+    assert "".join(fragments) == ANSWER[len(ANSWER.split("\n", 1)[0]) :]
+    assert len(fragments) >= ANSWER.count("\n") // PASS_LINES
+    assert all(fragment.count("\n") <= PASS_LINES for fragment in fragments)
+    assert state["burst"] == state["one_shot"]

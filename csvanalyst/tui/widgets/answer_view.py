@@ -15,7 +15,13 @@ from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
 from textual.worker import Worker
 
+from csvanalyst.tui import collector
+
 _Table: Any = Markdown.BLOCKS["table_open"]
+
+# Lines appended per drawing pass: each block a pass adds is laid out and wrapped in the next frame, so
+# a stream faster than the screen (or a long answer arriving at once) is drawn a few blocks per frame.
+PASS_LINES = 8
 
 
 class _WholeTable(_Table):
@@ -24,6 +30,17 @@ class _WholeTable(_Table):
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
         await MarkdownBlock._update_from_block(self, block)
+
+
+def _next_piece(pending: str, lines: int = PASS_LINES) -> str:
+    """The start of `pending` up to its `lines`-th line break (all of it when it has fewer)."""
+    end = 0
+    for _ in range(lines):
+        found = pending.find("\n", end)
+        if found < 0:
+            return pending
+        end = found + 1
+    return pending[:end]
 
 
 def _appendable(markdown: str) -> bool:
@@ -57,12 +74,18 @@ class AnswerView(Markdown):
 
     async def _draw(self) -> None:
         try:
-            while self._shown != self._target:
-                target = self._target
-                if self._shown and target.startswith(self._shown) and _appendable(target):
-                    await self.append(target[len(self._shown) :])
-                else:
-                    await self.update(target)
-                self._shown = target
+            with collector.held():
+                while self._shown != self._target:
+                    await self._draw_pass(self._target)
+                    await self.wait_for_refresh()  # the screen lays out this pass before the next is drawn
         finally:
             self._drawing = None
+
+    async def _draw_pass(self, target: str) -> None:
+        if self._shown and target.startswith(self._shown) and _appendable(target):
+            piece = _next_piece(target[len(self._shown) :])
+            await self.append(piece)
+            self._shown += piece
+        else:
+            await self.update(target)
+            self._shown = target
