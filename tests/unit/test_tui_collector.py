@@ -1,10 +1,9 @@
-"""The terminal app's hold on the garbage collector: objects alive when a turn starts are left out of
-collections until the last holder lets go, and then collected as usual (nothing leaks)."""
+"""The terminal app's hold on the garbage collector: no full collection while a turn holds it, young
+collections go on, and the collector's own thresholds come back when the last holder lets go."""
 
 from __future__ import annotations
 
 import gc
-import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -12,38 +11,44 @@ import pytest
 from csvanalyst.tui import collector
 
 
-class _Node:
-    def __init__(self) -> None:
-        self.me = self  # a cycle: only the collector frees it
-
-
 @pytest.fixture(autouse=True)
 def _unheld() -> Iterator[None]:
-    assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
     yield
-    while gc.get_freeze_count():
+    while gc.get_threshold() != before:
         collector.release()
 
 
-def test_nested_holders_keep_the_freeze_until_the_last_lets_go() -> None:
-    collector.hold()
-    frozen = gc.get_freeze_count()
-    collector.hold()
-    assert frozen > 0 and gc.get_freeze_count() == frozen  # the second holder freezes nothing more
-    collector.release()
-    assert gc.get_freeze_count() == frozen
-    collector.release()
-    assert gc.get_freeze_count() == 0
-    collector.release()  # one release too many changes nothing
-    assert gc.get_freeze_count() == 0
+def _collections(generation: int) -> int:
+    return int(gc.get_stats()[generation]["collections"])
 
 
-def test_garbage_among_the_frozen_objects_is_collected_once_released() -> None:
-    node = _Node()
-    alive = weakref.ref(node)
+def _make_long_lived(count: int = 300_000) -> list[list[object]]:
+    """Objects that survive the young collections: enough of them makes a full collection due."""
+    return [[] for _ in range(count)]
+
+
+def test_no_full_collection_while_held_but_young_ones_go_on() -> None:
+    full = _collections(2)
+    unheld = _make_long_lived()
+    assert _collections(2) > full  # the same allocations unheld end in a full collection
+    full, young = _collections(2), _collections(0)
     with collector.held():
-        del node
-        gc.collect()
-        assert alive() is not None  # left out of collections while held
-    gc.collect()
-    assert alive() is None
+        kept = _make_long_lived()
+        assert _collections(2) == full
+        assert _collections(0) > young + 100
+    del unheld, kept
+
+
+def test_nested_holders_keep_the_hold_until_the_last_lets_go() -> None:
+    own = gc.get_threshold()
+    collector.hold()
+    held = gc.get_threshold()
+    collector.hold()
+    assert held[:2] == own[:2] and held[2] > own[2] and gc.get_threshold() == held
+    collector.release()
+    assert gc.get_threshold() == held
+    collector.release()
+    assert gc.get_threshold() == own
+    collector.release()  # one release too many changes nothing
+    assert gc.get_threshold() == own

@@ -5,6 +5,11 @@ chunk costs work in proportion to that block, not to the whole answer (re-render
 every chunk held the screen for seconds on a long one). Chunks that arrive while the view is drawing
 are drawn together in the next pass. One pass at a time touches the document: Markdown.append reads
 the document's state before it takes its lock, so overlapping calls would draw a block twice.
+
+The blocks a pass adds are styled, wrapped and laid out in the screen's next refresh, so a pass adds
+at most PASS_LINES lines and waits for that refresh before the next. With back-to-back appends (as
+Textual's MarkdownStream makes them) the screen did not refresh between them, and a stream faster than
+the screen piled every new block into one layout at its end (a 600-word answer: 150-380 ms in a frame).
 """
 
 from __future__ import annotations
