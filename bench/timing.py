@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+# Commands are timed the way an installed package runs, with its bytecode cached: a shell that turns
+# bytecode writing off would make every fresh process compile the modules it imports.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def time_command(argv: list[str], *, repeats: int, env: dict[str, str] | None = None) -> float:

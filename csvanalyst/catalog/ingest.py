@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from csvanalyst.catalog.progress import ambient, in_bytes_and_rows, run_with_pro
 from csvanalyst.catalog.schema import ColumnInfo, RowAccount, SetAsideRow
 from csvanalyst.catalog.shifted import find_shifted
 from csvanalyst.catalog.sniff import CsvSpec
+from csvanalyst.errors import InputError
 
 Progress = Callable[[str, float], None]
 MAX_PASSES = 12
@@ -58,17 +60,24 @@ class _Load:
     notes: list[str] = field(default_factory=list)
     dropped: list[SetAsideRow] = field(default_factory=list)
     conversions: dict[str, values.Conversion] = field(init=False)
+    write_asked: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.progress = ambient(self.progress)
         if self.progress is not None:
             size = self.spec.path.stat().st_size
             self.progress = in_bytes_and_rows(self.progress, size, self.spec.bytes_per_row)
+        self.write_asked = self.write
+        self.restart()
+
+    def restart(self) -> None:
+        """Back to the sniffed spec, with nothing read, repaired or set aside."""
         self.source = self.spec.path
         self.options = {**self.spec.options, "null_padding": False}
         self.columns = [c.model_copy() for c in self.spec.columns]
         self.conversions = dict(self.spec.conversions)
-        self.write = self.write or bool(self.conversions)  # only a copy holds the converted values
+        self.write = self.write_asked or bool(self.conversions)  # only a copy holds the converted values
+        self.notes, self.dropped = [], []
 
     def column_types(self) -> dict[str, str]:
         """The types `read_csv` reads: converted columns are text until they are converted."""
@@ -110,28 +119,46 @@ def _discard(result: Ingested) -> None:
 
 
 def _run(load: _Load) -> Ingested:
+    """Read the file while a side thread looks for extra-separator rows; in the rare file that has some,
+    read it again without their lines, so a clean file pays for the search only where a core is idle."""
     load.dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = unique_temp(load.dest)
     found_tmp = unique_temp(load.dest.with_name(f"{load.dest.stem}.rejects"))
     try:
-        shifted = find_shifted(load.source, load.options, len(load.columns))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            search = pool.submit(find_shifted, load.source, dict(load.options), len(load.columns))
+            try:
+                found: rejects.Found | None = _read(load, tmp, found_tmp)
+            except InputError:
+                if not search.result():
+                    raise
+                found = None  # the read may have failed on a shifted row: read again without them
+            shifted = search.result()
         if shifted:
+            load.restart()
             load.source = rejects.drop_lines(load.source, shifted, load.dest)
             load.dropped = [s.row for s in shifted]
-        _check_conversions(load)
-        for attempt in range(MAX_PASSES):
-            load.options["columns"] = load.column_types()
-            found = _pass(load, tmp if load.write else None, found_tmp)
-            if attempt == MAX_PASSES - 1 or not _repaired(load, found):
-                break
-        if (found.count or load.dropped) and not load.write:
-            load.write = True  # the table must hold exactly the rows a pass accepted
-            found = _pass(load, tmp, found_tmp)
+            found = _read(load, tmp, found_tmp)
+        assert found is not None
         return _finish(load, found, tmp, found_tmp)
     finally:
         tmp.unlink(missing_ok=True)
         found_tmp.unlink(missing_ok=True)
         rejects.remove_copies(load.dest)
+
+
+def _read(load: _Load, tmp: Path, found_tmp: Path) -> rejects.Found:
+    """Full reads of `load.source` until no repair is left to make; a table with set-aside rows is a copy."""
+    _check_conversions(load)
+    for attempt in range(MAX_PASSES):
+        load.options["columns"] = load.column_types()
+        found = _pass(load, tmp if load.write else None, found_tmp)
+        if attempt == MAX_PASSES - 1 or not _repaired(load, found):
+            break
+    if (found.count or load.dropped) and not load.write:
+        load.write = True  # the table must hold exactly the rows a pass accepted
+        found = _pass(load, tmp, found_tmp)
+    return found
 
 
 def _pass(load: _Load, tmp: Path | None, found_tmp: Path) -> rejects.Found:

@@ -2,7 +2,7 @@
 for a trailing delimiter and loads the row with its cells shifted. Such rows are found here and set
 aside before the read, so no loaded cell lands in another column.
 
-Only lines ending in the delimiter can be such a row, so a byte search for "delimiter + line end"
+Only lines ending in the delimiter can be such a row, so a vector search for "delimiter + line end"
 skips a clean file at memory speed; each candidate line is then split with its quoting respected.
 A file whose header also ends in the delimiter uses trailing delimiters throughout, and is left alone.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from csvanalyst.catalog.rejects import TEXT_CHARS, Spill
 from csvanalyst.catalog.schema import SetAsideRow
@@ -27,10 +27,9 @@ def find_shifted(source: Path, options: dict[str, Any], width: int) -> list[Spil
     quote = str(options.get("quote", '"'))
     if len(delimiter) != 1 or not width:
         return []
-    ends = (f"{delimiter}\n".encode(), f"{delimiter}\r".encode())
     first_record = int(options.get("skip", 0)) + (2 if options.get("header") else 1)
     found: list[Spill] = []
-    for offset, line_number, text in _candidate_lines(source, ends):
+    for offset, line_number, text in _candidate_lines(source, delimiter):
         if line_number < first_record:
             if line_number == first_record - 1 and options.get("header"):
                 return []  # the header ends in the delimiter too: trailing delimiters are the file's style
@@ -51,12 +50,15 @@ def _fields(text: str, delimiter: str, quote: str) -> int:
         return -1
 
 
-def _candidate_lines(source: Path, ends: tuple[bytes, ...]) -> Iterator[tuple[int, int, str]]:
-    """(byte offset, 1-based line number, text without its line end) of each line ending in a delimiter."""
-    counted_to, lines_before = 0, 0  # physical lines before `counted_to`, a position in the file
+def _candidate_lines(source: Path, delimiter: str) -> Iterator[tuple[int, int, str]]:
+    """(byte offset, 1-based line number, text without its line end) of each line ending in `delimiter`.
+
+    Line numbers are counted only up to each candidate, through a second handle, so a clean file is
+    searched and never counted."""
+    counted_to, lines_before = 0, 0  # physical lines before `counted_to`, a line start in the file
     base = 0
     carry = b""
-    with source.open("rb") as handle:
+    with source.open("rb") as handle, source.open("rb") as counter:
         while True:
             chunk = handle.read(CHUNK)
             buffer = carry + chunk
@@ -64,24 +66,41 @@ def _candidate_lines(source: Path, ends: tuple[bytes, ...]) -> Iterator[tuple[in
                 buffer += b"\n"  # a last line without a line end
             edge = len(buffer) - 1 if chunk and buffer.endswith(b"\r") else len(buffer)  # a \r\n may be split
             cut = max(buffer.rfind(b"\n", 0, edge), buffer.rfind(b"\r", 0, edge)) + 1
-            hits = sorted(pos for end in ends for pos in _all(buffer, end, cut))
-            for pos in hits:
+            for pos in _delimiters_at_line_ends(buffer, delimiter.encode(), cut):
                 start = max(buffer.rfind(b"\n", 0, pos), buffer.rfind(b"\r", 0, pos)) + 1
-                lines_before += _line_breaks(buffer[counted_to - base : start])
+                lines_before += _breaks_between(counter, counted_to, base + start)
                 counted_to = base + start
                 yield base + start, lines_before + 1, buffer[start : pos + 1].decode("utf-8", "replace")
-            lines_before += _line_breaks(buffer[counted_to - base : cut])
-            counted_to = base + cut
             if not chunk:
                 return
             carry, base = buffer[cut:], base + cut
 
 
-def _all(buffer: bytes, needle: bytes, limit: int) -> Iterator[int]:
-    position = buffer.find(needle, 0, limit)
-    while position >= 0:
-        yield position
-        position = buffer.find(needle, position + 1, limit)
+def _delimiters_at_line_ends(buffer: bytes, delimiter: bytes, limit: int) -> list[int]:
+    """Positions before `limit` of a delimiter right before a line end, in order: the line ends are found
+    by one vector compare and the byte before each is checked, several times faster than a substring
+    search. The compare for a bare \r is skipped in a buffer without one (a single-byte search)."""
+    import numpy as np
+
+    data = np.frombuffer(buffer, dtype=np.uint8, count=limit)
+    at_end = data[1:] == ord("\n")
+    if buffer.find(b"\r", 0, limit) >= 0:
+        at_end |= data[1:] == ord("\r")
+    before_end = np.flatnonzero(at_end)
+    return [int(pos) for pos in before_end[data[before_end] == delimiter[0]]]
+
+
+def _breaks_between(handle: BinaryIO, start: int, stop: int) -> int:
+    """Line breaks in bytes [start, stop) of the file, both line starts; a \r\n split by a read is one."""
+    handle.seek(start)
+    count, after_cr = 0, False
+    while start < stop:
+        data = handle.read(min(CHUNK, stop - start))
+        if not data:
+            break
+        count += _line_breaks(data) - (after_cr and data.startswith(b"\n"))
+        after_cr, start = data.endswith(b"\r"), start + len(data)
+    return count
 
 
 def _line_breaks(data: bytes) -> int:

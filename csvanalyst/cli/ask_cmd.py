@@ -5,29 +5,26 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from csvanalyst.cli.options import (
     DaemonOpt,
     DatasetOpt,
-    DecimalOpt,
-    DelimiterOpt,
-    EncodingOpt,
-    EscapeOpt,
     FileOpt,
-    HeaderOpt,
     OutputOpt,
-    QuoteOpt,
     SandboxOpt,
-    SkipRowsOpt,
     StrictOpt,
     TimeoutOpt,
     TraceOpt,
+    reader_options,
     settings_with,
 )
 from csvanalyst.core.summary import events_summary as events_summary  # re-exported for ask_render
+
+if TYPE_CHECKING:
+    from csvanalyst.catalog.reader import ReaderOptions
 
 
 class Provider(StrEnum):
@@ -37,6 +34,7 @@ class Provider(StrEnum):
     offline = "offline"
 
 
+@reader_options
 def ask(
     question: Annotated[str, typer.Argument(help="The question, `SQL: ...`, or - to read it from stdin.")],
     dataset: DatasetOpt = None,
@@ -62,17 +60,11 @@ def ask(
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
     strict: StrictOpt = False,
-    delimiter: DelimiterOpt = None,
-    quote: QuoteOpt = None,
-    escape: EscapeOpt = None,
-    header: HeaderOpt = None,
-    skip_rows: SkipRowsOpt = None,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = None,
+    *,
+    reader: ReaderOptions,
     daemon: DaemonOpt = None,
 ) -> None:
     """Ask a question about a dataset in plain language."""
-    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.core.query import DataScope
     from csvanalyst.core.session import Session
     from csvanalyst.errors import UsageError
@@ -93,15 +85,6 @@ def ask(
         provider=provider.value,
         model=model,
         samples=not no_samples,
-    )
-    reader = ReaderOptions(
-        delimiter=delimiter,
-        quote=quote,
-        escape=escape,
-        header=header,
-        skip_rows=skip_rows,
-        encoding=encoding,
-        decimal=decimal,
     )
     scope = DataScope(dataset=dataset, files=tuple(file or ()), reader=reader)
     if continue_last and thread:

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from csvanalyst.cli.ask_cmd import Provider
 from csvanalyst.cli.options import (
     DatasetOpt,
-    DecimalOpt,
-    DelimiterOpt,
-    EncodingOpt,
-    EscapeOpt,
     FileOpt,
-    HeaderOpt,
-    QuoteOpt,
     SandboxOpt,
-    SkipRowsOpt,
     TimeoutOpt,
     TraceOpt,
+    reader_options,
     settings_with,
 )
+
+if TYPE_CHECKING:
+    from csvanalyst.catalog.reader import ReaderOptions
 
 DEFAULT_DATASET = "retail"
 
 
+@reader_options
 def chat(
     dataset: DatasetOpt = None,
     file: FileOpt = None,
@@ -35,16 +33,10 @@ def chat(
     sandbox: SandboxOpt = None,
     timeout: TimeoutOpt = None,
     trace: TraceOpt = None,
-    delimiter: DelimiterOpt = None,
-    quote: QuoteOpt = None,
-    escape: EscapeOpt = None,
-    header: HeaderOpt = None,
-    skip_rows: SkipRowsOpt = None,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = None,
+    *,
+    reader: ReaderOptions,
 ) -> None:
     """Open the terminal analyst (default dataset: retail, the demo)."""
-    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.core.query import DataScope
     from csvanalyst.core.session import Session
     from csvanalyst.errors import UsageError
@@ -52,15 +44,6 @@ def chat(
     if dataset and file:
         raise UsageError("Give either a dataset (-d) or files (--file), not both.")
     files = tuple(file or ())
-    reader = ReaderOptions(
-        delimiter=delimiter,
-        quote=quote,
-        escape=escape,
-        header=header,
-        skip_rows=skip_rows,
-        encoding=encoding,
-        decimal=decimal,
-    )
     scope = DataScope(dataset=None if files else dataset or DEFAULT_DATASET, files=files, reader=reader)
     from csvanalyst.cli.ingest_progress import ingest_progress
 

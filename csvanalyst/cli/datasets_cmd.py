@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from csvanalyst.cli.options import (
-    DecimalOpt,
-    DelimiterOpt,
-    EncodingOpt,
-    EscapeOpt,
-    HeaderOpt,
-    ListFormatOpt,
-    QuoteOpt,
-    SkipRowsOpt,
-)
+from csvanalyst.cli.options import ListFormatOpt, reader_options
+
+if TYPE_CHECKING:
+    from csvanalyst.catalog.reader import ReaderOptions
 
 app = typer.Typer(help="Demo and registered datasets.", no_args_is_help=True)
 
@@ -110,6 +104,7 @@ def _short(value: Any, width: int = 24) -> str:
 
 
 @app.command("add")
+@reader_options
 def add(
     path: Annotated[Path, typer.Argument(help="A CSV file, or a folder of CSV files (one table per file).")],
     name: Annotated[str | None, typer.Option("--name", help="Dataset name (default: the file or folder name).")] = None,
@@ -117,32 +112,17 @@ def add(
         bool,
         typer.Option("--strict", help="Refuse a file with rows that cannot be read instead of setting them aside."),
     ] = False,
-    delimiter: DelimiterOpt = None,
-    quote: QuoteOpt = None,
-    escape: EscapeOpt = None,
-    header: HeaderOpt = None,
-    skip_rows: SkipRowsOpt = None,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = None,
+    *,
+    reader: ReaderOptions,
 ) -> None:
     """Register a CSV file or folder: validate, ingest into the columnar cache, profile."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from csvanalyst.catalog import registry
-    from csvanalyst.catalog.reader import ReaderOptions
     from csvanalyst.catalog.rejects import set_aside_notes
     from csvanalyst.cli.diagnostics import note
     from csvanalyst.config import get_settings
 
-    reader = ReaderOptions(
-        delimiter=delimiter,
-        quote=quote,
-        escape=escape,
-        header=header,
-        skip_rows=skip_rows,
-        encoding=encoding,
-        decimal=decimal,
-    )
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("validating", total=1.0)
 

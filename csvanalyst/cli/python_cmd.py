@@ -9,30 +9,14 @@ from typing import Annotated
 
 import typer
 
-from csvanalyst.cli.options import (
-    DatasetOpt,
-    FileOpt,
-    FormatOpt,
-    MaxRowsOpt,
-    NoEscapeOpt,
-    OutputOpt,
-    SandboxOpt,
-    TimeoutOpt,
-    settings_with,
-)
+from csvanalyst.cli.options import QueryFlags, query_options, settings_with
 from csvanalyst.core.terminal import printable
 
 
+@query_options
 def python(
     code: Annotated[str, typer.Argument(help="A Python snippet that sets `result`, or - to read it from stdin.")],
-    dataset: DatasetOpt = None,
-    file: FileOpt = None,
-    format: FormatOpt = None,
-    output: OutputOpt = None,
-    max_rows: MaxRowsOpt = None,
-    timeout: TimeoutOpt = None,
-    sandbox: SandboxOpt = None,
-    no_escape_formulas: NoEscapeOpt = False,
+    flags: QueryFlags,
     chart_out: Annotated[
         Path | None, typer.Option("--chart-out", help="Write the Vega-Lite spec the snippet assigned to `chart`.")
     ] = None,
@@ -44,22 +28,21 @@ def python(
     from csvanalyst.cli import render
     from csvanalyst.cli.diagnostics import note
     from csvanalyst.cli.query_cmd import show_outcome
-    from csvanalyst.core.query import DataScope, execute
+    from csvanalyst.core.query import execute
 
     text = sys.stdin.read() if code == "-" else code
-    chosen = render.choose_format(format, output)
-    settings = settings_with(max_rows=max_rows, timeout=timeout, sandbox=sandbox)
-    scope = DataScope(dataset=dataset, files=tuple(file or ()))
-    outcome = execute("python", text, scope, settings=settings)
+    chosen = render.choose_format(flags.format, flags.output)
+    settings = settings_with(max_rows=flags.max_rows, timeout=flags.timeout, sandbox=flags.sandbox)
+    outcome = execute("python", text, flags.scope(), settings=settings)
     printed = outcome.result.stdout
     if printed:
         # Table output shares stdout with the snippet's prints; machine formats keep stdout clean.
-        stream = sys.stdout if chosen == "table" and output is None else sys.stderr
+        stream = sys.stdout if chosen == "table" and flags.output is None else sys.stderr
         shown = printable(printed)  # the snippet's prints are for a person; the result keeps its format
         stream.write(shown if shown.endswith("\n") else shown + "\n")
         stream.flush()
     if outcome.result.columns:
-        show_outcome(outcome, chosen, output, escape_formulas=not no_escape_formulas)
+        show_outcome(outcome, chosen, flags.output, escape_formulas=not flags.no_escape_formulas)
     else:
         note(f"no `result` set · run {outcome.run_id}")
     if outcome.result.chart is not None:

@@ -10,23 +10,11 @@ import typer
 
 from csvanalyst.cli.options import (
     DaemonOpt,
-    DatasetOpt,
-    DecimalOpt,
-    DelimiterOpt,
-    EncodingOpt,
-    EscapeOpt,
-    FileOpt,
-    FormatOpt,
-    HeaderOpt,
-    MaxRowsOpt,
-    NoEscapeOpt,
     OutputFormat,
-    OutputOpt,
-    QuoteOpt,
-    SandboxOpt,
-    SkipRowsOpt,
+    QueryFlags,
     StrictOpt,
-    TimeoutOpt,
+    query_options,
+    reader_options,
     settings_with,
 )
 
@@ -35,80 +23,34 @@ if TYPE_CHECKING:
     from csvanalyst.core.query import QueryOutcome
 
 
+@query_options
+@reader_options
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query, or - to read it from stdin.")],
-    dataset: DatasetOpt = None,
-    file: FileOpt = None,
-    format: FormatOpt = None,
-    output: OutputOpt = None,
-    max_rows: MaxRowsOpt = None,
-    timeout: TimeoutOpt = None,
-    sandbox: SandboxOpt = None,
-    no_escape_formulas: NoEscapeOpt = False,
+    flags: QueryFlags,
     strict: StrictOpt = False,
-    delimiter: DelimiterOpt = None,
-    quote: QuoteOpt = None,
-    escape: EscapeOpt = None,
-    header: HeaderOpt = None,
-    skip_rows: SkipRowsOpt = None,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = None,
+    *,
+    reader: ReaderOptions,
     daemon: DaemonOpt = None,
 ) -> None:
     """Run one read-only SQL query (DuckDB dialect) over a dataset or CSV files."""
-    from csvanalyst.catalog.reader import ReaderOptions
-
-    reader = ReaderOptions(
-        delimiter=delimiter,
-        quote=quote,
-        escape=escape,
-        header=header,
-        skip_rows=skip_rows,
-        encoding=encoding,
-        decimal=decimal,
-    )
     text = sys.stdin.read() if query == "-" else query
-    run_and_print(
-        "sql", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict, reader
-    )
+    run_and_print("sql", text, flags, strict, reader)
 
 
+@query_options
+@reader_options
 def plan(
     plan_file: Annotated[str, typer.Argument(help="A QueryPlan JSON file, or - to read it from stdin.")],
-    dataset: DatasetOpt = None,
-    file: FileOpt = None,
-    format: FormatOpt = None,
-    output: OutputOpt = None,
-    max_rows: MaxRowsOpt = None,
-    timeout: TimeoutOpt = None,
-    sandbox: SandboxOpt = None,
-    no_escape_formulas: NoEscapeOpt = False,
+    flags: QueryFlags,
     strict: StrictOpt = False,
-    delimiter: DelimiterOpt = None,
-    quote: QuoteOpt = None,
-    escape: EscapeOpt = None,
-    header: HeaderOpt = None,
-    skip_rows: SkipRowsOpt = None,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = None,
+    *,
+    reader: ReaderOptions,
     daemon: DaemonOpt = None,
 ) -> None:
     """Compile a QueryPlan (JSON) to SQL and run it."""
-    from csvanalyst.catalog.reader import ReaderOptions
-
-    reader = ReaderOptions(
-        delimiter=delimiter,
-        quote=quote,
-        escape=escape,
-        header=header,
-        skip_rows=skip_rows,
-        encoding=encoding,
-        decimal=decimal,
-    )
     text = sys.stdin.read() if plan_file == "-" else read_text_file(Path(plan_file))
-    run_and_print(
-        "plan", text, dataset, file, format, output, max_rows, timeout, sandbox, no_escape_formulas, strict, reader
-    )
+    run_and_print("plan", text, flags, strict, reader)
 
 
 def read_text_file(path: Path) -> str:
@@ -123,30 +65,17 @@ def read_text_file(path: Path) -> str:
 
 
 def run_and_print(
-    kind: str,
-    text: str,
-    dataset: str | None,
-    files: list[Path] | None,
-    fmt: OutputFormat | None,
-    output: Path | None,
-    max_rows: int | None,
-    timeout: float | None,
-    sandbox: str | None,
-    no_escape_formulas: bool,
-    strict: bool = False,
-    reader: ReaderOptions | None = None,
+    kind: str, text: str, flags: QueryFlags, strict: bool = False, reader: ReaderOptions | None = None
 ) -> None:
-    from csvanalyst.catalog.reader import NO_OPTIONS
     from csvanalyst.cli import render
     from csvanalyst.cli.ingest_progress import ingest_progress
-    from csvanalyst.core.query import DataScope, execute
+    from csvanalyst.core.query import execute
 
-    chosen = render.choose_format(fmt, output)
-    settings = settings_with(max_rows=max_rows, timeout=timeout, sandbox=sandbox, strict=strict)
-    scope = DataScope(dataset=dataset, files=tuple(files or ()), reader=reader or NO_OPTIONS)
+    chosen = render.choose_format(flags.format, flags.output)
+    settings = settings_with(max_rows=flags.max_rows, timeout=flags.timeout, sandbox=flags.sandbox, strict=strict)
     with ingest_progress():
-        outcome = execute(kind, text, scope, settings=settings)  # type: ignore[arg-type]
-    show_outcome(outcome, chosen, output, escape_formulas=not no_escape_formulas)
+        outcome = execute(kind, text, flags.scope(reader), settings=settings)  # type: ignore[arg-type]
+    show_outcome(outcome, chosen, flags.output, escape_formulas=not flags.no_escape_formulas)
 
 
 def show_outcome(outcome: QueryOutcome, fmt: OutputFormat, output: Path | None, *, escape_formulas: bool) -> None:

@@ -99,14 +99,13 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
-def to_sql(kind: QueryKind, text: str, dataset: DatasetInfo) -> str:
+def to_sql(kind: QueryKind, text: str, dataset: DatasetInfo, settings: Settings) -> str:
     """The SQL a query stands for: as given, or compiled from a QueryPlan (JSON text)."""
     if kind == "sql":
         return text
-    from csvanalyst.plan.compile import compile_plan
-    from csvanalyst.plan.model import parse_plan
+    from csvanalyst.plan.compiled import compile_plan_cached
 
-    return compile_plan(parse_plan(text), dataset)
+    return compile_plan_cached(text, dataset, settings.cache_dir / "plans")
 
 
 def check(sql: str, dataset: DatasetInfo, settings: Settings):  # -> CheckedSql
@@ -210,7 +209,7 @@ def _execute_recorded(
         if kind == "python":
             request = python_request(text, dataset, settings, executor)
         else:
-            sql = to_sql(kind, text, dataset)
+            sql = to_sql(kind, text, dataset, settings)
             checked = check(sql, dataset, settings)
             request = RunRequest(
                 kind="sql",

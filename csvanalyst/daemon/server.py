@@ -25,33 +25,10 @@ from csvanalyst.daemon import wire
 
 LOCK_WAIT_S = 10.0  # a worker that is retiring (a version change) gives up the lock within this
 ACCEPT_READ_TIMEOUT_S = 5.0
-WARM_MODULES = (
-    "csvanalyst.cli.app",
-    "csvanalyst.cli.render",
-    "csvanalyst.cli.diagnostics",
-    "csvanalyst.core.query",
-    "csvanalyst.core.session",
-    "csvanalyst.core.summary",
-    "csvanalyst.catalog.registry",
-    "csvanalyst.catalog.rejects",
-    "csvanalyst.plan.policy",
-    "csvanalyst.plan.compile",
-    "csvanalyst.plan.model",
-    "csvanalyst.executors.local.executor",
-    "csvanalyst.executors.local.pool",
-    "csvanalyst.store.db",
-    "csvanalyst.store.runs",
-    "csvanalyst.agent.loop",
-    "csvanalyst.llm.factory",
-    "csvanalyst.llm.offline",
-    "csvanalyst.viz.choose",
-    "csvanalyst.daemon.child",
-    "csvanalyst.daemon.keeper",
-    "csvanalyst.daemon.proxy",
-    "duckdb",
-    "rich.console",
-    "rich.table",
-)
+WARM_PACKAGE = "csvanalyst"
+# The front ends that are never forwarded, and what only tests use: left for their own processes.
+COLD_PACKAGES = ("csvanalyst.tui", "csvanalyst.server", "csvanalyst.testing", "csvanalyst.__main__")
+WARM_LIBRARIES = ("duckdb", "rich.console", "rich.table", "rich.markup")
 
 
 def log(message: str) -> None:
@@ -86,18 +63,37 @@ def _live_worker_answers(base: Path) -> bool:
 
 
 def warm_up() -> None:
-    """Import what a command needs and let sqlglot build its DuckDB dialect, all before the first fork."""
+    """Import every module a command may reach (the whole package, not a list that goes stale as modules
+    are added), render once what rich loads lazily, and let sqlglot build its DuckDB dialect, all before
+    the first fork: a request process then imports nothing."""
     import importlib
+    import pkgutil
 
-    for name in WARM_MODULES:
+    package = importlib.import_module(WARM_PACKAGE)
+    names = [m.name for m in pkgutil.walk_packages(package.__path__, f"{WARM_PACKAGE}.")]
+    for name in [*WARM_LIBRARIES, *(n for n in names if not n.startswith(COLD_PACKAGES))]:
         try:
             importlib.import_module(name)
         except Exception as exc:  # a missing optional part only costs its command the import
             log(f"warm-up could not import {name}: {exc}")
     with contextlib.suppress(Exception):
+        _render_once()
+    with contextlib.suppress(Exception):
         import sqlglot
 
         sqlglot.parse_one("SELECT a, count(*) AS n FROM t WHERE b > 1 GROUP BY 1 ORDER BY 2 LIMIT 5", read="duckdb")
+
+
+def _render_once() -> None:
+    """rich imports its emoji table and the width data of non-ASCII text at their first use."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("région :bar_chart:")
+    table.add_row("[b]Zürich[/b] ✓")
+    Console(file=io.StringIO(), width=60).print(table, "[i]done[/i] :smile:")
 
 
 def thread_count() -> int:

@@ -6,101 +6,15 @@ The SDK is imported on first use only, because the CLI must start without it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
-from csvanalyst.errors import ModelError
 from csvanalyst.llm.anthropic_format import map_stop, request_kwargs
 from csvanalyst.llm.base import Message, ModelSettings, TextChunk, ToolCall, ToolSpec, Turn, Usage
-from csvanalyst.llm.failures import stream_error
 from csvanalyst.llm.pricing import estimate_cost
-from csvanalyst.llm.retry import Backoff
 from csvanalyst.llm.sdk_client import SdkClient
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
-
-
-def default_model() -> str:
-    from csvanalyst.config import model_setting
-
-    return model_setting("anthropic") or DEFAULT_MODEL
-
-
-class AnthropicClient(SdkClient):
-    """A `ModelClient` over the Anthropic Messages API."""
-
-    provider = "anthropic"
-    label = "Anthropic"
-    key_env = "ANTHROPIC_API_KEY"
-    url_env = "ANTHROPIC_BASE_URL"
-    sdk_module = "anthropic"
-
-    def __init__(
-        self,
-        model: str | None = None,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        backoff: Backoff | None = None,
-    ) -> None:
-        from csvanalyst.config import provider_setting
-
-        base_url = (base_url or provider_setting("anthropic_base_url")).rstrip("/")
-        key = api_key or os.environ.get("ANTHROPIC_API_KEY") or ""
-        if not key:
-            raise ModelError(
-                "No Anthropic API key: ANTHROPIC_API_KEY is not set.",
-                hint="Set ANTHROPIC_API_KEY, or choose another provider with --provider (offline needs no key).",
-            )
-        super().__init__(model or default_model(), key=key, base_url=base_url, backoff=backoff)
-
-    def _new_sdk(self, sdk: Any) -> Any:
-        return sdk.Anthropic(api_key=self._key, base_url=self.base_url or None, max_retries=0)
-
-    def _create(self) -> Any:
-        return self._client().messages.create
-
-    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
-        model = settings.model or self.model
-        return request_kwargs(model, messages, tools, temperature=settings.temperature, max_tokens=settings.max_tokens)
-
-    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
-        model = settings.model or self.model
-        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
-        text: list[str] = []
-        calls: list[ToolCall] = []
-        for block in response.content or []:
-            if block.type == "text":
-                text.append(block.text)
-            elif block.type == "tool_use":
-                calls.append(ToolCall(id=block.id, name=block.name, arguments=_arguments_text(block.input)))
-        model = response.model or model
-        usage = response.usage
-        return Turn(
-            text="".join(text),
-            tool_calls=calls,
-            stop=map_stop(response.stop_reason),
-            raw_stop_reason=response.stop_reason or "",
-            usage=_usage(model, usage.input_tokens if usage else 0, usage.output_tokens if usage else 0),
-            model=model,
-        )
-
-    def stream(
-        self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings
-    ) -> Iterator[TextChunk | Turn]:
-        import anthropic
-
-        model = settings.model or self.model
-        events = self._call(settings, model, stream=True, **self._kwargs(messages, tools, settings))
-        turn = _StreamedTurn(model)
-        try:
-            with events:
-                for event in events:
-                    yield from turn.add(event)
-        except anthropic.AnthropicError as exc:
-            raise stream_error(exc, self._who(model)) from exc
-        yield turn.turn()
 
 
 class _StreamedTurn:
@@ -155,6 +69,51 @@ class _StreamedTurn:
             raw_stop_reason=self.stop_reason or "",
             usage=_usage(self.model, self.input_tokens, self.output_tokens),
             model=self.model,
+        )
+
+
+class AnthropicClient(SdkClient):
+    """A `ModelClient` over the Anthropic Messages API."""
+
+    provider = "anthropic"
+    label = "Anthropic"
+    key_env = "ANTHROPIC_API_KEY"
+    url_env = "ANTHROPIC_BASE_URL"
+    no_key_hint = "Set ANTHROPIC_API_KEY, or choose another provider with --provider (offline needs no key)."
+    fallback_model = DEFAULT_MODEL
+    sdk_module = "anthropic"
+    streamed_turn = _StreamedTurn
+    sdk_error = "AnthropicError"
+
+    def _new_sdk(self, sdk: Any) -> Any:
+        return sdk.Anthropic(api_key=self._key, base_url=self.base_url or None, max_retries=0)
+
+    def _create(self) -> Any:
+        return self._client().messages.create
+
+    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
+        model = settings.model or self.model
+        return request_kwargs(model, messages, tools, temperature=settings.temperature, max_tokens=settings.max_tokens)
+
+    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
+        model = settings.model or self.model
+        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
+        text: list[str] = []
+        calls: list[ToolCall] = []
+        for block in response.content or []:
+            if block.type == "text":
+                text.append(block.text)
+            elif block.type == "tool_use":
+                calls.append(ToolCall(id=block.id, name=block.name, arguments=_arguments_text(block.input)))
+        model = response.model or model
+        usage = response.usage
+        return Turn(
+            text="".join(text),
+            tool_calls=calls,
+            stop=map_stop(response.stop_reason),
+            raw_stop_reason=response.stop_reason or "",
+            usage=_usage(model, usage.input_tokens if usage else 0, usage.output_tokens if usage else 0),
+            model=model,
         )
 
 

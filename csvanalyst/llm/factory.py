@@ -67,17 +67,21 @@ def _offline(model: str | None) -> ModelClient:
 def describe_providers() -> list[dict[str, Any]]:
     """What `doctor` shows: each provider, whether it is configured, its masked key, URL and model."""
     from csvanalyst.config import provider_setting
-    from csvanalyst.llm.anthropic import default_model as anthropic_model
-    from csvanalyst.llm.openai import default_model as openai_model
+    from csvanalyst.llm.anthropic import AnthropicClient
+    from csvanalyst.llm.openai import OpenAIClient
 
     openai_key = os.environ.get("OPENAI_API_KEY", "")
     openai_url = provider_setting("openai_base_url")
     anthropic_key = os.environ.get("ANTHROPIC_API_KEY", "")
     chosen = resolve_provider("auto")
     rows = [
-        _row("openai", bool(openai_key or openai_url), openai_key, openai_url, openai_model()),
+        _row("openai", bool(openai_key or openai_url), openai_key, openai_url, OpenAIClient.default_model()),
         _row(
-            "anthropic", bool(anthropic_key), anthropic_key, provider_setting("anthropic_base_url"), anthropic_model()
+            "anthropic",
+            bool(anthropic_key),
+            anthropic_key,
+            provider_setting("anthropic_base_url"),
+            AnthropicClient.default_model(),
         ),
         _row("offline", True, "", "", "rule-based planner"),
     ]

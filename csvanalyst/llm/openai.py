@@ -7,112 +7,16 @@ CLI must start without it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
-from csvanalyst.errors import ModelError
 from csvanalyst.llm.base import Message, ModelSettings, TextChunk, ToolCall, ToolSpec, Turn, Usage
-from csvanalyst.llm.failures import stream_error
 from csvanalyst.llm.openai_format import map_stop, request_kwargs
 from csvanalyst.llm.pricing import estimate_cost
-from csvanalyst.llm.retry import Backoff
 from csvanalyst.llm.sdk_client import SdkClient
 
 DEFAULT_MODEL = "gpt-4o-mini"
 LOCAL_KEY = "not-needed"
-
-
-def default_model() -> str:
-    from csvanalyst.config import model_setting
-
-    return model_setting("openai") or DEFAULT_MODEL
-
-
-class OpenAIClient(SdkClient):
-    """A `ModelClient` over the OpenAI Chat Completions API."""
-
-    provider = "openai"
-    label = "OpenAI"
-    key_env = "OPENAI_API_KEY"
-    url_env = "OPENAI_BASE_URL"
-    sdk_module = "openai"
-
-    def __init__(
-        self,
-        model: str | None = None,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        backoff: Backoff | None = None,
-    ) -> None:
-        from csvanalyst.config import provider_setting
-
-        base_url = (base_url or provider_setting("openai_base_url")).rstrip("/")
-        key = api_key or os.environ.get("OPENAI_API_KEY") or (LOCAL_KEY if base_url else "")
-        if not key:
-            raise ModelError(
-                "No OpenAI API key: OPENAI_API_KEY is not set.",
-                hint="Set OPENAI_API_KEY, set OPENAI_BASE_URL for a local server, or use --provider offline.",
-            )
-        super().__init__(model or default_model(), key=key, base_url=base_url, backoff=backoff)
-
-    def _new_sdk(self, sdk: Any) -> Any:
-        return sdk.OpenAI(api_key=self._key, base_url=self.base_url or None, max_retries=0)
-
-    def _create(self) -> Any:
-        return self._client().chat.completions.create
-
-    def models(self, timeout_s: float = 5.0) -> list[dict[str, Any]]:
-        """The server's /models entries with every field it sends (local servers add their limits there)."""
-        return [entry.to_dict() for entry in self._client().models.list(timeout=timeout_s).data]
-
-    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
-        return request_kwargs(
-            settings.model or self.model,
-            messages,
-            tools,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-            compatible_server=bool(self.base_url),
-        )
-
-    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
-        model = settings.model or self.model
-        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
-        if not response.choices:
-            return Turn(stop="other", raw_stop_reason="no choices", usage=_usage(model, response.usage), model=model)
-        choice = response.choices[0]
-        calls = [
-            ToolCall(id=call.id or f"call_{i}", name=call.function.name, arguments=call.function.arguments or "")
-            for i, call in enumerate(choice.message.tool_calls or [])
-            if getattr(call, "function", None) is not None
-        ]
-        return Turn(
-            text=choice.message.content or "",
-            tool_calls=calls,
-            stop=map_stop(choice.finish_reason),
-            raw_stop_reason=choice.finish_reason or "",
-            usage=_usage(response.model or model, response.usage),
-            model=response.model or model,
-        )
-
-    def stream(
-        self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings
-    ) -> Iterator[TextChunk | Turn]:
-        import openai
-
-        model = settings.model or self.model
-        kwargs = self._kwargs(messages, tools, settings)
-        chunks = self._call(settings, model, stream=True, stream_options={"include_usage": True}, **kwargs)
-        turn = _StreamedTurn(model)
-        try:
-            with chunks:
-                for chunk in chunks:
-                    yield from turn.add(chunk)
-        except openai.OpenAIError as exc:
-            raise stream_error(exc, self._who(model)) from exc
-        yield turn.turn()
 
 
 class _StreamedTurn:
@@ -159,6 +63,64 @@ class _StreamedTurn:
             raw_stop_reason=self.finish_reason or "",
             usage=_usage(self.model, self.usage),
             model=self.model,
+        )
+
+
+class OpenAIClient(SdkClient):
+    """A `ModelClient` over the OpenAI Chat Completions API."""
+
+    provider = "openai"
+    label = "OpenAI"
+    key_env = "OPENAI_API_KEY"
+    url_env = "OPENAI_BASE_URL"
+    no_key_hint = "Set OPENAI_API_KEY, set OPENAI_BASE_URL for a local server, or use --provider offline."
+    fallback_model = DEFAULT_MODEL
+    sdk_module = "openai"
+    streamed_turn = _StreamedTurn
+    sdk_error = "OpenAIError"
+    stream_options: ClassVar[dict[str, Any]] = {"stream_options": {"include_usage": True}}
+
+    def _key_without_env(self, base_url: str) -> str:
+        return LOCAL_KEY if base_url else ""  # a local server usually wants no key, the SDK wants one
+
+    def _new_sdk(self, sdk: Any) -> Any:
+        return sdk.OpenAI(api_key=self._key, base_url=self.base_url or None, max_retries=0)
+
+    def _create(self) -> Any:
+        return self._client().chat.completions.create
+
+    def models(self, timeout_s: float = 5.0) -> list[dict[str, Any]]:
+        """The server's /models entries with every field it sends (local servers add their limits there)."""
+        return [entry.to_dict() for entry in self._client().models.list(timeout=timeout_s).data]
+
+    def _kwargs(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> dict[str, Any]:
+        return request_kwargs(
+            settings.model or self.model,
+            messages,
+            tools,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            compatible_server=bool(self.base_url),
+        )
+
+    def complete(self, messages: list[Message], tools: list[ToolSpec], settings: ModelSettings) -> Turn:
+        model = settings.model or self.model
+        response = self._call(settings, model, **self._kwargs(messages, tools, settings))
+        if not response.choices:
+            return Turn(stop="other", raw_stop_reason="no choices", usage=_usage(model, response.usage), model=model)
+        choice = response.choices[0]
+        calls = [
+            ToolCall(id=call.id or f"call_{i}", name=call.function.name, arguments=call.function.arguments or "")
+            for i, call in enumerate(choice.message.tool_calls or [])
+            if getattr(call, "function", None) is not None
+        ]
+        return Turn(
+            text=choice.message.content or "",
+            tool_calls=calls,
+            stop=map_stop(choice.finish_reason),
+            raw_stop_reason=choice.finish_reason or "",
+            usage=_usage(response.model or model, response.usage),
+            model=response.model or model,
         )
 
 

@@ -2,14 +2,19 @@
 and, for a measure, which aggregate of which column it is (so axis titles can name it).
 
 The roles come from the run's SQL (the outermost SELECT and its GROUP BY, read with sqlglot) and fall
-back to the column types when the SQL cannot be read (Python runs, set operations).
+back to the column types when the SQL cannot be read (Python runs, set operations). What a SQL text
+says of its columns is remembered on disk (by the text, the names, this module's source and the sqlglot
+release), so a repeat question's chart does not import sqlglot.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
+from csvanalyst import memo
 from csvanalyst.catalog.schema import type_family
 from csvanalyst.events import RunFinished
 
@@ -70,15 +75,46 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
 
 
-def _described_projections(sql: str, names: list[str]) -> dict[str, tuple[str | None, bool]]:
+Described = dict[str, tuple[str | None, bool]]
+
+
+def _described_projections(sql: str, names: list[str]) -> Described:
     """Output name → (aggregate description or None, is a GROUP BY key), for SQL we can read."""
+    return dict(_remembered(sql, tuple(names)))
+
+
+@lru_cache(maxsize=64)
+def _remembered(sql: str, names: tuple[str, ...]) -> Described:
+    from csvanalyst.config import get_settings
+
+    directory = get_settings().cache_dir / "charts"
+    key = memo.key_of({"reader": _reader_version(), "sql": sql, "names": list(names)})
+    entry = memo.read(directory, key)
+    described = entry.get("described") if entry is not None else None
+    if isinstance(described, dict) and all(_is_role(v) for v in described.values()):
+        return {name: (value[0], bool(value[1])) for name, value in described.items()}
+    fresh = _read_projections(sql, list(names))
+    memo.write(directory, key, {"described": fresh})
+    return fresh
+
+
+def _is_role(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str | None)
+
+
+@lru_cache(maxsize=1)
+def _reader_version() -> str:
+    return memo.source_digest([Path(__file__)], library="sqlglot")
+
+
+def _read_projections(sql: str, names: list[str]) -> Described:
     select = _outer_select(sql)
     if select is None or len(select.expressions) != len(names):
         return {}
     import sqlglot.expressions as exp
 
     grouped = bool(select.args.get("group"))
-    described: dict[str, tuple[str | None, bool]] = {}
+    described: Described = {}
     for name, projection in zip(names, select.expressions, strict=True):
         if isinstance(projection, exp.Star):
             return {}
