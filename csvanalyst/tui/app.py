@@ -18,7 +18,7 @@ from textual.widgets import Footer, OptionList, Static, Tree
 
 from csvanalyst.core.query import DataScope
 from csvanalyst.events import Done, UsageEvent
-from csvanalyst.tui import commands, jobs
+from csvanalyst.tui import collector, commands, jobs
 from csvanalyst.tui import messages as msg
 from csvanalyst.tui.palette import SlashCommands
 from csvanalyst.tui.widgets.dataset_tree import DatasetTree, column_samples
@@ -125,6 +125,7 @@ class AnalystApp(App[None]):
         await self.conversation.mount(view)
         self.follow()
         self.active_turn = turn
+        collector.hold()  # released when the turn ends
         self._cancel = threading.Event()
         self.query_one(StatusBar).busy = "running… (Esc cancels)"
         self._run_turn(text, turn, self.thread_id, self._cancel)
@@ -166,6 +167,7 @@ class AnalystApp(App[None]):
     def _end_turn(self, turn: int) -> None:
         if self.active_turn == turn:
             self.active_turn = None
+            collector.release()
             self.query_one(StatusBar).busy = ""
             commands.refresh_threads(self)
 

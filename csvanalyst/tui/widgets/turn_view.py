@@ -42,9 +42,9 @@ class TurnView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(f"[b]›[/b] {_escape(self.question)}", classes="question")
         yield Static("", classes="turn-status")
-        from textual.widgets import Markdown  # markdown-it loads after the first paint (see app.py)
+        from csvanalyst.tui.widgets.answer_view import AnswerView  # markdown-it loads after the first paint
 
-        yield Markdown("", classes="answer")
+        yield AnswerView(classes="answer")
 
     def _answer(self) -> Any:
         return self.query_one(".answer")
@@ -57,7 +57,8 @@ class TurnView(Vertical):
             self._status(f"→ {event.name}")
         elif isinstance(event, TextDelta):
             self.streamed += event.text
-            self._answer().update(printable(self.streamed))
+            # stripped as the final answer is, so the final text extends what was streamed
+            self._answer().show(printable(self.streamed.strip()))
         elif isinstance(event, RunFinished):
             self.add_run(event)
         elif isinstance(event, Chart):
@@ -66,7 +67,7 @@ class TurnView(Vertical):
                 block.add_chart(event.spec)
         elif isinstance(event, Answer):
             self.answer_text = event.text
-            self._answer().update(printable(event.text))
+            self._answer().show(printable(event.text))
         elif isinstance(event, ErrorEvent):
             self.mount(ErrorView(event.code, event.message, event.hint), before=self.query_one(".answer"))
         elif isinstance(event, Done):
@@ -86,7 +87,12 @@ class TurnView(Vertical):
     def show_answer(self, text: str) -> None:
         """A stored answer (a resumed thread): shown without its events."""
         self.answer_text = text
-        self._answer().update(printable(text))
+        self._answer().show(printable(text))
+
+    @property
+    def answer_drawing(self) -> bool:
+        """True until the answer view shows the latest answer text."""
+        return bool(self._answer().drawing)
 
     def _status(self, text: str) -> None:
         self.query_one(".turn-status", Static).update(_escape(text))
