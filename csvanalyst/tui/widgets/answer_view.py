@@ -14,22 +14,21 @@ the screen piled every new block into one layout at its end (a 600-word answer: 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownTable  # the class Markdown.BLOCKS draws tables with
 from textual.widgets.markdown import MarkdownBlock
 from textual.worker import Worker
 
 from csvanalyst.tui import collector
-
-_Table: Any = Markdown.BLOCKS["table_open"]
 
 # Lines appended per drawing pass: each block a pass adds is laid out and wrapped in the next frame, so
 # a stream faster than the screen (or a long answer arriving at once) is drawn a few blocks per frame.
 PASS_LINES = 8
 
 
-class _WholeTable(_Table):
+class _WholeTable(MarkdownTable):
     """A table drawn anew when it grows: Textual's in-place growth adds rows as plain Statics, unlike
     the cells of a table drawn at once (links in them would do nothing)."""
 
@@ -58,7 +57,8 @@ def _appendable(markdown: str) -> bool:
 class AnswerView(Markdown):
     """Markdown that is given the whole latest text and draws only what changed."""
 
-    BLOCKS: ClassVar[dict[str, type[MarkdownBlock]]] = {**Markdown.BLOCKS, "table_open": _WholeTable}
+    # Textual declares BLOCKS as an attribute, not a ClassVar: an override must match it.
+    BLOCKS: dict[str, type[MarkdownBlock]] = {**Markdown.BLOCKS, "table_open": _WholeTable}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
