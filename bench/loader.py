@@ -39,6 +39,7 @@ def _duckdb_cache(csv: Path, work: Path) -> None:
     import duckdb
 
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")  # ours draws no bar on the bench's output either
         con.execute(
             f"COPY (SELECT * FROM read_csv('{csv}')) TO '{work / 'duck.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
         )
@@ -48,6 +49,7 @@ def _duckdb_in_place(csv: Path) -> None:
     import duckdb
 
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")  # ours draws no bar on the bench's output either
         columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv('{csv}')").fetchall()]
         counts = ", ".join(f'count("{c}")' for c in columns)
         con.execute(f"SELECT count(*), {counts} FROM read_csv('{csv}')").fetchall()
