@@ -10,6 +10,7 @@ import errno
 import shutil
 from pathlib import Path
 
+from csvanalyst.catalog.units import human_bytes
 from csvanalyst.errors import EnvironmentProblem
 
 _MARKERS = ("No space left on device", f'"errno":"{errno.ENOSPC}"', "Disk quota exceeded")
@@ -32,11 +33,11 @@ def disk_full_error(where: Path, sources: list[Path], what: str) -> EnvironmentP
     needed = sum(_size(path) for path in sources)
     try:
         usage = shutil.disk_usage(_existing(where))
-        room = f"{_human(usage.free)} free of {_human(usage.total)}"
+        room = f"{human_bytes(usage.free)} free of {human_bytes(usage.total)}"
     except OSError:
         room = "free space unknown"
     return EnvironmentProblem(
-        f"The disk holding {where} is full ({room}): building {what} needs up to about {_human(needed)}"
+        f"The disk holding {where} is full ({room}): building {what} needs up to about {human_bytes(needed)}"
         " (the size of its CSV files; the compressed cache is usually smaller).",
         hint="Free some space on that disk, or point CSVANALYST_HOME (or cache_dir) at a larger one.",
     )
@@ -53,11 +54,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _human(size: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.1f} TB"

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from csvanalyst.catalog.units import human_bytes
+
 Progress = Callable[[str, float], None]
 _AMBIENT: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("ingest_progress", default=None)
 
@@ -37,17 +39,9 @@ def in_bytes_and_rows(progress: Progress, size: int, bytes_per_row: float) -> Pr
     def report(label: str, fraction: float) -> None:
         done = fraction * size
         rows = int(done / bytes_per_row) if bytes_per_row > 0 else 0
-        progress(f"{label}: {_size(done)} of {_size(size)}, ~{rows:,} rows", fraction)
+        progress(f"{label}: {human_bytes(done)} of {human_bytes(size)}, ~{rows:,} rows", fraction)
 
     return report
-
-
-def _size(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} GB"
 
 
 def run_with_progress(con: Any, query: str, label: str, progress: Progress | None) -> None:

@@ -27,7 +27,7 @@ def test_reads_report_bytes_and_rows_to_the_installed_callback(tmp_path: Path) -
     with reporting(lambda message, fraction: seen.append((message, fraction))):
         file_dataset([path])
     assert seen and seen[-1][1] == 1.0
-    size_kb = path.stat().st_size / 1000
+    size_kb = path.stat().st_size / 1024
     assert f"of {size_kb:.1f} KB" in seen[-1][0] and "rows" in seen[-1][0], seen[-1]
     estimated = int(seen[-1][0].split("~")[1].split(" rows")[0].replace(",", ""))
     assert 15_000 < estimated < 25_000  # estimated from the head's bytes per row
