@@ -70,12 +70,12 @@ def test_a_reader_that_closes_the_pipe_early_is_no_error(isolated_home: Path, ma
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | {"CSVANALYST_HOME": str(isolated_home)}
     argv = [sys.executable, "-m", "csvanalyst", "sql", "SELECT n FROM numbers", "--file", str(many_rows),
             "--format", "csv", "--max-rows", "50000"]  # fmt: skip
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.readline() == b"n\n"
-    proc.stdout.close()  # like `| head -1`
-    stderr = proc.stderr.read().decode()
-    assert proc.wait(timeout=180) == 0, stderr
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline() == b"n\n"
+        proc.stdout.close()  # like `| head -1`
+        stderr = proc.stderr.read().decode()
+        assert proc.wait(timeout=180) == 0, stderr
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
 
 

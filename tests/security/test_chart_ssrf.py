@@ -59,6 +59,8 @@ def listener(tmp_path: Path) -> Iterator[Listener]:
     finally:
         proc.kill()
         proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def hostile_specs(base: str) -> dict[str, dict]:
