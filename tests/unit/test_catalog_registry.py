@@ -134,7 +134,7 @@ def test_file_mode_reads_in_place_with_explicit_options(tmp_path: Path) -> None:
 def test_progress_is_reported_while_ingesting(tmp_path: Path) -> None:
     calls: list[tuple[str, float]] = []
     add_dataset(_write(tmp_path / "p.csv", 50), progress=lambda message, fraction: calls.append((message, fraction)))
-    assert calls[0][0].startswith("Reading p.csv: 0 B of ") and calls[0][1] == 0.0
+    assert calls[0][0].startswith("Reading p.csv: 0 bytes of ") and calls[0][1] == 0.0
     final = next(message for message, fraction in calls if fraction == 1.0)
     assert final.startswith("Reading p.csv: ") and final.endswith(" rows"), final
     assert all(0.0 <= fraction <= 1.0 for _, fraction in calls)
