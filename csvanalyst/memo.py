@@ -1,7 +1,7 @@
-"""A small on-disk memo of JSON entries, one file per key: what the policy approved and what a plan
-compiled to. Entries are written atomically (a reader sees a whole entry or none), read back only when
-they name their own key, and the older half goes once there are MAX_ENTRIES. A memo that cannot be
-read or written is a miss, never an error.
+"""A small on-disk memo of JSON entries, one file per key: what the policy approved, what a plan
+compiled to and what a SQL text says of its columns for a chart. Entries are written atomically (a
+reader sees a whole entry or none), read back only when they name their own key, and the older half
+goes once there are MAX_ENTRIES. A memo that cannot be read or written is a miss, never an error.
 """
 
 from __future__ import annotations

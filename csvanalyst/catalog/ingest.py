@@ -57,8 +57,8 @@ class _Load:
     source: Path = field(init=False)
     options: dict[str, Any] = field(init=False)
     columns: list[ColumnInfo] = field(init=False)
-    notes: list[str] = field(default_factory=list)
-    dropped: list[SetAsideRow] = field(default_factory=list)
+    notes: list[str] = field(init=False)
+    dropped: list[SetAsideRow] = field(init=False)
     conversions: dict[str, values.Conversion] = field(init=False)
     write_asked: bool = field(init=False)
 

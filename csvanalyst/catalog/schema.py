@@ -135,3 +135,8 @@ class DatasetInfo(BaseModel):
     @property
     def table_names(self) -> list[str]:
         return [t.name for t in self.tables]
+
+    @property
+    def column_types(self) -> dict[str, dict[str, str]]:
+        """Table → column → DuckDB type: what a check of SQL or a plan against this dataset depends on."""
+        return {t.name: {c.name: c.type for c in t.columns} for t in self.tables}

@@ -115,14 +115,13 @@ def check(sql: str, dataset: DatasetInfo, settings: Settings) -> CheckedSql:
     """The policy check, answered from a remembered approval of the same SQL on the same data and policy."""
     from csvanalyst.plan.verdicts import check_sql_cached
 
-    schema = {t.name: {c.name: c.type for c in t.columns} for t in dataset.tables}
     return check_sql_cached(
         sql,
         tables=dataset.table_names,
         dataset=dataset.name,
         fingerprint=dataset.fingerprint,
         row_cap=settings.max_rows,
-        schema=schema,
+        schema=dataset.column_types,
         cache_dir=settings.cache_dir / "verdicts",
     )
 

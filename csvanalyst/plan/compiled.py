@@ -24,24 +24,22 @@ def compiler_version() -> str:
 
 def compile_plan_cached(text: str, dataset: DatasetInfo, cache_dir: Path) -> str:
     """`compile_plan(parse_plan(text), dataset)`, answered from memory when the same plan already
-    compiled on the same data with the same compiler."""
-    key = memo.key_of(
-        {
-            "compiler": compiler_version(),
-            "plan": text,
-            "dataset": dataset.name,
-            "fingerprint": dataset.fingerprint,
-            "schema": {t.name: {c.name: c.type for c in t.columns} for t in dataset.tables},
-        }
-    )
-    if dataset.fingerprint:
-        remembered = memo.read(cache_dir, key)
-        if remembered is not None and isinstance(remembered.get("sql"), str):
-            return str(remembered["sql"])
+    compiled on the same data with the same compiler. Data we cannot identify is compiled every time."""
+    if not dataset.fingerprint:
+        return _compile(text, dataset)
+    facts = {"compiler": compiler_version(), "plan": text, "dataset": dataset.name,
+             "fingerprint": dataset.fingerprint, "schema": dataset.column_types}  # fmt: skip
+    key = memo.key_of(facts)
+    remembered = memo.read(cache_dir, key)
+    if remembered is not None and isinstance(remembered.get("sql"), str):
+        return str(remembered["sql"])
+    sql = _compile(text, dataset)
+    memo.write(cache_dir, key, {"sql": sql})
+    return sql
+
+
+def _compile(text: str, dataset: DatasetInfo) -> str:
     from csvanalyst.plan.compile import compile_plan
     from csvanalyst.plan.model import parse_plan
 
-    sql = compile_plan(parse_plan(text), dataset)
-    if dataset.fingerprint:  # data we cannot identify: nothing to remember it by
-        memo.write(cache_dir, key, {"sql": sql})
-    return sql
+    return compile_plan(parse_plan(text), dataset)
