@@ -23,18 +23,31 @@ def _collections(generation: int) -> int:
     return int(gc.get_stats()[generation]["collections"])
 
 
-def _make_long_lived(count: int = 300_000) -> list[list[object]]:
-    """Objects that survive the young collections: enough of them makes a full collection due."""
+def _enough_for_a_full_collection() -> int:
+    """How many new long-lived objects make a full collection due, on whatever heap this process has.
+
+    CPython makes a full collection only once the objects promoted since the last one exceed a quarter
+    of those that survived it, so a fixed count is too few in a process with a big heap (a whole test
+    run): collect now, then make a third more than the survivors, and more than the gen1 count needs.
+    """
+    gc.collect()
+    return len(gc.get_objects(generation=2)) // 3 + 100_000
+
+
+def _make_long_lived(count: int) -> list[list[object]]:
+    """Objects that survive the young collections, so they count towards a full collection."""
     return [[] for _ in range(count)]
 
 
 def test_no_full_collection_while_held_but_young_ones_go_on() -> None:
+    count = _enough_for_a_full_collection()
     full = _collections(2)
-    unheld = _make_long_lived()
+    unheld = _make_long_lived(count)
     assert _collections(2) > full  # the same allocations unheld end in a full collection
+    count = _enough_for_a_full_collection()
     full, young = _collections(2), _collections(0)
     with collector.held():
-        kept = _make_long_lived()
+        kept = _make_long_lived(count)
         assert _collections(2) == full
         assert _collections(0) > young + 100
     del unheld, kept
