@@ -204,6 +204,7 @@ async def _render_rows() -> dict[str, float]:
 async def _turns() -> dict[str, float]:
     from csvanalyst.config import get_settings
     from csvanalyst.core.session import Session
+    from csvanalyst.tui import collector
     from csvanalyst.tui.widgets.prompt import PromptInput
     from csvanalyst.tui.widgets.result_table import ResultTable
     from csvanalyst.tui.widgets.run_block import RunBlock
@@ -226,7 +227,11 @@ async def _turns() -> dict[str, float]:
                 stalls.start()
                 started = time.perf_counter()
                 await pilot.press("enter")
-                await _until(pilot, lambda asked=asked: app._turn_counter > asked and app.active_turn is None)
+                # until the turn ended and the full collection held off during it has run
+                await _until(
+                    pilot,
+                    lambda asked=asked: app._turn_counter > asked and app.active_turn is None and collector.is_settled(),
+                )
                 await pilot.pause()
                 figures[f"tui_turn_{name}_ms"] = (time.perf_counter() - started) * 1000
                 figures[f"tui_max_blocked_turn_{name}_ms"] = await stalls.stop()

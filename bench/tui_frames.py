@@ -145,6 +145,7 @@ async def _stream() -> dict[str, float]:
     from bench.tui import _app
     from csvanalyst.core.session import Session
     from csvanalyst.testing.scripted import ScriptedModel, answer
+    from csvanalyst.tui import collector
     from csvanalyst.tui.widgets.prompt import PromptInput
 
     text = _answer_text()
@@ -159,8 +160,15 @@ async def _stream() -> dict[str, float]:
         async def turn() -> None:
             await pilot.press("enter")
             # until the answer is on screen, not only received: a view that falls behind keeps drawing
+            # and until the full collection held off during the turn has run (it runs in a frame of its own)
             await _until(
-                pilot, lambda: app._turn_counter == 1 and app.active_turn is None and not app.turns[1].answer_drawing
+                pilot,
+                lambda: (
+                    app._turn_counter == 1
+                    and app.active_turn is None
+                    and not app.turns[1].answer_drawing
+                    and collector.is_settled()
+                ),
             )
 
         with FullCollections() as gc_ours:

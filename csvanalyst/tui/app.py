@@ -138,6 +138,15 @@ class AnalystApp(App[None]):
     def conversation(self) -> VerticalScroll:
         return self.query_one("#conversation", VerticalScroll)
 
+    async def clear_conversation(self) -> None:
+        """Remove every turn shown; their widgets go back to the garbage collector's full collections."""
+        await self.conversation.remove_children()
+        collector.thaw()
+
+    def on_unmount(self) -> None:
+        """Leave the interpreter's collector as it was (the app may run inside another program)."""
+        collector.thaw()
+
     # -- handlers: they own the state ------------------------------------------------------------
 
     def on_turn_event(self, message: msg.TurnEvent) -> None:
@@ -162,6 +171,9 @@ class AnalystApp(App[None]):
             self.query_one(StatusBar).thread = message.thread_id
 
     def on_turn_ended(self, message: msg.TurnEnded) -> None:
+        view = self.turns.get(message.turn)
+        if view is not None and view.status is None:
+            view.finish("failed")  # it ended without its Done event (the error is shown below it)
         self._end_turn(message.turn)
 
     def _end_turn(self, turn: int) -> None:

@@ -61,7 +61,7 @@ async def _new(app: AnalystApp, args: list[str], text: str) -> None:
 async def new_thread(app: AnalystApp) -> None:
     """An empty conversation; the next question starts a thread."""
     app.thread_id = None
-    await app.conversation.remove_children()
+    await app.clear_conversation()
     status = app.query_one(StatusBar)
     status.thread = ""
     status.reset_usage()
@@ -170,7 +170,14 @@ def refresh_datasets(app: AnalystApp) -> None:
 
 
 def refresh_threads(app: AnalystApp) -> None:
-    records = app.session.records.recent_threads(limit=30)
+    """The sidebar's threads anew; a store that cannot be read leaves the list as it was, and says so."""
+    from csvanalyst.errors import CsvAnalystError
+
+    try:
+        records = app.session.records.recent_threads(limit=30)
+    except CsvAnalystError as exc:
+        app.notify(f"The thread list could not be refreshed: {exc.message}", severity="warning")
+        return
     app.query_one(ThreadList).set_threads(records, app.thread_id)
 
 
@@ -200,7 +207,7 @@ def show_thread(app: AnalystApp, thread_id: str) -> None:
 async def _mount_thread(
     app: AnalystApp, turns: list[tuple[MessageRecord, MessageRecord]], previews: dict[str, RunFinished]
 ) -> None:
-    await app.conversation.remove_children()
+    await app.clear_conversation()
     for question, answer in turns:
         view = TurnView(question.content)
         await app.conversation.mount(view)

@@ -15,6 +15,7 @@ from textual.message import Message
 from csvanalyst.core.query import DataScope, QueryOutcome
 from csvanalyst.errors import CsvAnalystError
 from csvanalyst.events import Event, RunFinished
+from csvanalyst.tui import collector
 from csvanalyst.tui import messages as msg
 
 Post = Callable[[Message], Any]
@@ -35,10 +36,13 @@ def ask(
 ) -> None:
     """One turn. A new conversation's thread is created first and announced, so that a turn cancelled
     before its first event is still recorded in the thread the app goes on with."""
-    if thread_id is None:
-        thread_id = session.create_thread(text, scope)
-        post(msg.ThreadStarted(turn, thread_id))
-    run_turn(post, session.ask(text, scope, thread_id=thread_id, cancel=cancel), turn, cancel)
+    try:
+        if thread_id is None:
+            thread_id = session.create_thread(text, scope)
+            post(msg.ThreadStarted(turn, thread_id))
+        run_turn(post, session.ask(text, scope, thread_id=thread_id, cancel=cancel), turn, cancel)
+    finally:  # the app leaves its running state even when the turn failed before its first event
+        post(msg.TurnEnded(turn))
 
 
 def run_turn(post: Post, stream: Iterator[Event], turn: int, cancel: threading.Event) -> None:
@@ -56,7 +60,6 @@ def run_turn(post: Post, stream: Iterator[Event], turn: int, cancel: threading.E
         close = getattr(stream, "close", None)
         if close is not None:
             close()
-        post(msg.TurnEnded(turn))
 
 
 def rerun(sql: str, scope: DataScope, session: Any) -> QueryOutcome:
@@ -127,6 +130,7 @@ def startup(post: Post, session: Any, scope: DataScope) -> None:
         load_dataset(post, scope, switch=False)
     finally:
         preload()
+        collector.keep()  # the start-up heap is done: later full collections skip it
 
 
 def describe_model(post: Post, session: Any) -> None:

@@ -14,6 +14,7 @@ from csvanalyst.events import Answer, Done, RunFinished, UsageEvent
 from csvanalyst.store import threads
 from csvanalyst.store.db import connect
 from csvanalyst.testing.scripted import ScriptedModel, answer, call, last_tool_result
+from csvanalyst.tui import collector
 from csvanalyst.tui import messages as msg
 from csvanalyst.tui.widgets.chart_view import ChartView
 from csvanalyst.tui.widgets.prompt import PromptInput
@@ -253,3 +254,43 @@ def test_esc_stops_the_sandbox_run_and_the_next_question_works() -> None:
     slow = next(r for r in recorded if NEVER_ENDING_SQL in r.input)
     assert slow.status == "cancelled" or (slow.error or {}).get("code") == "cancelled", slow
     assert "3,000 orders" in state["next_answer"]
+
+
+def test_a_turn_that_fails_before_its_first_event_leaves_the_app_ready_for_the_next() -> None:
+    """The store breaks after start-up (garbage written over it): the new thread cannot be created, the
+    turn ends failed with the error shown under it, and the next question is taken, not refused."""
+    from csvanalyst.config import get_settings
+
+    state: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        app: Any = pilot.app
+        get_settings().store_path.write_bytes(b"this is not a database\n" * 100)
+        await ask(pilot, "how many orders")
+        state["first"] = (app.active_turn, app.turns[1].status, len(app.query(ErrorView)))
+        await ask(pilot, "how many orders")
+        state["second"] = (app._turn_counter, app.active_turn, app.turns[2].status)
+
+    seen = drive(scenario)
+    assert state["first"] == (None, "failed", 1)
+    assert state["second"] == (2, None, "failed")
+    assert not any("still running" in str(getattr(m, "message", "")) for m in seen)
+
+
+def test_the_start_up_heap_and_each_ended_turn_are_frozen_and_given_back_at_exit() -> None:
+    """Full collections skip what start-up and ended turns left alive (CPython's gc.freeze), and an app
+    that exits leaves the interpreter's collector as it found it."""
+    import gc
+
+    frozen: dict[str, int] = {}
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        await until(pilot, lambda: gc.get_freeze_count() > 0, "the start-up heap is frozen")
+        frozen["start-up"] = gc.get_freeze_count()
+        await ask(pilot, "orders per month in 2024")
+        await until(pilot, collector.is_settled, "the turn's held-off collection has run")
+        frozen["after a turn"] = gc.get_freeze_count()
+
+    drive(scenario)
+    assert frozen["after a turn"] > frozen["start-up"] > 0
+    assert gc.get_freeze_count() == 0
