@@ -8,7 +8,8 @@
   Static (the least a streamed text can cost to draw), each until its text is on screen. Reported: both
   turns' time, their ratio, and the longest blocked frame of each (the gap between ticks of a 5 ms sleep
   on the app's loop; the target is under 100 ms), and the longest full garbage collection in each
-  (`*_full_gc_ms`: one frame holds a whole one; the app defers them while a turn runs, to its end).
+  (`*_full_gc_ms`: one frame holds a whole one; the app holds them off while a turn runs and runs the
+  one that waited in a frame of its own after it: the window ends once that one has run).
   Wall-clock on a shared machine: `load_average_1m` is reported alongside.
 """
 
