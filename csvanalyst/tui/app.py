@@ -145,7 +145,7 @@ class AnalystApp(App[None]):
 
     def on_unmount(self) -> None:
         """Leave the interpreter's collector as it was (the app may run inside another program)."""
-        collector.thaw()
+        collector.reset()
 
     # -- handlers: they own the state ------------------------------------------------------------
 

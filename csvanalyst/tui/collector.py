@@ -86,6 +86,17 @@ def thaw() -> None:
     gc.unfreeze()
 
 
+def reset() -> None:
+    """The collector as it was before any hold: its thresholds, nothing frozen (an app that exits leaves
+    no hold behind, even one whose collection was still to run on a loop that has stopped)."""
+    global _holders, _thresholds
+    _holders = 0
+    if _thresholds is not None:
+        gc.set_threshold(*_thresholds)
+        _thresholds = None
+    thaw()
+
+
 @contextmanager
 def held() -> Iterator[None]:
     hold()

@@ -283,6 +283,7 @@ def test_the_start_up_heap_and_each_ended_turn_are_frozen_and_given_back_at_exit
     import gc
 
     frozen: dict[str, int] = {}
+    thresholds = gc.get_threshold()
 
     async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
         await until(pilot, lambda: gc.get_freeze_count() > 0, "the start-up heap is frozen")
@@ -293,4 +294,23 @@ def test_the_start_up_heap_and_each_ended_turn_are_frozen_and_given_back_at_exit
 
     drive(scenario)
     assert frozen["after a turn"] > frozen["start-up"] > 0
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+
+
+def test_an_app_that_exits_while_the_collector_is_held_leaves_no_hold_behind() -> None:
+    """The app exits while something still holds full collections off (here the test itself, as a
+    drawing pass cut short by the exit would): the interpreter's collector gets its own thresholds back,
+    with nothing frozen."""
+    import gc
+
+    thresholds = gc.get_threshold()
+    held: list[bool] = []
+
+    async def scenario(pilot: Pilot[Any], seen: list[Message]) -> None:
+        await ask(pilot, "how many orders")
+        collector.hold()
+        held.append(gc.get_threshold()[2] > thresholds[2] and gc.get_freeze_count() > 0)
+
+    drive(scenario)
+    assert held == [True]
+    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == 0
