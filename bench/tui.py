@@ -201,6 +201,11 @@ async def _render_rows() -> dict[str, float]:
     }
 
 
+def _idle(app: Any, collector: Any) -> bool:
+    """No turn runs, and the full collection held off during the last one has run."""
+    return app.active_turn is None and bool(collector.is_settled())
+
+
 async def _turns() -> dict[str, float]:
     from csvanalyst.config import get_settings
     from csvanalyst.core.session import Session
@@ -228,10 +233,7 @@ async def _turns() -> dict[str, float]:
                 started = time.perf_counter()
                 await pilot.press("enter")
                 # until the turn ended and the full collection held off during it has run
-                await _until(
-                    pilot,
-                    lambda asked=asked: app._turn_counter > asked and app.active_turn is None and collector.is_settled(),
-                )
+                await _until(pilot, lambda asked=asked: app._turn_counter > asked and _idle(app, collector))
                 await pilot.pause()
                 figures[f"tui_turn_{name}_ms"] = (time.perf_counter() - started) * 1000
                 figures[f"tui_max_blocked_turn_{name}_ms"] = await stalls.stop()
