@@ -12,7 +12,9 @@ from csvanalyst.errors import NotFoundError, UsageError
 LAST = "last"
 MIN_CHARS = 4
 
-_NEWEST = {"runs": "id", "threads": "updated_at"}  # a thread's `last` is the one most recently active
+# A run's `last` is the one started last (rowid: insertion order; two ids of the same millisecond sort by
+# their random end); a thread's is the one most recently active.
+_NEWEST = {"runs": "rowid DESC", "threads": "updated_at DESC"}
 _NOUN = {"runs": "run", "threads": "thread"}
 
 
@@ -21,7 +23,7 @@ def resolve_id(db: sqlite3.Connection, table: Literal["runs", "threads"], given:
     noun, listing = _NOUN[table], f"`csvanalyst {table} list`"
     given = given.strip()
     if given.lower() == LAST:
-        row = db.execute(f"SELECT id FROM {table} ORDER BY {_NEWEST[table]} DESC LIMIT 1").fetchone()
+        row = db.execute(f"SELECT id FROM {table} ORDER BY {_NEWEST[table]} LIMIT 1").fetchone()
         if row is None:
             raise NotFoundError(f"There is no {noun} yet.", hint=f"Ask a question first; then see {listing}.")
         return str(row[0])

@@ -169,14 +169,17 @@ def get(db: sqlite3.Connection, run_id: str) -> RunRecord:
 def of_thread_since(db: sqlite3.Connection, thread_id: str, created_at: str) -> list[RunRecord]:
     """The runs of a thread recorded at or after `created_at` (an ISO time as the store writes it)."""
     rows = db.execute(
-        "SELECT * FROM runs WHERE thread_id = ? AND created_at >= ? ORDER BY id", (thread_id, created_at)
+        "SELECT * FROM runs WHERE thread_id = ? AND created_at >= ? ORDER BY rowid", (thread_id, created_at)
     ).fetchall()
     return [_decode(r) for r in rows]
 
 
 def recent(db: sqlite3.Connection, limit: int = 20, dataset: str | None = None) -> list[RunRecord]:
+    """The newest runs first, in the order they were started (rowid), also within one millisecond."""
     if dataset:
-        rows = db.execute("SELECT * FROM runs WHERE dataset = ? ORDER BY id DESC LIMIT ?", (dataset, limit)).fetchall()
+        rows = db.execute(
+            "SELECT * FROM runs WHERE dataset = ? ORDER BY rowid DESC LIMIT ?", (dataset, limit)
+        ).fetchall()
     else:
-        rows = db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        rows = db.execute("SELECT * FROM runs ORDER BY rowid DESC LIMIT ?", (limit,)).fetchall()
     return [_decode(r) for r in rows]

@@ -62,8 +62,8 @@ def test_four_characters_of_the_random_end_find_one_of_many_recent_runs(db: sqli
     unique = [i for i in ids if sum(other.endswith(i[-4:]) for other in ids) == 1]
     assert len(unique) >= 30
     assert all(runs.get(db, i[-4:]).id == i for i in unique)
-    assert runs.get(db, "last").id == max(ids)
-    assert runs.get(db, "LAST").id == max(ids)
+    assert runs.get(db, "last").id == ids[-1]
+    assert runs.get(db, "LAST").id == ids[-1]
 
 
 def test_last_with_nothing_recorded_is_not_found(db: sqlite3.Connection) -> None:
@@ -87,10 +87,22 @@ def test_threads_by_suffix_and_last_is_the_most_recently_active(db: sqlite3.Conn
     assert threads.get(db, "last").turns == 1
 
 
-def test_ids_sort_by_time_and_recent_is_newest_first(db: sqlite3.Connection) -> None:
+def test_recent_is_newest_first(db: sqlite3.Connection) -> None:
     ids = [runs.start(db, dataset="d", fingerprint=None, kind="sql", input=str(i)) for i in range(5)]
-    assert [r.id for r in runs.recent(db, limit=3)] == sorted(ids, reverse=True)[:3]
+    assert [r.id for r in runs.recent(db, limit=3)] == ids[::-1][:3]
+    assert [r.id for r in runs.recent(db, limit=3, dataset="d")] == ids[::-1][:3]
     assert runs.recent(db, dataset="other") == []
+
+
+def test_runs_started_in_the_same_millisecond_list_and_resolve_in_the_order_they_started(
+    db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their ids share the time part and differ only in the random end, which says nothing of order."""
+    monkeypatch.setattr(runs.time, "time", lambda: 1_765_000_000.123)
+    ids = [runs.start(db, dataset="d", fingerprint=None, kind="sql", input=str(i)) for i in range(12)]
+    assert len({i[:11] for i in ids}) == 1 and ids != sorted(ids)  # random ends: not in start order
+    assert [r.id for r in runs.recent(db, limit=12)] == ids[::-1]
+    assert runs.get(db, "last").id == ids[-1]
 
 
 def test_failed_transaction_leaves_store_unchanged(db: sqlite3.Connection) -> None:
