@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 import typer
@@ -83,9 +84,9 @@ def _docker() -> dict[str, Any]:
         from csvanalyst.executors.docker import executor as docker_backend
         from csvanalyst.executors.docker import image as docker_image
 
-        client = docker_backend.connect()
         tag = docker_image.image_tag()
-        docker_backend.require_image(client, tag)
+        with contextlib.closing(docker_backend.connect()) as client:
+            docker_backend.require_image(client, tag)
     except CsvAnalystError as exc:
         return {"sandbox": "docker", "usable": False, "detail": f"{exc.message} {exc.hint}".strip()}
     return {"sandbox": "docker", "usable": True, "detail": f"image {tag}"}
@@ -133,7 +134,8 @@ def _fix() -> dict[str, Any]:
     try:
         from csvanalyst.executors.docker import executor as docker_backend
 
-        fixed["containers"] = docker_backend.sweep_orphans(docker_backend.connect())
+        with contextlib.closing(docker_backend.connect()) as client:
+            fixed["containers"] = docker_backend.sweep_orphans(client)
     except CsvAnalystError:
         fixed["containers"] = 0  # no daemon here: no containers to reclaim
     return fixed

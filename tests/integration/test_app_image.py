@@ -22,13 +22,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def client() -> object:
+def client() -> Iterator[object]:
     from csvanalyst.executors.docker.executor import connect
 
     try:
-        return connect()
+        connected = connect()
     except EnvironmentProblem as exc:
         unavailable(f"docker unavailable: {exc.message} ({HOW_TO_INSTALL['docker']})")
+    yield connected
+    connected.close()
 
 
 @pytest.fixture(scope="module")

@@ -39,8 +39,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def docker_client() -> Any:
-    return runner_image_client("the deployed shape")
+def docker_client() -> Iterator[Any]:
+    client = runner_image_client("the deployed shape")
+    yield client
+    client.close()
 
 
 def deployment(runner_tag: str) -> dict[str, Any]:

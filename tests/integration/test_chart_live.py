@@ -183,9 +183,12 @@ def test_exchange_speaks_http_over_a_port_forward_socket() -> None:
     body = b'{"ok": true}'
     head = f"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     port.python.settimeout(10)
-    port.python.sendall(head.encode() + body)  # answered before it is read: the pair buffers both ways
-    status, doc = exchange(port.socket, "POST", "/datasets", "t0k", b"x" * 10, "text/csv")
-    request = port.python.recv(65536)
+    try:
+        port.python.sendall(head.encode() + body)  # answered before it is read: the pair buffers both ways
+        status, doc = exchange(port.socket, "POST", "/datasets", "t0k", b"x" * 10, "text/csv")
+        request = port.python.recv(65536)
+    finally:
+        port.python.close()
     assert (status, doc) == (201, {"ok": True})
     assert request.startswith(b"POST /datasets HTTP/1.1\r\n") and b"Authorization: Bearer t0k\r\n" in request
     assert b"Content-Length: 10\r\n" in request and request.endswith(b"\r\n\r\n" + b"x" * 10)

@@ -26,6 +26,7 @@ def docker() -> Iterator[object]:
     executor = docker_executor()
     yield executor
     assert leftovers(executor) == []
+    executor.close()
 
 
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:

@@ -56,3 +56,4 @@ def test_a_restart_sweeps_its_homes_orphans_and_only_those(tmp_path: Path) -> No
     finally:
         for container in _containers_of(client, elsewhere):
             container.remove(force=True)  # type: ignore[attr-defined]
+        client.close()

@@ -104,7 +104,7 @@ def test_doctor_runs(installed: dict[str, object]) -> None:
 
 
 def test_sql_in_the_docker_sandbox_and_runner_check(installed: dict[str, object]) -> None:
-    runner_image_client("the installed wheel's docker sandbox")
+    runner_image_client("the installed wheel's docker sandbox").close()
     check = run(installed, "runner", "check")
     assert check.returncode == 0, check.stdout + check.stderr
     done = run(

@@ -150,11 +150,13 @@ class Kubelet:
                 self.client.api.remove_container(pod.container_id, force=True)
 
     def close(self) -> None:
+        """Every pod deleted and its worker joined, then the client's pooled connections closed."""
         for pod in self.pods:
             self.delete(pod)
         for pod in self.pods:
             if pod.thread is not None:
                 pod.thread.join(timeout=30)
+        self.client.close()
 
     def leftovers(self) -> list[Any]:
         """Containers this process's stand-in kubelets started that still exist."""

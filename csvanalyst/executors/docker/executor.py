@@ -31,6 +31,7 @@ from csvanalyst.executors.docker import image as docker_image
 from csvanalyst.executors.docker.io import Cancelled, Deadline, Overflow, Stream, remove
 
 LABEL = docker_image.LABEL
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"  # the SDK's default without DOCKER_HOST
 HOME_LABEL = "csvanalyst.home"
 
 
@@ -44,15 +45,43 @@ def connect() -> Any:
         raise EnvironmentProblem(
             "The docker sandbox needs the Docker SDK for Python.", hint="Run `pip install docker`."
         ) from exc
+    problem = _unix_socket_problem()
+    if problem is not None:
+        raise EnvironmentProblem(
+            f"The Docker daemon is not reachable: {problem}",
+            hint="Start Docker (e.g. `dockerd &`) or set DOCKER_HOST; or use --sandbox local.",
+        )
+    client = None
     try:
         client = docker.from_env(timeout=30)
         client.ping()
     except Exception as exc:  # the SDK raises DockerException, requests and socket errors alike
+        if client is not None:
+            client.close()
         raise EnvironmentProblem(
             f"The Docker daemon is not reachable: {_first_line(exc)}",
             hint="Start Docker (e.g. `dockerd &`) or set DOCKER_HOST; or use --sandbox local.",
         ) from exc
     return client
+
+
+def _unix_socket_problem() -> str | None:
+    """Why the daemon's Unix socket does not accept a connection, or None (also for a TCP DOCKER_HOST).
+
+    Tried here first because the SDK leaves its socket open when that connect fails."""
+    import socket
+
+    host = os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    if not host.startswith("unix://"):
+        return None
+    path = host.removeprefix("unix://")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(path)
+        except OSError as exc:
+            return f"{path}: {exc.strerror or exc}"
+    return None
 
 
 def require_image(client: Any, tag: str) -> None:
@@ -88,7 +117,11 @@ class DockerExecutor(ClosingExecutor):
     ) -> None:
         self.client = connect()
         self.image = image or docker_image.image_tag()
-        require_image(self.client, self.image)
+        try:
+            require_image(self.client, self.image)
+        except BaseException:
+            self.client.close()
+            raise
         self.tmpfs_mb = tmpfs_mb
         self.pids = pids
         sweep_orphans(self.client)  # warm workers of a server killed with -9 on this home
@@ -215,8 +248,10 @@ class DockerExecutor(ClosingExecutor):
         return self.client.containers.get(created["Id"])
 
     def close(self) -> None:
+        """The warm workers, then the client's pooled connections to the daemon."""
         if self.pool is not None:
             self.pool.close()
+        self.client.close()
 
 
 def exit_code(container: Any, deadline: float) -> int | None:

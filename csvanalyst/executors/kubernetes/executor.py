@@ -14,6 +14,7 @@ MAX_OUTPUT_BYTES; the runner shrinks its result to fit, exactly as it does under
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import threading
@@ -84,6 +85,7 @@ class KubernetesExecutor(ClosingExecutor):
 
         settings = get_settings()
         implied = None
+        self._owns_client = api_client is None  # closed with the executor; a client given is the caller's
         if api_client is None:
             connection = connect(context or settings.k8s_context)
             api_client, implied = connection.api_client, connection.namespace
@@ -92,6 +94,7 @@ class KubernetesExecutor(ClosingExecutor):
         self.poll_s = poll_s
         pvc = datasets_pvc or settings.k8s_datasets_pvc
         if not pvc:
+            self.close()
             raise EnvironmentProblem("The kubernetes sandbox has no datasets claim configured.", hint=NO_PVC_HINT)
         self.options = JobOptions(
             namespace=namespace or settings.k8s_namespace or implied or "default",
@@ -109,6 +112,11 @@ class KubernetesExecutor(ClosingExecutor):
     @property
     def namespace(self) -> str:
         return self.options.namespace
+
+    def close(self) -> None:
+        """The client's pooled connections, when this executor made the client."""
+        if self._owns_client:
+            self.api_client.close()
 
     def ready(self) -> str:
         """ "ok" while the API answers and this identity may create Jobs, else why not (the server's /readyz)."""
@@ -214,11 +222,13 @@ def cleanup(namespace: str | None = None, *, api_client: Any = None, context: st
     from csvanalyst.config import get_settings
 
     settings = get_settings()
-    implied = None
     if api_client is None:
         connection = connect(context or settings.k8s_context)
-        api_client, implied = connection.api_client, connection.namespace
-    namespace = namespace or settings.k8s_namespace or implied or "default"
+        with contextlib.closing(connection.api_client):
+            return cleanup(
+                namespace or settings.k8s_namespace or connection.namespace, api_client=connection.api_client
+            )
+    namespace = namespace or settings.k8s_namespace or "default"
     component = FIXED_LABELS["app.kubernetes.io/component"]
     selector = ",".join(f"{k}={v}" for k, v in {**MANAGED_BY, "app.kubernetes.io/component": component}.items())
     try:
